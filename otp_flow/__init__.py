@@ -1,0 +1,72 @@
+"""otp_flow: one-time-passcode sign-in by SMS and email for any ASGI application.
+
+The engine (``OTPEngine``) works without any web framework; ``otp_flow.web`` adapts it to
+Starlette (pages, middleware, JSON APIs).
+"""
+
+from otp_flow.clients import Client
+from otp_flow.engine import OTPEngine
+from otp_flow.errors import (
+    AttemptsExceeded,
+    BlockedEmail,
+    CodeExpired,
+    DeliveryFailed,
+    IdentifierError,
+    InvalidRequest,
+    InvalidToken,
+    MalformedEmail,
+    MalformedPhoneNumber,
+    NoChallenge,
+    OTPError,
+    QuotaExhausted,
+    RateLimited,
+    SendRefused,
+    ServiceUnavailable,
+    StoreUnavailable,
+    VerificationFailed,
+    WrongCode,
+)
+from otp_flow.identifiers import IdentifierParser
+from otp_flow.policy import CodePolicy, Limits
+from otp_flow.senders.base import Message, Sender
+from otp_flow.stores.base import OTPStore
+from otp_flow.stores.memory import MemoryStore
+from otp_flow.types import Channel, Recipient, SendResult, Usage, VerifyResult
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AttemptsExceeded",
+    "BlockedEmail",
+    "Channel",
+    "Client",
+    "CodeExpired",
+    "CodePolicy",
+    "DeliveryFailed",
+    "IdentifierError",
+    "IdentifierParser",
+    "InvalidRequest",
+    "InvalidToken",
+    "Limits",
+    "MalformedEmail",
+    "MalformedPhoneNumber",
+    "MemoryStore",
+    "Message",
+    "NoChallenge",
+    "OTPEngine",
+    "OTPError",
+    "OTPStore",
+    "QuotaExhausted",
+    "RateLimited",
+    "Recipient",
+    "SendRefused",
+    "SendResult",
+    "Sender",
+    "ServiceUnavailable",
+    "StoreUnavailable",
+    "Usage",
+    "VerificationFailed",
+    "VerifyResult",
+    "WrongCode",
+    "__version__",
+]

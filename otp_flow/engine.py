@@ -1,0 +1,366 @@
+"""OTPEngine: issue codes, deliver them, verify them. No web framework in sight.
+
+The engine owns policy (code shape, lifetimes, limits, time zone, the clock) and turns it into
+plain numbers for the store, which does each send and each verify atomically in one call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from itsdangerous import BadSignature
+
+from otp_flow.clients import Client
+from otp_flow.codes import CodeHasher, generate_code, new_challenge_id
+from otp_flow.errors import (
+    AttemptsExceeded,
+    CodeExpired,
+    DeliveryFailed,
+    InvalidRequest,
+    InvalidToken,
+    NoChallenge,
+    QuotaExhausted,
+    RateLimited,
+    ServiceUnavailable,
+    WrongCode,
+)
+from otp_flow.identifiers import IdentifierParser
+from otp_flow.messages import MessageRenderer, PlainRenderer
+from otp_flow.policy import (
+    CALLER_CODE_LENGTH,
+    CALLER_MAX_FAILURES,
+    CALLER_TTL_SECONDS,
+    CODE_LENGTH,
+    CodePolicy,
+    Limits,
+)
+from otp_flow.senders.base import Sender
+from otp_flow.signing import TimedSerializer, normalise_keys
+from otp_flow.stores.base import IssueOutcome, IssueRequest, OTPStore, VerifyRequest, Window
+from otp_flow.stores.memory import MemoryStore
+from otp_flow.types import (
+    USAGES,
+    Channel,
+    Clock,
+    Recipient,
+    SendResult,
+    Usage,
+    VerifyResult,
+    WindowStats,
+    system_clock,
+)
+
+__all__ = ["OTPEngine"]
+
+log = logging.getLogger("otp_flow")
+
+_TOKEN_VERSION = 1
+_MINUTE_MS = 60_000
+_HOUR_MS = 3_600_000
+
+
+class OTPEngine:
+    """Sends and verifies one-time codes.
+
+    Keyword-only configuration; every default is the seeds' (see ``CodePolicy`` and ``Limits``).
+    ``secret_keys``: oldest first, newest last (rotation: old keys still verify tokens).
+    ``sender``: when given, ``send`` renders the message and delivers it; a failed delivery kills
+    the code, gives the quota unit back and raises ``DeliveryFailed``. Without a sender the caller
+    delivers ``SendResult.code`` itself.
+    """
+
+    def __init__(
+        self,
+        *,
+        secret_keys: Sequence[str | bytes] | str | bytes,
+        store: OTPStore | None = None,
+        policy: CodePolicy | None = None,
+        limits: Limits | None = None,
+        identifiers: IdentifierParser | None = None,
+        clients: Iterable[Client] = (),
+        sender: Sender | None = None,
+        renderer: MessageRenderer | None = None,
+        delivery_timeout: float = 10.0,
+        clock: Clock = system_clock,
+    ) -> None:
+        if delivery_timeout <= 0:
+            raise ValueError("delivery_timeout must be positive")
+        keys = normalise_keys(secret_keys)
+        self.store: OTPStore = store if store is not None else MemoryStore()
+        self.policy = policy or CodePolicy()
+        self.limits = limits or Limits()
+        self.identifiers = identifiers or IdentifierParser()
+        self.clients: dict[str, Client] = {c.id: c for c in clients}
+        self.sender = sender
+        self.renderer: MessageRenderer = renderer or PlainRenderer()
+        self.delivery_timeout = delivery_timeout
+        self.clock = clock
+        self._tz = ZoneInfo(self.limits.timezone)
+        self._hasher = CodeHasher(keys[-1])
+        self._tokens = TimedSerializer(
+            keys, salt="otp_flow.otp_token", max_age=self.policy.token_ttl_seconds, clock=clock
+        )
+
+    # ------------------------------------------------------------------ send
+
+    async def send(
+        self,
+        recipient: str | Recipient,
+        *,
+        channel: Channel | None = None,
+        usage: Usage = "login",
+        client_id: str = "default",
+        code: str | None = None,
+        code_length: int | None = None,
+        ttl_seconds: int | None = None,
+        max_failures: int | None = None,
+        locale: str | None = None,
+    ) -> SendResult:
+        """Issue a code for ``recipient`` and (with a sender) deliver it.
+
+        Raises ``InvalidRequest``, an ``IdentifierError``, ``RateLimited``, ``QuotaExhausted``,
+        ``StoreUnavailable`` or ``DeliveryFailed``.
+        """
+        _check_usage(usage)
+        target = (
+            recipient
+            if isinstance(recipient, Recipient)
+            else (self.identifiers.parse(recipient, channel))
+        )
+        length = _caller_int("code_length", code_length, CODE_LENGTH, self.policy.code_length)
+        ttl = _caller_int("ttl_seconds", ttl_seconds, CALLER_TTL_SECONDS, self.policy.ttl_seconds)
+        failures = _caller_int(
+            "max_failures", max_failures, CALLER_MAX_FAILURES, self.policy.max_failures
+        )
+        if code is None:
+            code = generate_code(length, self.policy.alphabet)
+        elif not _is_caller_code(code):
+            raise InvalidRequest("code must be a string of 4 to 8 digits")
+
+        now = self.clock()
+        now_ms = int(now * 1000)
+        client = self.clients.get(client_id)
+        quota = client.quota(target.channel) if client else None
+        challenge_id = new_challenge_id()
+        request = IssueRequest(
+            client_id=client_id,
+            recipient=target.value,
+            channel=target.channel,
+            usage=usage,
+            challenge_id=challenge_id,
+            digest=self._hasher.digest(client_id, usage, target.value, code),
+            now_ms=now_ms,
+            expires_ms=now_ms + ttl * 1000,
+            max_failures=failures,
+            resend_interval_ms=self.limits.resend_interval_seconds * 1000,
+            quota=quota,
+            **self._windows(now, now_ms),
+        )
+        outcome = await self.store.issue(request)
+        stats = self._stats(outcome)
+        if not outcome.accepted:
+            if outcome.refused_by == "quota":
+                raise QuotaExhausted(target.channel)
+            retry_after = max(math.ceil(outcome.retry_after_ms / 1000), 1)
+            raise RateLimited(outcome.refused_by or "unknown", retry_after, target.channel, stats)
+
+        token = self._tokens.dumps(
+            [_TOKEN_VERSION, client_id, target.channel, target.value, usage, challenge_id]
+        )
+        if self.sender is not None:
+            await self._deliver(target, usage, client_id, code, ttl, locale, challenge_id, quota)
+        return SendResult(
+            otp_token=token,
+            recipient=target,
+            usage=usage,
+            client_id=client_id,
+            challenge_id=challenge_id,
+            code=code,
+            created_at=now_ms / 1000,
+            expires_at=request.expires_ms / 1000,
+            max_failures=failures,
+            stats=stats,
+        )
+
+    async def _deliver(
+        self,
+        target: Recipient,
+        usage: Usage,
+        client_id: str,
+        code: str,
+        ttl: int,
+        locale: str | None,
+        challenge_id: str,
+        quota: int | None,
+    ) -> None:
+        assert self.sender is not None
+        try:
+            message = self.renderer.render(
+                channel=target.channel,
+                recipient=target.value,
+                usage=usage,
+                code=code,
+                ttl_seconds=ttl,
+                locale=locale,
+                client_id=client_id,
+            )
+            await asyncio.wait_for(self.sender.send(message), timeout=self.delivery_timeout)
+        except Exception as exc:
+            # Never leave a code valid that nobody received, and do not bill the client for it.
+            # The rate-limit counts stay: a failing send must not be a free retry for abuse.
+            log.warning("delivery to a %s recipient failed: %r", target.channel, exc)
+            try:
+                await self.store.cancel(
+                    client_id=client_id,
+                    recipient=target.value,
+                    usage=usage,
+                    channel=target.channel,
+                    challenge_id=challenge_id,
+                    refund_quota=quota is not None,
+                )
+            except ServiceUnavailable:
+                log.warning("could not cancel an undelivered code; it expires on its own")
+            raise DeliveryFailed(f"could not deliver the {target.channel} message") from exc
+
+    def _windows(self, now: float, now_ms: int) -> dict[str, Any]:
+        limits = self.limits
+        minute, hour = now_ms // _MINUTE_MS, now_ms // _HOUR_MS
+        local = datetime.fromtimestamp(now, self._tz)
+        midnight = datetime(local.year, local.month, local.day, tzinfo=self._tz)
+        day_end_ms = int((midnight + timedelta(days=1)).timestamp() * 1000)
+        day_id = local.date().toordinal()
+        return {
+            "minute": Window(minute, (minute + 1) * _MINUTE_MS, limits.recipient_per_minute),
+            "hour": Window(hour, (hour + 1) * _HOUR_MS, limits.recipient_per_hour),
+            "day": Window(day_id, day_end_ms, limits.recipient_per_day),
+            "app_day": Window(day_id, day_end_ms, limits.app_per_day),
+        }
+
+    def _stats(self, outcome: IssueOutcome) -> dict[str, WindowStats]:
+        def one(count: int, limit: int) -> WindowStats:
+            return {"count": count, "limit": limit, "enabled": limit > 0}
+
+        limits = self.limits
+        return {
+            "appNaturalDay": one(outcome.app_day_count, limits.app_per_day),
+            "appToPhonePerMinute": one(outcome.minute_count, limits.recipient_per_minute),
+            "appToPhonePerHour": one(outcome.hour_count, limits.recipient_per_hour),
+            "appToPhonePerDay": one(outcome.day_count, limits.recipient_per_day),
+        }
+
+    # ---------------------------------------------------------------- verify
+
+    def read_token(self, otp_token: str) -> tuple[str, Recipient, Usage, str]:
+        """(client_id, recipient, usage, challenge_id) of a valid token, else ``InvalidToken``."""
+        try:
+            payload = self._tokens.loads(otp_token)
+        except BadSignature as exc:
+            raise InvalidToken() from exc
+        try:
+            version, client_id, channel, value, usage, challenge_id = payload
+        except (TypeError, ValueError) as exc:
+            raise InvalidToken() from exc
+        if version != _TOKEN_VERSION or usage not in USAGES or channel not in ("sms", "email"):
+            raise InvalidToken()
+        return client_id, Recipient(channel, value), usage, challenge_id
+
+    async def verify(
+        self, otp_token: str, code: str, *, client_id: str | None = None
+    ) -> VerifyResult:
+        """Check ``code`` against the challenge ``otp_token`` names.
+
+        ``client_id``: when given, a token issued to another client is ``InvalidToken``.
+        Raises a ``VerificationFailed`` subclass, ``InvalidRequest`` or ``StoreUnavailable``.
+        """
+        _check_code_input(code)
+        token_client, recipient, usage, challenge_id = self.read_token(otp_token)
+        if client_id is not None and client_id != token_client:
+            raise InvalidToken()
+        return await self._verify(token_client, recipient, usage, code, challenge_id)
+
+    async def verify_recipient(
+        self,
+        recipient: str | Recipient,
+        code: str,
+        *,
+        client_id: str = "default",
+        usage: Usage = "login",
+        channel: Channel | None = None,
+    ) -> VerifyResult:
+        """Check ``code`` against whatever code is current for (client, recipient, usage)."""
+        _check_usage(usage)
+        _check_code_input(code)
+        target = (
+            recipient
+            if isinstance(recipient, Recipient)
+            else (self.identifiers.parse(recipient, channel))
+        )
+        return await self._verify(client_id, target, usage, code, None)
+
+    async def _verify(
+        self,
+        client_id: str,
+        recipient: Recipient,
+        usage: Usage,
+        code: str,
+        challenge_id: str | None,
+    ) -> VerifyResult:
+        outcome = await self.store.verify(
+            VerifyRequest(
+                client_id=client_id,
+                recipient=recipient.value,
+                usage=usage,
+                challenge_id=challenge_id,
+                digest=self._hasher.digest(client_id, usage, recipient.value, code),
+                now_ms=int(self.clock() * 1000),
+            )
+        )
+        failures, limit = outcome.failures, outcome.max_failures
+        match outcome.status:
+            case "verified":
+                return VerifyResult(recipient, usage, client_id, failures, limit)
+            case "wrong":
+                raise WrongCode(failures=failures, max_failures=limit)
+            case "exceeded":
+                raise AttemptsExceeded(failures=failures, max_failures=limit)
+            case "no_challenge" if challenge_id is None:
+                raise NoChallenge(failures=failures, max_failures=limit)
+            case _:
+                # Expired, replaced, or (with a token) gone because it was used: to the caller
+                # these are one thing — this code will never work again, ask for a new one.
+                raise CodeExpired(failures=failures, max_failures=limit)
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+
+
+def _check_usage(usage: object) -> None:
+    if usage not in USAGES:
+        raise InvalidRequest(f"usage must be one of {', '.join(USAGES)}")
+
+
+def _check_code_input(code: object) -> None:
+    if not isinstance(code, str) or not code or len(code) > 32:
+        raise InvalidRequest("code must be a non-empty string")
+
+
+def _is_caller_code(code: object) -> bool:
+    low, high = CALLER_CODE_LENGTH
+    return isinstance(code, str) and code.isascii() and code.isdigit() and low <= len(code) <= high
+
+
+def _caller_int(name: str, value: object, bounds: tuple[int, int], default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequest(f"{name} must be an integer")
+    low, high = bounds
+    if not low <= value <= high:
+        raise InvalidRequest(f"{name} must be between {low} and {high}")
+    return value

@@ -1,0 +1,154 @@
+"""The one exception tree of otp_flow.
+
+Every failure the engine can report is one of these; the web layer maps each class to the
+error code of the dialect it speaks (CIAM strings, Yunpian numbers, OnlyID sentences).
+
+    OTPError
+    ├── InvalidRequest              a parameter is missing, of the wrong type or out of range
+    ├── IdentifierError
+    │   ├── MalformedPhoneNumber    not a phone number of an allowed region
+    │   ├── MalformedEmail          not a syntactically valid address
+    │   └── BlockedEmail            a valid address on a blocked domain ("invalid_email")
+    ├── SendRefused
+    │   ├── RateLimited             a rate limit refused the send (names the limit, retry_after)
+    │   └── QuotaExhausted          the client's SMS or email quota is used up
+    ├── VerificationFailed
+    │   ├── InvalidToken            the otp_token is forged, too old, or belongs to another client
+    │   ├── NoChallenge             no code is pending for this recipient
+    │   ├── CodeExpired             the code expired, was used, or was replaced by a newer one
+    │   ├── WrongCode               the code does not match (carries failures and limit)
+    │   └── AttemptsExceeded        the failure limit is reached; nothing is compared any more
+    └── ServiceUnavailable
+        ├── StoreUnavailable        the store (Redis) cannot be reached or answered an error
+        └── DeliveryFailed          the sender raised, timed out or got a non-success answer
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from otp_flow.types import Channel, WindowStats
+
+__all__ = [
+    "AttemptsExceeded",
+    "BlockedEmail",
+    "CodeExpired",
+    "DeliveryFailed",
+    "IdentifierError",
+    "InvalidRequest",
+    "InvalidToken",
+    "MalformedEmail",
+    "MalformedPhoneNumber",
+    "NoChallenge",
+    "OTPError",
+    "QuotaExhausted",
+    "RateLimited",
+    "SendRefused",
+    "ServiceUnavailable",
+    "StoreUnavailable",
+    "VerificationFailed",
+    "WrongCode",
+]
+
+
+class OTPError(Exception):
+    """Base of every otp_flow error."""
+
+
+class InvalidRequest(OTPError):
+    """A parameter is missing, of the wrong type, or outside its allowed range."""
+
+
+class IdentifierError(OTPError):
+    """The phone number or email address cannot be used."""
+
+
+class MalformedPhoneNumber(IdentifierError):
+    pass
+
+
+class MalformedEmail(IdentifierError):
+    pass
+
+
+class BlockedEmail(IdentifierError):
+    """Syntactically valid, but on a blocked domain (the seeds' ``invalid_email``)."""
+
+
+class SendRefused(OTPError):
+    """The send was refused before any code was issued; nothing was stored or sent."""
+
+
+class RateLimited(SendRefused):
+    """A rate limit refused the send.
+
+    ``limit`` names the rule: ``resend_interval``, ``recipient_per_minute``,
+    ``recipient_per_hour``, ``recipient_per_day``, ``app_per_day`` or ``failures`` (too many
+    wrong codes for this recipient within the current code's lifetime).
+    """
+
+    def __init__(
+        self,
+        limit: str,
+        retry_after: int,
+        channel: Channel,
+        stats: Mapping[str, WindowStats] | None = None,
+    ) -> None:
+        super().__init__(f"rate limit {limit!r} refused the send; retry after {retry_after} s")
+        self.limit = limit
+        self.retry_after = retry_after
+        self.channel = channel
+        self.stats = dict(stats or {})
+
+
+class QuotaExhausted(SendRefused):
+    def __init__(self, channel: Channel) -> None:
+        super().__init__(f"the {channel} quota of this client is used up")
+        self.channel = channel
+
+
+class VerificationFailed(OTPError):
+    """The code was not accepted. Subclasses say why."""
+
+    def __init__(self, message: str = "", *, failures: int = 0, max_failures: int = 0) -> None:
+        super().__init__(message or self.__class__.__doc__ or self.__class__.__name__)
+        self.failures = failures
+        self.max_failures = max_failures
+
+    @property
+    def attempts_remaining(self) -> int:
+        return max(self.max_failures - self.failures, 0)
+
+
+class InvalidToken(VerificationFailed):
+    """The otp_token is forged, expired, or belongs to another client."""
+
+
+class NoChallenge(VerificationFailed):
+    """No code is pending for this recipient."""
+
+
+class CodeExpired(VerificationFailed):
+    """The code expired, was already used, or was replaced by a newer code."""
+
+
+class WrongCode(VerificationFailed):
+    """The code does not match."""
+
+
+class AttemptsExceeded(VerificationFailed):
+    """The failure limit is reached; the code is dead."""
+
+
+class ServiceUnavailable(OTPError):
+    """A dependency is down; the caller should answer 503 and retry later."""
+
+
+class StoreUnavailable(ServiceUnavailable):
+    """The store cannot be reached or answered with an error. Nothing verifies meanwhile."""
+
+
+class DeliveryFailed(ServiceUnavailable):
+    """The message could not be delivered. The code was killed and the quota given back."""

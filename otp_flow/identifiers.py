@@ -1,0 +1,88 @@
+"""Turning what a person typed into a normalised recipient.
+
+Phones go through phonenumbers (to E.164), emails through email-validator (syntax only by default;
+DNS checks are opt-in because they make every send depend on a resolver).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from phonenumbers import PhoneNumberType
+
+from otp_flow.errors import BlockedEmail, MalformedEmail, MalformedPhoneNumber
+from otp_flow.types import Channel, Recipient
+
+__all__ = ["IdentifierParser"]
+
+# SMS only reaches mobiles; FIXED_LINE_OR_MOBILE covers regions (e.g. US) whose ranges overlap.
+_SMS_CAPABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+class IdentifierParser:
+    """Parses and normalises phone numbers and email addresses.
+
+    ``allowed_regions``: ISO 3166 codes whose mobile numbers are accepted; the first one is the
+    region assumed for numbers written without ``+`` (so ``13612345678`` is read as Chinese).
+    ``blocked_email_domains``: a domain here, or any subdomain of it, is refused with
+    ``BlockedEmail``.
+    """
+
+    def __init__(
+        self,
+        *,
+        allowed_regions: Iterable[str] = ("CN",),
+        blocked_email_domains: Iterable[str] = (),
+        check_email_deliverability: bool = False,
+    ) -> None:
+        self.allowed_regions = tuple(r.upper() for r in allowed_regions)
+        if not self.allowed_regions:
+            raise ValueError("allowed_regions must name at least one region")
+        for region in self.allowed_regions:
+            if region not in phonenumbers.SUPPORTED_REGIONS:
+                raise ValueError(f"allowed_regions: {region!r} is not a known region code")
+        self.blocked_email_domains = frozenset(d.lower().strip(".") for d in blocked_email_domains)
+        self.check_email_deliverability = check_email_deliverability
+
+    def phone(self, raw: str) -> Recipient:
+        if not isinstance(raw, str) or not raw.strip() or len(raw) > 32:
+            raise MalformedPhoneNumber("empty or overlong phone number")
+        try:
+            number = phonenumbers.parse(raw, self.allowed_regions[0])
+        except phonenumbers.NumberParseException as exc:
+            raise MalformedPhoneNumber(str(exc)) from exc
+        if not phonenumbers.is_valid_number(number):
+            raise MalformedPhoneNumber("not a valid phone number")
+        if phonenumbers.region_code_for_number(number) not in self.allowed_regions:
+            raise MalformedPhoneNumber("phone numbers of this region are not accepted")
+        if phonenumbers.number_type(number) not in _SMS_CAPABLE:
+            raise MalformedPhoneNumber("not a mobile number")
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return Recipient("sms", e164)
+
+    def email(self, raw: str) -> Recipient:
+        if not isinstance(raw, str) or not raw.strip() or len(raw) > 254:
+            raise MalformedEmail("empty or overlong email address")
+        try:
+            info = validate_email(raw.strip(), check_deliverability=self.check_email_deliverability)
+        except EmailNotValidError as exc:
+            raise MalformedEmail(str(exc)) from exc
+        # Lower-cased whole: providers treat local parts case-insensitively in practice, and one
+        # person must not hold two accounts (or two rate-limit buckets) by changing case.
+        address = info.normalized.lower()
+        domain = address.rpartition("@")[2]
+        if self._blocked(domain):
+            raise BlockedEmail("this email domain is not accepted")
+        return Recipient("email", address)
+
+    def parse(self, raw: str, channel: Channel | None = None) -> Recipient:
+        """Parse ``raw`` as ``channel``; without one, an ``@`` means email, anything else phone."""
+        if channel is None:
+            channel = "email" if isinstance(raw, str) and "@" in raw else "sms"
+        return self.email(raw) if channel == "email" else self.phone(raw)
+
+    def _blocked(self, domain: str) -> bool:
+        parts = domain.split(".")
+        return any(".".join(parts[i:]) in self.blocked_email_domains for i in range(len(parts)))

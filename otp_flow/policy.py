@@ -1,0 +1,100 @@
+"""Every default of the engine in one place, validated when constructed.
+
+``CodePolicy`` says what a code looks like and how long it lives; ``Limits`` says how often codes
+may be sent. Both are frozen: build a new one (``dataclasses.replace``) to change a value.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "CALLER_CODE_LENGTH",
+    "CALLER_MAX_FAILURES",
+    "CALLER_TTL_SECONDS",
+    "CODE_LENGTH",
+    "CodePolicy",
+    "Limits",
+]
+
+#: Allowed ranges (inclusive). A code shorter than 4 is guessable, longer than 10 is unusable.
+CODE_LENGTH = (4, 10)
+#: A caller-supplied code (the OnlyID ``code`` parameter) must be 4-8 digits.
+CALLER_CODE_LENGTH = (4, 8)
+#: What a caller may ask for per request (OnlyID ``expireMin`` 1-20, ``maxFailCount`` 1-20).
+CALLER_TTL_SECONDS = (60, 20 * 60)
+CALLER_MAX_FAILURES = (1, 20)
+
+
+def _check_range(name: str, value: int, bounds: tuple[int, int]) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    low, high = bounds
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class CodePolicy:
+    """What a code looks like and how long it and its otp_token live.
+
+    The defaults are the seeds': a 6-digit numeric code valid for 60 seconds, at most 5 wrong
+    guesses, and an otp_token valid for 5 minutes.
+    """
+
+    code_length: int = 6
+    alphabet: str = string.digits
+    ttl_seconds: int = 60
+    max_failures: int = 5
+    token_ttl_seconds: int = 300
+
+    def __post_init__(self) -> None:
+        _check_range("code_length", self.code_length, CODE_LENGTH)
+        # Operators may configure a TTL below the caller range (tests, short-lived flows), but a
+        # code must outlive a round trip to the phone; 10 s is the floor.
+        _check_range("ttl_seconds", self.ttl_seconds, (10, CALLER_TTL_SECONDS[1]))
+        _check_range("max_failures", self.max_failures, CALLER_MAX_FAILURES)
+        _check_range("token_ttl_seconds", self.token_ttl_seconds, (10, 24 * 3600))
+        if len(set(self.alphabet)) < 2 or len(set(self.alphabet)) != len(self.alphabet):
+            raise ValueError("alphabet must hold at least two distinct characters, none repeated")
+        if self.token_ttl_seconds < self.ttl_seconds:
+            raise ValueError("token_ttl_seconds must be at least ttl_seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How often codes may be sent. A limit of 0 switches that limit off.
+
+    Windows: ``app_per_day`` counts every send of one client per calendar day in ``timezone``;
+    the ``recipient_*`` limits count sends of one client to one recipient per fixed minute, hour
+    and calendar day; ``resend_interval_seconds`` is the minimum gap between two sends to one
+    recipient.
+    """
+
+    app_per_day: int = 1000
+    recipient_per_minute: int = 10
+    recipient_per_hour: int = 30
+    recipient_per_day: int = 30
+    resend_interval_seconds: int = 30
+    timezone: str = "Asia/Shanghai"
+
+    def __post_init__(self) -> None:
+        for name in (
+            "app_per_day",
+            "recipient_per_minute",
+            "recipient_per_hour",
+            "recipient_per_day",
+            "resend_interval_seconds",
+        ):
+            _check_range(name, getattr(self, name), (0, 10**9))
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"timezone {self.timezone!r} is not a known IANA time zone") from exc
+
+    @classmethod
+    def off(cls, timezone: str = "Asia/Shanghai") -> Limits:
+        """No limits at all: for benchmarks and trusted internal callers."""
+        return cls(0, 0, 0, 0, 0, timezone)

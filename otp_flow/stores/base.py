@@ -1,0 +1,165 @@
+"""The OTPStore protocol: the engine's only view of shared state.
+
+Every operation that reads and then writes shared state is ONE call here, so a store can make it
+atomic (one Lua script on Redis, one lock in memory). The engine decides policy (clock, windows,
+time zone, code hashing); the store only counts, compares and remembers. All times are integer
+milliseconds from the engine's injected clock, never the store's own clock, so tests can move time
+without sleeping and Redis can run on a machine whose clock differs.
+
+Semantics every store must honour (the contract suite in tests/test_store_contract.py checks them):
+
+``issue`` (one send), in this order, refusing at the first failing check and changing nothing then:
+ 1. ``resend_interval_ms`` > 0 and the last accepted send to this (client, recipient), any usage,
+    was less than that long ago → refused ``resend_interval``, retry when the interval ends.
+ 2. For minute, hour, day (per client→recipient) then app_day (per client): a window whose
+    ``limit`` > 0 and whose count in the current window id has reached the limit → refused with
+    that window's name, retry at the window's end. A stored count for an older window id counts 0.
+ 3. Failures carry over: if a challenge for the same (client, recipient, usage) exists and has not
+    expired, its failure count carries to the new code; if that count is >= the new
+    ``max_failures`` → refused ``failures``, retry when that challenge expires. An expired
+    challenge's failures are forgotten.
+ 4. ``quota`` is not None and the client's used count for ``channel`` is >= quota → refused
+    ``quota``.
+ 5. Accept: every window count goes up by one (disabled windows are still counted, so stats are
+    always true), the last-send time is set, the quota used count goes up, and the challenge for
+    (client, recipient, usage) is replaced by the new one (challenge id, digest, expiry,
+    max_failures, carried failures). Any older code for that triple is dead from now on.
+ The outcome carries the four window counts (after the send when accepted, current when refused).
+
+``verify`` (one check of one code), in this order:
+ - no challenge for (client, recipient, usage) → ``no_challenge``
+ - ``challenge_id`` given and different from the stored one → ``replaced``
+ - ``now_ms`` >= expiry → ``expired``
+ - failures >= max_failures → ``exceeded`` (nothing is compared)
+ - digest equal (constant-time) → ``verified``; the challenge is deleted (single use)
+ - otherwise failures += 1 → ``wrong`` (with the new count; the code is dead once it reaches max)
+
+``cancel`` kills a challenge that could not be delivered (only if it is still the same challenge)
+and gives one quota unit back. The rate-limit counts are NOT given back: a failed delivery still
+counts, so abuse gets no free retries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+from otp_flow.types import Channel, Usage
+
+__all__ = [
+    "IssueOutcome",
+    "IssueRequest",
+    "OTPStore",
+    "RefusedBy",
+    "VerifyOutcome",
+    "VerifyRequest",
+    "VerifyStatus",
+    "Window",
+]
+
+RefusedBy = Literal[
+    "resend_interval",
+    "recipient_per_minute",
+    "recipient_per_hour",
+    "recipient_per_day",
+    "app_per_day",
+    "failures",
+    "quota",
+]
+VerifyStatus = Literal["verified", "wrong", "expired", "replaced", "no_challenge", "exceeded"]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One fixed rate-limit window: which one it is, when it ends, and its limit (0 = off)."""
+
+    id: int
+    ends_ms: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRequest:
+    client_id: str
+    recipient: str
+    channel: Channel
+    usage: Usage
+    #: Random, from ``secrets``; decimal digits only (it is stored compactly as an integer).
+    challenge_id: str
+    #: Keyed HMAC digest of the code (16 bytes). The code itself never reaches the store.
+    digest: bytes
+    now_ms: int
+    expires_ms: int
+    max_failures: int
+    minute: Window
+    hour: Window
+    day: Window
+    app_day: Window
+    resend_interval_ms: int
+    #: None = unlimited.
+    quota: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class IssueOutcome:
+    accepted: bool
+    refused_by: RefusedBy | None
+    retry_after_ms: int
+    minute_count: int
+    hour_count: int
+    day_count: int
+    app_day_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyRequest:
+    client_id: str
+    recipient: str
+    usage: Usage
+    #: The challenge the otp_token names, or None to check whatever code is current.
+    challenge_id: str | None
+    digest: bytes
+    now_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOutcome:
+    status: VerifyStatus
+    failures: int
+    max_failures: int
+
+
+@runtime_checkable
+class OTPStore(Protocol):
+    """Shared state of the engine. Any backend error must be raised as ``StoreUnavailable``."""
+
+    async def issue(self, request: IssueRequest) -> IssueOutcome: ...
+
+    async def verify(self, request: VerifyRequest) -> VerifyOutcome: ...
+
+    async def cancel(
+        self,
+        *,
+        client_id: str,
+        recipient: str,
+        usage: Usage,
+        channel: Channel,
+        challenge_id: str,
+        refund_quota: bool,
+    ) -> None: ...
+
+    async def quota_used(self, client_id: str, channel: Channel) -> int: ...
+
+    async def remember_nonce(self, scope: str, nonce: str, *, now_ms: int, ttl_ms: int) -> bool:
+        """Record a nonce; False when it was already seen within its lifetime (a replay)."""
+        ...
+
+    async def outbox_push(self, payload: str, *, max_len: int) -> None:
+        """Prepend one serialized message, keeping at most ``max_len`` (newest first)."""
+        ...
+
+    async def outbox_list(self, limit: int) -> list[str]: ...
+
+    async def ping(self) -> None: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,223 @@
+"""The embedded store: everything in one process, no services needed.
+
+For the demo, tests and single-process deployments. Each operation runs under one lock with no
+``await`` inside, so it is atomic for asyncio tasks and for threads alike. Expiry follows the
+engine's clock (``now_ms`` of each request); stale entries are swept as the store is used.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from itertools import islice
+
+from otp_flow.stores.base import (
+    IssueOutcome,
+    IssueRequest,
+    RefusedBy,
+    VerifyOutcome,
+    VerifyRequest,
+    Window,
+)
+from otp_flow.types import Channel, Usage
+
+__all__ = ["MemoryStore"]
+
+# How many stale entries one call may sweep: bounds the work any single request does.
+_SWEEP_BUDGET = 64
+
+
+@dataclass(slots=True)
+class _Challenge:
+    challenge_id: str
+    digest: bytes
+    expires_ms: int
+    max_failures: int
+    failures: int
+
+
+@dataclass(slots=True)
+class _Counter:
+    window_id: int = -1
+    count: int = 0
+
+    def current(self, window: Window) -> int:
+        return self.count if self.window_id == window.id else 0
+
+    def bump(self, window: Window) -> int:
+        self.count = self.current(window) + 1
+        self.window_id = window.id
+        return self.count
+
+
+@dataclass(slots=True)
+class _RecipientState:
+    minute: _Counter = field(default_factory=_Counter)
+    hour: _Counter = field(default_factory=_Counter)
+    day: _Counter = field(default_factory=_Counter)
+    last_send_ms: int = 0
+    challenges: dict[str, _Challenge] = field(default_factory=dict)
+    #: After this time nothing in the state matters any more and it may be dropped.
+    keep_until_ms: int = 0
+
+
+class MemoryStore:
+    """In-process OTPStore (see ``otp_flow.stores.base`` for the contract)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._recipients: dict[tuple[str, str], _RecipientState] = {}
+        self._app_days: dict[str, _Counter] = {}
+        self._quota_used: dict[tuple[str, Channel], int] = {}
+        self._nonces: dict[tuple[str, str], int] = {}
+        self._outbox: deque[str] = deque()
+
+    async def issue(self, request: IssueRequest) -> IssueOutcome:
+        with self._lock:
+            self._sweep(request.now_ms)
+            return self._issue(request)
+
+    def _issue(self, r: IssueRequest) -> IssueOutcome:
+        key = (r.client_id, r.recipient)
+        # Popped and re-inserted on acceptance, so the dict stays ordered by last send and the
+        # sweep finds the stalest entries first.
+        state = self._recipients.get(key) or _RecipientState()
+        app_day = self._app_days.get(r.client_id) or _Counter()
+        counts = (
+            state.minute.current(r.minute),
+            state.hour.current(r.hour),
+            state.day.current(r.day),
+            app_day.current(r.app_day),
+        )
+
+        def refuse(by: RefusedBy, retry_at_ms: int) -> IssueOutcome:
+            return IssueOutcome(False, by, max(retry_at_ms - r.now_ms, 0), *counts)
+
+        if r.resend_interval_ms > 0 and state.last_send_ms:
+            next_ok = state.last_send_ms + r.resend_interval_ms
+            if r.now_ms < next_ok:
+                return refuse("resend_interval", next_ok)
+        windows: tuple[tuple[RefusedBy, Window], ...] = (
+            ("recipient_per_minute", r.minute),
+            ("recipient_per_hour", r.hour),
+            ("recipient_per_day", r.day),
+            ("app_per_day", r.app_day),
+        )
+        for (name, window), count in zip(windows, counts, strict=True):
+            if window.limit > 0 and count >= window.limit:
+                return refuse(name, window.ends_ms)
+        old = state.challenges.get(r.usage)
+        carried = old.failures if old is not None and r.now_ms < old.expires_ms else 0
+        if old is not None and carried >= r.max_failures:
+            return refuse("failures", old.expires_ms)
+        quota_key = (r.client_id, r.channel)
+        if r.quota is not None and self._quota_used.get(quota_key, 0) >= r.quota:
+            return refuse("quota", r.now_ms)
+
+        counts = (
+            state.minute.bump(r.minute),
+            state.hour.bump(r.hour),
+            state.day.bump(r.day),
+            app_day.bump(r.app_day),
+        )
+        state.last_send_ms = r.now_ms
+        state.challenges[r.usage] = _Challenge(
+            r.challenge_id, r.digest, r.expires_ms, r.max_failures, carried
+        )
+        state.keep_until_ms = max(
+            state.keep_until_ms,
+            r.expires_ms,
+            r.day.ends_ms,
+            r.now_ms + r.resend_interval_ms,
+        )
+        self._quota_used[quota_key] = self._quota_used.get(quota_key, 0) + 1
+        self._recipients.pop(key, None)
+        self._recipients[key] = state
+        self._app_days[r.client_id] = app_day
+        return IssueOutcome(True, None, 0, *counts)
+
+    async def verify(self, request: VerifyRequest) -> VerifyOutcome:
+        with self._lock:
+            state = self._recipients.get((request.client_id, request.recipient))
+            challenge = state.challenges.get(request.usage) if state else None
+            if state is None or challenge is None:
+                return VerifyOutcome("no_challenge", 0, 0)
+            failures, limit = challenge.failures, challenge.max_failures
+            if request.challenge_id is not None and request.challenge_id != challenge.challenge_id:
+                return VerifyOutcome("replaced", failures, limit)
+            if request.now_ms >= challenge.expires_ms:
+                return VerifyOutcome("expired", failures, limit)
+            if failures >= limit:
+                return VerifyOutcome("exceeded", failures, limit)
+            if hmac.compare_digest(challenge.digest, request.digest):
+                del state.challenges[request.usage]
+                return VerifyOutcome("verified", failures, limit)
+            challenge.failures += 1
+            return VerifyOutcome("wrong", challenge.failures, limit)
+
+    async def cancel(
+        self,
+        *,
+        client_id: str,
+        recipient: str,
+        usage: Usage,
+        channel: Channel,
+        challenge_id: str,
+        refund_quota: bool,
+    ) -> None:
+        with self._lock:
+            state = self._recipients.get((client_id, recipient))
+            challenge = state.challenges.get(usage) if state else None
+            if (
+                state is not None
+                and challenge is not None
+                and challenge.challenge_id == challenge_id
+            ):
+                del state.challenges[usage]
+            quota_key = (client_id, channel)
+            if refund_quota and self._quota_used.get(quota_key, 0) > 0:
+                self._quota_used[quota_key] -= 1
+
+    async def quota_used(self, client_id: str, channel: Channel) -> int:
+        with self._lock:
+            return self._quota_used.get((client_id, channel), 0)
+
+    async def remember_nonce(self, scope: str, nonce: str, *, now_ms: int, ttl_ms: int) -> bool:
+        with self._lock:
+            self._sweep(now_ms)
+            key = (scope, nonce)
+            if self._nonces.get(key, 0) > now_ms:
+                return False
+            self._nonces[key] = now_ms + ttl_ms
+            return True
+
+    async def outbox_push(self, payload: str, *, max_len: int) -> None:
+        with self._lock:
+            self._outbox.appendleft(payload)
+            while len(self._outbox) > max_len:
+                self._outbox.pop()
+
+    async def outbox_list(self, limit: int) -> list[str]:
+        with self._lock:
+            return list(self._outbox)[:limit]
+
+    async def ping(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    def _sweep(self, now_ms: int) -> None:
+        """Drop a bounded number of entries nothing can need any more."""
+        stale = [
+            key
+            for key, state in islice(self._recipients.items(), _SWEEP_BUDGET)
+            if state.keep_until_ms <= now_ms
+        ]
+        for key in stale:
+            del self._recipients[key]
+        old = [k for k, until in islice(self._nonces.items(), _SWEEP_BUDGET) if until <= now_ms]
+        for nonce_key in old:
+            del self._nonces[nonce_key]

@@ -1,0 +1,85 @@
+"""Plain value types shared by the engine, the stores and the web layer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, TypedDict, get_args
+
+__all__ = [
+    "CHANNELS",
+    "USAGES",
+    "Channel",
+    "Clock",
+    "Recipient",
+    "SendResult",
+    "Usage",
+    "VerifyResult",
+    "WindowStats",
+    "system_clock",
+]
+
+Channel = Literal["sms", "email"]
+Usage = Literal["login", "signup", "update_userinfo", "reset_password"]
+CHANNELS: tuple[Channel, ...] = get_args(Channel)
+USAGES: tuple[Usage, ...] = get_args(Usage)
+
+#: Seconds since the epoch. Injected everywhere time matters so tests never sleep.
+Clock = Callable[[], float]
+
+
+def system_clock() -> float:
+    return time.time()
+
+
+class WindowStats(TypedDict):
+    """One rate-limit window in the seeds' shape (Yunpian ``rateLimitStats``)."""
+
+    count: int
+    limit: int
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A normalised identifier: E.164 phone number or normalised email address."""
+
+    channel: Channel
+    value: str
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What a successful send returns.
+
+    ``code`` is the plaintext code, handed back so a caller that delivers the code itself (or the
+    OnlyID dialect, which returns it) can use it; otp_flow never stores or logs it.
+    """
+
+    otp_token: str
+    recipient: Recipient
+    usage: Usage
+    client_id: str
+    challenge_id: str
+    code: str
+    created_at: float
+    expires_at: float
+    max_failures: int
+    #: Seeds' statistics keyed appNaturalDay / appToPhonePerMinute / appToPhonePerHour /
+    #: appToPhonePerDay, counting this send.
+    stats: dict[str, WindowStats] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """A successful verification."""
+
+    recipient: Recipient
+    usage: Usage
+    client_id: str
+    failures: int
+    max_failures: int

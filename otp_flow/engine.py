@@ -31,7 +31,7 @@ from otp_flow.errors import (
     WrongCode,
 )
 from otp_flow.identifiers import IdentifierParser
-from otp_flow.messages import MessageRenderer, PlainRenderer
+from otp_flow.messages import MessageRenderer, default_renderer
 from otp_flow.policy import (
     CALLER_CODE_LENGTH,
     CALLER_MAX_FAILURES,
@@ -98,7 +98,7 @@ class OTPEngine:
         self.identifiers = identifiers or IdentifierParser()
         self.clients: dict[str, Client] = {c.id: c for c in clients}
         self.sender = sender
-        self.renderer: MessageRenderer = renderer or PlainRenderer()
+        self.renderer: MessageRenderer = renderer or default_renderer()
         self.delivery_timeout = delivery_timeout
         self.clock = clock
         self._tz = ZoneInfo(self.limits.timezone)

@@ -84,12 +84,14 @@ class IssueRequest:
     recipient: str
     channel: Channel
     usage: Usage
-    #: Random, from ``secrets``; decimal digits only (it is stored compactly as an integer).
+    #: Random, from ``secrets``; canonical decimal below 2**53 (stored compactly as an integer,
+    #: and Lua numbers are doubles).
     challenge_id: str
     #: Keyed HMAC digest of the code (16 bytes). The code itself never reaches the store.
     digest: bytes
     now_ms: int
     expires_ms: int
+    #: 1-255.
     max_failures: int
     minute: Window
     hour: Window
@@ -158,7 +160,9 @@ class OTPStore(Protocol):
         """Prepend one serialized message, keeping at most ``max_len`` (newest first)."""
         ...
 
-    async def outbox_list(self, limit: int) -> list[str]: ...
+    async def outbox_list(self, limit: int) -> list[str]:
+        """The newest ``limit`` (>= 1) messages, newest first."""
+        ...
 
     async def ping(self) -> None: ...
 

@@ -190,6 +190,8 @@ class MemoryStore:
             key = (scope, nonce)
             if self._nonces.get(key, 0) > now_ms:
                 return False
+            # Re-inserted at the end, so the dict stays ordered by deadline for the sweep.
+            self._nonces.pop(key, None)
             self._nonces[key] = now_ms + ttl_ms
             return True
 

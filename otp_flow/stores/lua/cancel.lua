@@ -1,0 +1,23 @@
+-- cancel.lua: kill a challenge that could not be delivered and give one quota unit back.
+-- The rate-limit counts stay: a failed delivery still counts, so abuse gets no free retries.
+--
+-- KEYS[1]  recipient hash   <prefix>{client}:r:<recipient>
+-- KEYS[2]  quota hash       <prefix>{client}:q
+--
+-- ARGV[1]  usage field: l login, s signup, u update_userinfo, r reset_password
+-- ARGV[2]  challenge id to kill (-1 never matches)
+-- ARGV[3]  channel (the field of the quota hash)
+-- ARGV[4]  1 = give one quota unit back (never below 0), 0 = do not
+--
+-- Returns 0.
+local CHALLENGE = '>i8 i8 B B c16' -- the layout issue.lua packs
+
+local packed = redis.call('HGET', KEYS[1], ARGV[1])
+-- Only the same challenge: a newer code sent meanwhile must stay valid.
+if packed and struct.unpack(CHALLENGE, packed) == tonumber(ARGV[2]) then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+if ARGV[4] == '1' and (tonumber(redis.call('HGET', KEYS[2], ARGV[3])) or 0) > 0 then
+  redis.call('HINCRBY', KEYS[2], ARGV[3], -1)
+end
+return 0

@@ -1,0 +1,108 @@
+-- issue.lua: one send. Checks the limits in the contract's order (otp_flow/stores/base.py),
+-- then counts the send and stores the new challenge. One script, so two concurrent sends to one
+-- recipient can never both pass a limit, and one send is one round trip.
+--
+-- KEYS[1]  recipient hash    <prefix>{client}:r:<recipient>
+-- KEYS[2]  app-day counter   <prefix>{client}:d:<app-day window id>
+-- KEYS[3]  quota hash        <prefix>{client}:q
+--
+-- ARGV[1]  usage field: l login, s signup, u update_userinfo, r reset_password
+-- ARGV[2]  channel (the field of the quota hash)
+-- ARGV[3]  challenge id (decimal digits, below 2^53)   ARGV[4]  code digest (16 bytes)
+-- ARGV[5]  now (ms)    ARGV[6]  code expiry (ms)        ARGV[7]  max failures (0-255)
+-- ARGV[8]  minute window id   ARGV[9]  its end (ms)   ARGV[10] its limit (0 = off)
+-- ARGV[11] hour window id     ARGV[12] its end (ms)   ARGV[13] its limit (0 = off)
+-- ARGV[14] day window id      ARGV[15] its end (ms)   ARGV[16] its limit (0 = off)
+-- ARGV[17] app-day end (ms)   ARGV[18] app-day limit (0 = off)
+-- ARGV[19] resend interval (ms, 0 = off)               ARGV[20] quota (-1 = unlimited)
+-- (The minute, hour and day window ids fit in 32 bits: they are packed as such.)
+--
+-- Returns {verdict, retry after (ms), minute count, hour count, day count, app-day count}.
+--   verdict 0 = accepted; refused by 1 resend_interval, 2 recipient_per_minute,
+--   3 recipient_per_hour, 4 recipient_per_day, 5 app_per_day, 6 failures, 7 quota.
+--   The counts are after the send when accepted, the current ones when refused.
+--
+-- The recipient hash has one field per purpose, each packed with struct to a fixed size:
+--   w         WINDOWS: the minute, hour and day window id of the last accepted send and the
+--             count in each, then that send's time (ms)
+--   l s u r   CHALLENGE: one per usage: challenge id, expiry (ms), max failures, failures, digest
+-- Packed because a pending code must cost at most ~250 bytes of Redis memory all told: two
+-- fixed-size fields keep the small hash at 87 bytes, one malloc size class below what nine
+-- integer fields cost.
+local WINDOWS = '>I4 I4 I4 I4 I4 I4 i8'
+local CHALLENGE = '>i8 i8 B B c16'
+
+local recipient, app_day, quota_key = KEYS[1], KEYS[2], KEYS[3]
+local usage, channel = ARGV[1], ARGV[2]
+local now, expires, max_failures = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local resend, quota = tonumber(ARGV[19]), tonumber(ARGV[20])
+local ids = {tonumber(ARGV[8]), tonumber(ARGV[11]), tonumber(ARGV[14])}
+local ends = {tonumber(ARGV[9]), tonumber(ARGV[12]), tonumber(ARGV[15]), tonumber(ARGV[17])}
+local limits = {tonumber(ARGV[10]), tonumber(ARGV[13]), tonumber(ARGV[16]), tonumber(ARGV[18])}
+
+local stored = redis.call('HMGET', recipient, 'w', usage)
+local counts, last = {0, 0, 0}, 0
+if stored[1] then
+  local w = {struct.unpack(WINDOWS, stored[1])}
+  for i = 1, 3 do
+    -- A count stored for an older window id counts 0.
+    if w[2 * i - 1] == ids[i] then
+      counts[i] = w[2 * i]
+    end
+  end
+  last = w[7]
+end
+counts[4] = tonumber(redis.call('GET', app_day)) or 0
+
+local function refuse(verdict, retry_at)
+  return {verdict, math.max(retry_at - now, 0), counts[1], counts[2], counts[3], counts[4]}
+end
+
+-- 1. The resend interval, across every usage (last: the last accepted send of any usage).
+if resend > 0 and last ~= 0 and now < last + resend then
+  return refuse(1, last + resend)
+end
+-- 2. The windows; a disabled one (limit 0) never refuses.
+for i = 1, 4 do
+  if limits[i] > 0 and counts[i] >= limits[i] then
+    return refuse(i + 1, ends[i])
+  end
+end
+-- 3. Failures carry over from a challenge that has not expired; an expired one's are forgotten.
+local carried = 0
+if stored[2] then
+  local _, old_expires, _, old_failures = struct.unpack(CHALLENGE, stored[2])
+  if now < old_expires then
+    carried = old_failures
+  end
+  if carried >= max_failures then
+    return refuse(6, old_expires)
+  end
+end
+-- 4. The client's quota for this channel.
+if quota >= 0 and (tonumber(redis.call('HGET', quota_key, channel)) or 0) >= quota then
+  return refuse(7, now)
+end
+
+-- 5. Accept: count in every window (disabled ones too, so the stats stay true), remember the
+-- send, and replace the challenge, which kills any older code for this usage.
+for i = 1, 3 do
+  counts[i] = counts[i] + 1
+end
+redis.call('HSET', recipient,
+  'w', struct.pack(WINDOWS, ids[1], counts[1], ids[2], counts[2], ids[3], counts[3], now),
+  usage, struct.pack(CHALLENGE, tonumber(ARGV[3]), expires, max_failures, carried, ARGV[4]))
+-- The TTL only collects garbage: the key must outlive everything in it that still matters
+-- (the code, the windows, the resend interval). Set relative to now, so a clock difference
+-- between the engine and Redis cannot shorten it; only ever lengthened.
+local keep = math.max(expires, ends[1], ends[2], ends[3], now + resend) - now
+if redis.call('PTTL', recipient) < keep then
+  redis.call('PEXPIRE', recipient, string.format('%d', math.max(keep, 1)))
+end
+
+counts[4] = redis.call('INCR', app_day)
+if counts[4] == 1 then
+  redis.call('PEXPIRE', app_day, string.format('%d', math.max(ends[4] - now, 1)))
+end
+redis.call('HINCRBY', quota_key, channel, 1)
+return {0, 0, counts[1], counts[2], counts[3], counts[4]}

@@ -1,0 +1,45 @@
+-- verify.lua: one check of one code, in the contract's order (otp_flow/stores/base.py).
+-- One script, so concurrent guesses can neither verify one code twice nor push its failures
+-- past the limit, and one verify is one round trip.
+--
+-- KEYS[1]  recipient hash   <prefix>{client}:r:<recipient>
+--
+-- ARGV[1]  usage field: l login, s signup, u update_userinfo, r reset_password
+-- ARGV[2]  challenge id the otp_token names ('' = whichever is current; -1 never matches)
+-- ARGV[3]  digest of the code to check (16 bytes)
+-- ARGV[4]  now (ms)
+--
+-- Returns {status, failures, max failures}.
+--   status 0 verified, 1 wrong, 2 expired, 3 replaced, 4 no_challenge, 5 exceeded.
+local CHALLENGE = '>i8 i8 B B c16' -- the layout issue.lua packs
+
+local packed = redis.call('HGET', KEYS[1], ARGV[1])
+if not packed then
+  return {4, 0, 0}
+end
+local id, expires, max_failures, failures, digest = struct.unpack(CHALLENGE, packed)
+if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= id then
+  return {3, failures, max_failures}
+end
+if tonumber(ARGV[4]) >= expires then
+  return {2, failures, max_failures}
+end
+if failures >= max_failures then
+  return {5, failures, max_failures} -- dead: nothing is compared any more
+end
+
+-- Constant time: OR together the XOR of every byte pair instead of stopping at the first
+-- difference, so the time taken says nothing about how much of the digest was right.
+local given = ARGV[3]
+local diff = #given == 16 and 0 or 1
+for i = 1, 16 do
+  diff = bit.bor(diff, bit.bxor(string.byte(digest, i), string.byte(given, i) or 0))
+end
+if diff == 0 then
+  redis.call('HDEL', KEYS[1], ARGV[1]) -- single use
+  return {0, failures, max_failures}
+end
+failures = failures + 1
+redis.call('HSET', KEYS[1], ARGV[1],
+  struct.pack(CHALLENGE, id, expires, max_failures, failures, digest))
+return {1, failures, max_failures}

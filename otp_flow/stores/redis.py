@@ -1,0 +1,304 @@
+"""The Redis store: shared state for any number of engine processes, standalone or Cluster.
+
+Every read-then-write is one Lua script in ``lua/`` (one file per script, its KEYS / ARGV /
+returns at the top), so one send and one verify are one round trip each and atomic. Times are
+the engine's (``now_ms`` of each request), never Redis's own clock; key TTLs only collect
+garbage and are set relative to ``now_ms``.
+
+Keys, all made by ``RedisStore.key``; the hash tag keeps each client's keys in one Cluster slot:
+
+    otp:{client}:r:<recipient>   hash: rate-limit windows, last send, one challenge per usage
+    otp:{client}:d:<day id>      the client's sends on one app day (expires with the day)
+    otp:{client}:q               hash: quota used per channel
+    otp:{scope}:n:<nonce>        when a nonce may be used again
+    otp:{outbox}                 list of messages, newest first
+
+A pending code is one recipient hash of two packed fields (layout in issue.lua): about 235 bytes
+of Redis ``used_memory`` all told, key, TTL and hash-table slots included.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Iterator, Sequence
+from contextlib import contextmanager
+from importlib.resources import files
+from typing import TYPE_CHECKING, Protocol, TypeAlias, cast
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisClusterException, RedisError
+
+from otp_flow.errors import StoreUnavailable
+from otp_flow.stores.base import (
+    IssueOutcome,
+    IssueRequest,
+    RefusedBy,
+    VerifyOutcome,
+    VerifyRequest,
+    VerifyStatus,
+)
+from otp_flow.types import Channel, Usage
+
+if TYPE_CHECKING:
+    # The types-redis stubs make both clients generic, redis-py's own hints do not: accept both.
+    RedisClient: TypeAlias = Redis | RedisCluster  # type: ignore[type-arg, unused-ignore]
+
+__all__ = ["RedisStore"]
+
+_DIGEST_SIZE = 16
+#: Each usage's challenge lives in one field of the recipient hash (see issue.lua).
+_USAGE_FIELDS: dict[Usage, str] = {
+    "login": "l",
+    "signup": "s",
+    "update_userinfo": "u",
+    "reset_password": "r",
+}
+#: Index = the verdict issue.lua returns.
+_REFUSALS: tuple[RefusedBy | None, ...] = (
+    None,
+    "resend_interval",
+    "recipient_per_minute",
+    "recipient_per_hour",
+    "recipient_per_day",
+    "app_per_day",
+    "failures",
+    "quota",
+)
+#: Index = the status verify.lua returns.
+_STATUSES: tuple[VerifyStatus, ...] = (
+    "verified",
+    "wrong",
+    "expired",
+    "replaced",
+    "no_challenge",
+    "exceeded",
+)
+#: Lua numbers are doubles: a challenge id is packed exactly only below this.
+_MAX_CHALLENGE_ID = 2**53
+#: issue.lua packs the recipient's window ids as unsigned 32-bit integers.
+_MAX_WINDOW_ID = 2**32
+_DECIMAL = re.compile(r"0|[1-9][0-9]*")
+#: Every failure of the client or the server; each one becomes StoreUnavailable.
+_REDIS_ERRORS = (RedisError, RedisClusterException, OSError)
+
+
+class _Script(Protocol):
+    def __call__(
+        self, *, keys: Sequence[str], args: Sequence[str | bytes | int]
+    ) -> Awaitable[object]: ...
+
+
+class _Commands(Protocol):
+    """What the store calls on either client, typed once (the stubs leave most of it Any)."""
+
+    def register_script(self, script: str) -> _Script: ...
+    def hget(self, name: str, key: str) -> Awaitable[bytes | str | None]: ...
+    def lrange(self, name: str, start: int, end: int) -> Awaitable[list[bytes | str]]: ...
+    def ping(self) -> Awaitable[object]: ...
+    def aclose(self) -> Awaitable[None]: ...
+
+
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    try:
+        yield
+    except _REDIS_ERRORS as exc:
+        raise StoreUnavailable(f"Redis failed: {exc}") from exc
+
+
+def _ints(reply: object, size: int) -> list[int]:
+    if not isinstance(reply, list) or len(reply) != size:
+        raise StoreUnavailable(f"unexpected reply from Redis: {reply!r}")
+    return [int(value) for value in reply]
+
+
+def _challenge_number(challenge_id: str) -> int | None:
+    """The id as the integer the scripts pack, or None when it cannot be one exactly."""
+    if not _DECIMAL.fullmatch(challenge_id) or int(challenge_id) >= _MAX_CHALLENGE_ID:
+        return None
+    return int(challenge_id)
+
+
+def _script(client: _Commands, name: str) -> _Script:
+    source = (files("otp_flow.stores") / "lua" / name).read_text(encoding="utf-8")
+    # redis-py sends EVALSHA and, on NOSCRIPT (after SCRIPT FLUSH, a restart or a failover),
+    # loads the script and retries by itself; on a Cluster it loads it on every primary.
+    return client.register_script(source)
+
+
+class RedisStore:
+    """OTPStore on Redis (see ``otp_flow.stores.base`` for the contract).
+
+    ``client`` is a ``redis.asyncio.Redis`` or ``redis.asyncio.cluster.RedisCluster`` made with
+    ``decode_responses=False``; ``from_url`` builds one with timeouts and without retries.
+    """
+
+    def __init__(self, client: RedisClient, *, prefix: str = "otp:") -> None:
+        if "{" in prefix or "}" in prefix:
+            raise ValueError("prefix must not contain '{' or '}': the hash tag follows it")
+        self.redis = client
+        self.prefix = prefix
+        self._client = cast(_Commands, client)
+        self._issue = _script(self._client, "issue.lua")
+        self._verify = _script(self._client, "verify.lua")
+        self._cancel = _script(self._client, "cancel.lua")
+        self._nonce = _script(self._client, "nonce.lua")
+        self._outbox_push = _script(self._client, "outbox_push.lua")
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = "otp:",
+        socket_timeout: float = 2.0,
+        cluster: bool = False,
+        max_connections: int = 100,
+    ) -> RedisStore:
+        """Connect to ``redis://``, ``rediss://`` or (``cluster=True`` or a ``redis+cluster://``
+        or ``rediss+cluster://`` URL) a Redis Cluster.
+
+        ``socket_timeout`` bounds connecting, every command, and (standalone) waiting for one of
+        the ``max_connections`` pooled connections, so an outage fails fast as StoreUnavailable.
+        Nothing is retried: a script whose reply was lost may have run, and running a send or a
+        guess twice would count it twice.
+        """
+        if socket_timeout <= 0:
+            raise ValueError("socket_timeout must be positive")
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        scheme, sep, rest = url.partition("://")
+        if scheme.endswith("+cluster"):
+            url, cluster = scheme.removesuffix("+cluster") + sep + rest, True
+        timeout, no_retry = socket_timeout, Retry(NoBackoff(), 0)
+        client: RedisClient
+        if cluster:
+            # max_connections is per node here, and the cluster client raises (so the caller
+            # gets StoreUnavailable) instead of waiting for a free connection.
+            client = RedisCluster.from_url(
+                url,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=no_retry,  # type: ignore[arg-type, unused-ignore]
+                decode_responses=False,
+                max_connections=max_connections,
+            )
+        else:
+            # from_pool: the client owns the pool, so aclose() closes its connections too. The
+            # blocking pool makes a burst wait (up to the timeout) instead of opening hundreds
+            # of connections.
+            client = Redis.from_pool(  # type: ignore[attr-defined, unused-ignore]
+                BlockingConnectionPool.from_url(
+                    url,
+                    socket_timeout=timeout,
+                    socket_connect_timeout=timeout,
+                    retry=no_retry,
+                    decode_responses=False,
+                    max_connections=max_connections,
+                    timeout=timeout,
+                )
+            )
+        return cls(client, prefix=prefix)
+
+    def key(self, client_id: str, *parts: str) -> str:
+        """The one key function: ``<prefix>{<client_id>}:<part>:...``.
+
+        The braces are a Cluster hash tag, so every key of one client (or of any other tag, such
+        as ``outbox``) lands in one slot and a script may touch several of them.
+        """
+        if not client_id or "{" in client_id or "}" in client_id:
+            raise ValueError(f"a key tag must be non-empty and brace-free, got {client_id!r}")
+        return ":".join((f"{self.prefix}{{{client_id}}}", *parts))
+
+    async def issue(self, request: IssueRequest) -> IssueOutcome:
+        r = request
+        challenge = _challenge_number(r.challenge_id)
+        if challenge is None:
+            raise ValueError("challenge_id must be canonical decimal digits below 2**53")
+        if len(r.digest) != _DIGEST_SIZE:
+            raise ValueError(f"digest must be {_DIGEST_SIZE} bytes")
+        if not 0 <= r.max_failures <= 255:
+            raise ValueError("max_failures must be between 0 and 255")
+        if not all(0 <= w.id < _MAX_WINDOW_ID for w in (r.minute, r.hour, r.day)):
+            raise ValueError("minute, hour and day window ids must fit in 32 bits")
+        keys = (
+            self.key(r.client_id, "r", r.recipient),
+            self.key(r.client_id, "d", str(r.app_day.id)),
+            self.key(r.client_id, "q"),
+        )
+        args = (
+            _USAGE_FIELDS[r.usage], r.channel, challenge, r.digest,
+            r.now_ms, r.expires_ms, r.max_failures,
+            r.minute.id, r.minute.ends_ms, r.minute.limit,
+            r.hour.id, r.hour.ends_ms, r.hour.limit,
+            r.day.id, r.day.ends_ms, r.day.limit,
+            r.app_day.ends_ms, r.app_day.limit,
+            r.resend_interval_ms, -1 if r.quota is None else r.quota,
+        )  # fmt: skip
+        with _unavailable():
+            reply = await self._issue(keys=keys, args=args)
+        verdict, retry_after, *counts = _ints(reply, 6)
+        minute, hour, day, app_day = counts
+        return IssueOutcome(
+            verdict == 0, _REFUSALS[verdict], retry_after, minute, hour, day, app_day
+        )
+
+    async def verify(self, request: VerifyRequest) -> VerifyOutcome:
+        r = request
+        wanted: int | str = ""  # any challenge
+        if r.challenge_id is not None:
+            challenge = _challenge_number(r.challenge_id)
+            wanted = -1 if challenge is None else challenge  # -1 matches none: "replaced"
+        args = (_USAGE_FIELDS[r.usage], wanted, r.digest, r.now_ms)
+        with _unavailable():
+            reply = await self._verify(keys=(self.key(r.client_id, "r", r.recipient),), args=args)
+        status, failures, max_failures = _ints(reply, 3)
+        return VerifyOutcome(_STATUSES[status], failures, max_failures)
+
+    async def cancel(
+        self,
+        *,
+        client_id: str,
+        recipient: str,
+        usage: Usage,
+        channel: Channel,
+        challenge_id: str,
+        refund_quota: bool,
+    ) -> None:
+        keys = (self.key(client_id, "r", recipient), self.key(client_id, "q"))
+        challenge = _challenge_number(challenge_id)
+        args = (_USAGE_FIELDS[usage], -1 if challenge is None else challenge, channel)
+        with _unavailable():
+            await self._cancel(keys=keys, args=(*args, int(refund_quota)))
+
+    async def quota_used(self, client_id: str, channel: Channel) -> int:
+        with _unavailable():
+            used = await self._client.hget(self.key(client_id, "q"), channel)
+        return int(used or 0)
+
+    async def remember_nonce(self, scope: str, nonce: str, *, now_ms: int, ttl_ms: int) -> bool:
+        with _unavailable():
+            reply = await self._nonce(keys=(self.key(scope, "n", nonce),), args=(now_ms, ttl_ms))
+        return reply == 1
+
+    async def outbox_push(self, payload: str, *, max_len: int) -> None:
+        with _unavailable():
+            await self._outbox_push(keys=(self.key("outbox"),), args=(payload, max_len))
+
+    async def outbox_list(self, limit: int) -> list[str]:
+        if limit == 0:
+            return []  # LRANGE 0 -1 would mean "all"; other limits slice like list[:limit]
+        with _unavailable():
+            items = await self._client.lrange(self.key("outbox"), 0, limit - 1)
+        return [item.decode() if isinstance(item, bytes) else item for item in items]
+
+    async def ping(self) -> None:
+        with _unavailable():
+            await self._client.ping()
+
+    async def aclose(self) -> None:
+        with _unavailable():
+            await self._client.aclose()

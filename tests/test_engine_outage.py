@@ -1,0 +1,45 @@
+"""Fail closed: while Redis is down nothing verifies; when it is back, everything works again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from otp_flow import OTPEngine, StoreUnavailable
+from otp_flow.stores.redis import RedisStore
+from tests.conftest import FakeClock
+from tests.redis_harness import RedisServer
+
+
+@pytest.fixture
+def private_redis() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.cleanup()
+
+
+async def test_redis_outage_fails_closed_and_recovers(
+    private_redis: RedisServer, clock: FakeClock
+) -> None:
+    store = RedisStore.from_url(private_redis.url, socket_timeout=1.0)
+    engine = OTPEngine(secret_keys=["k" * 32], store=store, clock=clock)
+    try:
+        sent = await engine.send("13612345678")
+
+        private_redis.stop()
+        with pytest.raises(StoreUnavailable):
+            await engine.verify(sent.otp_token, sent.code)
+        with pytest.raises(StoreUnavailable):
+            await engine.verify_recipient("13612345678", sent.code)
+        with pytest.raises(StoreUnavailable):
+            await engine.send("13612345679")
+
+        # A restart loses the (non-persistent) data; the same engine and store work again.
+        private_redis.start()
+        fresh = await engine.send("13612345679")
+        result = await engine.verify(fresh.otp_token, fresh.code)
+        assert result.recipient.value == "+8613612345679"
+    finally:
+        await engine.aclose()

@@ -134,7 +134,7 @@ async def test_accepted_send_replaces_the_challenge(store: OTPStore) -> None:
     await store.issue(second)
     old_token = verify_request(T + 2, code="111111", challenge_id=first.challenge_id)
     assert (await store.verify(old_token)).status == "replaced"
-    assert (await store.verify(verify_request(T + 2, code="111111"))).status == "wrong"
+    assert (await store.verify(verify_request(T + 2, code="333333"))).status == "wrong"
     new = verify_request(T + 3, code="222222", challenge_id=second.challenge_id)
     assert (await store.verify(new)).status == "verified"
 
@@ -335,8 +335,21 @@ async def test_verify_the_right_code_once(store: OTPStore) -> None:
 async def test_verify_without_challenge_id_checks_the_current_code(store: OTPStore) -> None:
     await store.issue(issue_request(code="111111"))
     await store.issue(issue_request(T + 1, code="222222"))
-    assert (await store.verify(verify_request(T + 2, code="111111"))).status == "wrong"
+    assert (await store.verify(verify_request(T + 2, code="333333"))).status == "wrong"
     assert (await store.verify(verify_request(T + 3, code="222222"))).status == "verified"
+
+
+async def test_verify_by_recipient_recognises_the_replaced_code(store: OTPStore) -> None:
+    await store.issue(issue_request(code="111111"))
+    await store.issue(issue_request(T + 1, code="222222"))
+    # The older message's code is "replaced", and costs no attempt against the current code.
+    assert await store.verify(verify_request(T + 2, code="111111")) == VerifyOutcome(
+        "replaced", 0, 5
+    )
+    assert (await store.verify(verify_request(T + 3, code="999999"))).failures == 1
+    # Only the code just before counts: a third code forgets the first.
+    await store.issue(issue_request(T + 4, code="333333"))
+    assert (await store.verify(verify_request(T + 5, code="111111"))).status == "wrong"
 
 
 async def test_verify_names_a_replaced_challenge(store: OTPStore) -> None:

@@ -204,7 +204,7 @@ async def test_invalid_requests_are_refused_before_redis(redis_store: RedisStore
     with pytest.raises(ValueError, match="challenge_id"):
         await redis_store.issue(issue_request(challenge_id="0123"))
     with pytest.raises(ValueError, match="challenge_id"):
-        await redis_store.issue(issue_request(challenge_id=str(2**53)))
+        await redis_store.issue(issue_request(challenge_id=str(2**48)))
     with pytest.raises(ValueError, match="max_failures"):
         await redis_store.issue(issue_request(max_failures=256))
 

@@ -32,6 +32,8 @@ Semantics every store must honour (the contract suite in tests/test_store_contra
  - ``now_ms`` >= expiry → ``expired``
  - failures >= max_failures → ``exceeded`` (nothing is compared)
  - digest equal (constant-time) → ``verified``; the challenge is deleted (single use)
+ - no ``challenge_id`` given and the digest's first 4 bytes equal those of the code the current
+   one replaced → ``replaced`` (not counted: the person read an older message)
  - otherwise failures += 1 → ``wrong`` (with the new count; the code is dead once it reaches max)
 
 ``cancel`` kills a challenge that could not be delivered (only if it is still the same challenge)
@@ -84,7 +86,7 @@ class IssueRequest:
     recipient: str
     channel: Channel
     usage: Usage
-    #: Random, from ``secrets``; canonical decimal below 2**53 (stored compactly as an integer,
+    #: Random, from ``secrets``; canonical decimal below 2**48 (packed in 6 bytes,
     #: and Lua numbers are doubles).
     challenge_id: str
     #: Keyed HMAC digest of the code (16 bytes). The code itself never reaches the store.

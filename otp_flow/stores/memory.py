@@ -36,6 +36,8 @@ class _Challenge:
     expires_ms: int
     max_failures: int
     failures: int
+    #: First 4 bytes of the digest of the code this one replaced (as the Redis layout keeps).
+    previous: bytes = b"\0\0\0\0"
 
 
 @dataclass(slots=True)
@@ -124,7 +126,12 @@ class MemoryStore:
         )
         state.last_send_ms = r.now_ms
         state.challenges[r.usage] = _Challenge(
-            r.challenge_id, r.digest, r.expires_ms, r.max_failures, carried
+            r.challenge_id,
+            r.digest,
+            r.expires_ms,
+            r.max_failures,
+            carried,
+            old.digest[:4] if old is not None else b"\0\0\0\0",
         )
         state.keep_until_ms = max(
             state.keep_until_ms,
@@ -154,6 +161,10 @@ class MemoryStore:
             if hmac.compare_digest(challenge.digest, request.digest):
                 del state.challenges[request.usage]
                 return VerifyOutcome("verified", failures, limit)
+            if request.challenge_id is None and hmac.compare_digest(
+                challenge.previous, request.digest[:4]
+            ):
+                return VerifyOutcome("replaced", failures, limit)
             challenge.failures += 1
             return VerifyOutcome("wrong", challenge.failures, limit)
 

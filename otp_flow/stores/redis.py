@@ -77,7 +77,7 @@ _STATUSES: tuple[VerifyStatus, ...] = (
     "exceeded",
 )
 #: Lua numbers are doubles: a challenge id is packed exactly only below this.
-_MAX_CHALLENGE_ID = 2**53
+_MAX_CHALLENGE_ID = 2**48
 #: issue.lua packs the recipient's window ids as unsigned 32-bit integers.
 _MAX_WINDOW_ID = 2**32
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
@@ -217,7 +217,7 @@ class RedisStore:
         r = request
         challenge = _challenge_number(r.challenge_id)
         if challenge is None:
-            raise ValueError("challenge_id must be canonical decimal digits below 2**53")
+            raise ValueError("challenge_id must be canonical decimal digits below 2**48")
         if len(r.digest) != _DIGEST_SIZE:
             raise ValueError(f"digest must be {_DIGEST_SIZE} bytes")
         if not 0 <= r.max_failures <= 255:

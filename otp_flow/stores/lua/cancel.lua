@@ -10,7 +10,7 @@
 -- ARGV[4]  1 = give one quota unit back (never below 0), 0 = do not
 --
 -- Returns 0.
-local CHALLENGE = '>i8 i8 B B c16' -- the layout issue.lua packs
+local CHALLENGE = '>I6 I6 B B c16 c4' -- the layout issue.lua packs
 
 local packed = redis.call('HGET', KEYS[1], ARGV[1])
 -- Only the same challenge: a newer code sent meanwhile must stay valid.

@@ -8,7 +8,7 @@
 --
 -- ARGV[1]  usage field: l login, s signup, u update_userinfo, r reset_password
 -- ARGV[2]  channel (the field of the quota hash)
--- ARGV[3]  challenge id (decimal digits, below 2^53)   ARGV[4]  code digest (16 bytes)
+-- ARGV[3]  challenge id (decimal digits, below 2^48)   ARGV[4]  code digest (16 bytes)
 -- ARGV[5]  now (ms)    ARGV[6]  code expiry (ms)        ARGV[7]  max failures (0-255)
 -- ARGV[8]  minute window id   ARGV[9]  its end (ms)   ARGV[10] its limit (0 = off)
 -- ARGV[11] hour window id     ARGV[12] its end (ms)   ARGV[13] its limit (0 = off)
@@ -25,12 +25,14 @@
 -- The recipient hash has one field per purpose, each packed with struct to a fixed size:
 --   w         WINDOWS: the minute, hour and day window id of the last accepted send and the
 --             count in each, then that send's time (ms)
---   l s u r   CHALLENGE: one per usage: challenge id, expiry (ms), max failures, failures, digest
+--   l s u r   CHALLENGE: one per usage: challenge id, expiry (ms), max failures, failures, digest,
+--             and the first 4 bytes of the digest of the code it replaced (zeros if none), so
+--             a verify by recipient can tell an old code ("replaced") from a wrong one
 -- Packed because a pending code must cost at most ~250 bytes of Redis memory all told: two
 -- fixed-size fields keep the small hash at 87 bytes, one malloc size class below what nine
 -- integer fields cost.
 local WINDOWS = '>I4 I4 I4 I4 I4 I4 i8'
-local CHALLENGE = '>i8 i8 B B c16'
+local CHALLENGE = '>I6 I6 B B c16 c4'
 
 local recipient, app_day, quota_key = KEYS[1], KEYS[2], KEYS[3]
 local usage, channel = ARGV[1], ARGV[2]
@@ -69,9 +71,10 @@ for i = 1, 4 do
   end
 end
 -- 3. Failures carry over from a challenge that has not expired; an expired one's are forgotten.
-local carried = 0
+local carried, replaced = 0, '\0\0\0\0'
 if stored[2] then
-  local _, old_expires, _, old_failures = struct.unpack(CHALLENGE, stored[2])
+  local _, old_expires, _, old_failures, old_digest = struct.unpack(CHALLENGE, stored[2])
+  replaced = string.sub(old_digest, 1, 4)
   if now < old_expires then
     carried = old_failures
   end
@@ -91,7 +94,8 @@ for i = 1, 3 do
 end
 redis.call('HSET', recipient,
   'w', struct.pack(WINDOWS, ids[1], counts[1], ids[2], counts[2], ids[3], counts[3], now),
-  usage, struct.pack(CHALLENGE, tonumber(ARGV[3]), expires, max_failures, carried, ARGV[4]))
+  usage, struct.pack(CHALLENGE, tonumber(ARGV[3]), expires, max_failures, carried, ARGV[4],
+    replaced))
 -- The TTL only collects garbage: the key must outlive everything in it that still matters
 -- (the code, the windows, the resend interval). Set relative to now, so a clock difference
 -- between the engine and Redis cannot shorten it; only ever lengthened.

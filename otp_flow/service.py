@@ -1,0 +1,53 @@
+"""The standalone service behind ``otp-flow serve``: the JSON APIs over one configured runtime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from otp_flow.config import Runtime, Settings, build_runtime
+from otp_flow.types import Clock, system_clock
+from otp_flow.web.api import create_api_app
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    runtime: Runtime | None = None,
+    clock: Clock = system_clock,
+) -> Starlette:
+    """The service app. Without ``runtime`` it is built from ``settings`` (default: the
+    development settings) and closed on shutdown; a given ``runtime`` stays the caller's.
+    """
+    owned = runtime is None
+    if runtime is None:
+        runtime = build_runtime(settings or Settings.development(), clock=clock)
+    config = runtime.settings
+    api = create_api_app(
+        runtime.engine,
+        clients=config.clients,
+        auth_sources=config.auth_sources,
+        users=runtime.users,
+        outbox=runtime.outbox,
+        dev=config.dev,
+        # The [api] table's keys are create_api_app's keyword names, one for one.
+        **asdict(config.api),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owned:
+                await runtime.aclose()
+
+    app = Starlette(routes=[Mount("/", app=api)], lifespan=lifespan)
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,163 @@
+"""Dialect 2, the Yunpian seed: ``POST /api/sms/sendCode`` and ``POST /api/sms/verifyCode``.
+
+Parameters come from the query string or an urlencoded body; the client is the ``x-app-id`` with
+its ``x-app-key`` or ``x-signature`` (see ``otp_flow.web.clientauth``). Every answer is the
+envelope ``{"code", "msg", "meta", "data"}``: HTTP 200 with code 0, else 400 (413 for an
+oversized body, 503 for an outage).
+
+The seed defines codes 40012, 40031, 40032, 40033, 40100 and 42900 (messages copied from it). It
+has none for a bad parameter, an exhausted quota, an oversized body or an outage; otp_flow adds
+40000, 40300, 41300 and 50300 for those, in the same style.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from otp_flow.engine import OTPEngine
+from otp_flow.errors import (
+    AttemptsExceeded,
+    IdentifierError,
+    InvalidRequest,
+    QuotaExhausted,
+    RateLimited,
+    VerificationFailed,
+    WrongCode,
+)
+from otp_flow.web.api.common import (
+    MAX_BODY_BYTES,
+    BadInput,
+    PayloadTooLarge,
+    get_str,
+    guarded,
+    read_form_params,
+    retry_after_headers,
+)
+from otp_flow.web.clientauth import ClientAuthError, SignedRequestAuthenticator
+
+__all__ = ["MESSAGES", "YunpianApi"]
+
+#: Code → ``msg``. 40033 is the text of the seed's own example answer; the others are the
+#: descriptions of its code table, word for word.
+MESSAGES = {
+    0: "ok",
+    40000: "请求参数错误",
+    40012: "应用不存在",
+    40031: "验证码已过期,请重新获取验证码",
+    40032: "验证失败次数达到上限,请重新获取验证码",
+    40033: "验证码不正确",
+    40100: "未通过身份验证,appKey 或签名错误导致",
+    40300: "短信额度不足",
+    41300: "请求体过大",
+    42900: "请求过多,达到短信发送频率限制",
+    50300: "服务暂时不可用,请稍后重试",
+}
+
+_PARAM_NAMES = {"phone": "手机号", "code": "验证码"}
+
+
+def envelope(
+    code: int,
+    meta: dict[str, object] | None = None,
+    *,
+    status: int | None = None,
+    msg: str | None = None,
+) -> JSONResponse:
+    body = {"code": code, "msg": msg or MESSAGES[code], "meta": meta or {}, "data": {}}
+    return JSONResponse(body, status_code=status or (200 if code == 0 else 400))
+
+
+def _bad_parameter(exc: InvalidRequest | IdentifierError) -> Response:
+    if isinstance(exc, IdentifierError):
+        detail = "phone 不是可接收短信的手机号"
+    elif isinstance(exc, BadInput) and exc.problem == "missing":
+        detail = f"缺少参数 {exc.field}({_PARAM_NAMES.get(exc.field, exc.field)})"
+    elif isinstance(exc, BadInput) and exc.problem == "content_type":
+        detail = "请求体应为 application/x-www-form-urlencoded"
+    elif isinstance(exc, BadInput) and exc.problem == "type":
+        detail = f"参数 {exc.field} 重复且取值不同"
+    else:
+        detail = str(exc)
+    return envelope(40000, msg=f"{MESSAGES[40000]}: {detail}")
+
+
+def unavailable() -> Response:
+    return envelope(50300, status=503)
+
+
+class YunpianApi:
+    def __init__(
+        self,
+        engine: OTPEngine,
+        authenticator: SignedRequestAuthenticator,
+        *,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        self.engine = engine
+        self.auth = authenticator
+        self.max_body_bytes = max_body_bytes
+
+    def routes(self) -> list[BaseRoute]:
+        guard = guarded(self.to_response, unavailable)
+        return [
+            Route("/api/sms/sendCode", guard(self.send_code), methods=["POST"], name="yp_send"),
+            Route(
+                "/api/sms/verifyCode", guard(self.verify_code), methods=["POST"], name="yp_verify"
+            ),
+        ]
+
+    async def send_code(self, request: Request) -> Response:
+        client = await self.auth.authenticate(request.headers)
+        params = await read_form_params(request, self.max_body_bytes)
+        phone = get_str(params, "phone", required=True) or ""
+        result = await self.engine.send(phone, channel="sms", client_id=client.id)
+        return envelope(0, {"rateLimitStats": result.stats})
+
+    async def verify_code(self, request: Request) -> Response:
+        client = await self.auth.authenticate(request.headers)
+        params = await read_form_params(request, self.max_body_bytes)
+        phone = get_str(params, "phone", required=True) or ""
+        code = get_str(params, "code", required=True) or ""
+        result = await self.engine.verify_recipient(phone, code, client_id=client.id, channel="sms")
+        return envelope(0, self._verify_meta(1, result.failures, result.max_failures))
+
+    def _verify_meta(self, successes: int, failures: int, limit: int) -> dict[str, object]:
+        # With no code pending the store knows no limit; the policy's is the one that applies.
+        limit = limit or self.engine.policy.max_failures
+        return {
+            "verifySuccessCount": successes,
+            "verifyFailLimit": limit,
+            "verifyFailCount": failures,
+        }
+
+    def to_response(self, exc: Exception) -> Response | None:
+        match exc:
+            case ClientAuthError(reason="unknown_client"):
+                return envelope(40012)
+            case ClientAuthError():
+                return envelope(40100)
+            case PayloadTooLarge():
+                return envelope(41300, status=413)
+            case RateLimited():
+                response = envelope(42900, {"rateLimitStats": exc.stats})
+                response.headers.update(retry_after_headers(exc))
+                return response
+            case QuotaExhausted():
+                return envelope(40300)
+            case VerificationFailed():
+                meta = self._verify_meta(0, exc.failures, exc.max_failures)
+                return envelope(_verify_code(exc), meta)
+            case InvalidRequest() | IdentifierError():
+                return _bad_parameter(exc)
+        return None
+
+
+def _verify_code(exc: VerificationFailed) -> int:
+    if isinstance(exc, WrongCode):
+        return 40033
+    if isinstance(exc, AttemptsExceeded):
+        return 40032
+    # Expired, used, replaced or never sent: to the caller, all mean "get a new code".
+    return 40031

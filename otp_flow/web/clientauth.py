@@ -1,0 +1,195 @@
+"""Who is calling the JSON APIs: HTTP Basic, Yunpian app keys and signatures, body credentials.
+
+Every secret is compared in constant time, and an unknown client id costs the same comparison as a
+known one, so response times do not tell which ids exist. Signed Yunpian requests also carry a
+timestamp (refused outside a window around the server's clock) and a nonce (refused when seen
+before within that window); nonces live in the OTP store, so the check holds across workers.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import unquote_plus
+
+from otp_flow.clients import Client
+from otp_flow.stores.base import OTPStore
+from otp_flow.types import Clock, system_clock
+
+__all__ = [
+    "ClientAuthError",
+    "ClientDirectory",
+    "SignedRequestAuthenticator",
+    "parse_basic",
+    "yunpian_signature",
+]
+
+Reason = Literal["missing", "unknown_client", "bad_secret", "bad_timestamp", "replayed_nonce"]
+
+# Compared against when the client id is unknown, so that path does the same work.
+_DUMMY_SECRET = b"otp_flow.no-such-client.0123456789abcdef"
+_MAX_HEADER = 1024
+
+
+class ClientAuthError(Exception):
+    """The caller is not an authenticated client. ``reason`` lets a dialect pick its error code."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason)
+        self.reason: Reason = reason
+
+
+class ClientDirectory:
+    """The configured API clients, looked up by id and checked by secret."""
+
+    def __init__(self, clients: Iterable[Client]) -> None:
+        self._clients: dict[str, Client] = {}
+        for client in clients:
+            if client.id in self._clients:
+                raise ValueError(f"client id {client.id!r} is configured twice")
+            self._clients[client.id] = client
+
+    def __contains__(self, client_id: object) -> bool:
+        return client_id in self._clients
+
+    def get(self, client_id: str) -> Client | None:
+        return self._clients.get(client_id)
+
+    def authenticate(self, client_id: str, secret: str) -> Client:
+        """The client whose id and secret these are, else ``ClientAuthError``."""
+        client = self._clients.get(client_id)
+        expected = client.secret.encode() if client is not None and client.secret else None
+        matches = hmac.compare_digest(expected or _DUMMY_SECRET, secret.encode())
+        if client is None:
+            raise ClientAuthError("unknown_client")
+        if expected is None or not matches:
+            raise ClientAuthError("bad_secret")
+        return client
+
+
+def parse_basic(header: str | None) -> tuple[str, str]:
+    """(client_id, client_secret) of an ``Authorization: Basic`` header.
+
+    Per the CIAM seed (and RFC 6749 section 2.3.1) both halves are form-url-encoded before they
+    are joined with ``:`` and base64-encoded, so each is url-decoded after the split.
+    """
+    if not header or len(header) > _MAX_HEADER:
+        raise ClientAuthError("missing")
+    scheme, _, credentials = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        raise ClientAuthError("missing")
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ClientAuthError("missing") from exc
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        raise ClientAuthError("missing")
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def yunpian_signature(app_id: str, timestamp: str, nonce: str, app_key: str) -> str:
+    """Hex HMAC-SHA256 keyed with the app key over ``app_id + timestamp + nonce``."""
+    message = (app_id + timestamp + nonce).encode()
+    return hmac.new(app_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class _Headers:
+    app_id: str
+    app_key: str | None
+    signature: str | None
+    timestamp: str | None
+    nonce: str | None
+
+
+class SignedRequestAuthenticator:
+    """The Yunpian scheme: ``x-app-id`` with ``x-app-key`` or ``x-signature``.
+
+    A signature needs ``x-timestamp`` (milliseconds) and ``x-nonce``; with an app key they are
+    optional but checked when sent. ``window_seconds``: how far the timestamp may be from the
+    server's clock either way.
+    """
+
+    def __init__(
+        self,
+        directory: ClientDirectory,
+        store: OTPStore,
+        *,
+        window_seconds: int = 300,
+        clock: Clock = system_clock,
+    ) -> None:
+        if isinstance(window_seconds, bool) or not isinstance(window_seconds, int):
+            raise ValueError("window_seconds must be an integer")
+        if not 1 <= window_seconds <= 3600:
+            raise ValueError("window_seconds must be between 1 and 3600")
+        self.directory = directory
+        self.store = store
+        self.window_ms = window_seconds * 1000
+        self.clock = clock
+
+    async def authenticate(self, headers: Mapping[str, str]) -> Client:
+        """The calling client, else ``ClientAuthError``; may raise ``StoreUnavailable``."""
+        h = _read_headers(headers)
+        client = self.directory.get(h.app_id)
+        if h.signature is not None:
+            if h.timestamp is None or h.nonce is None:
+                raise ClientAuthError("missing")
+            key = client.secret if client is not None and client.secret else _DUMMY_SECRET.decode()
+            expected = yunpian_signature(h.app_id, h.timestamp, h.nonce, key)
+            matches = hmac.compare_digest(expected.encode(), h.signature.lower().encode())
+            if client is None:
+                raise ClientAuthError("unknown_client")
+            if not matches or not client.secret:
+                raise ClientAuthError("bad_secret")
+        elif h.app_key is not None:
+            client = self.directory.authenticate(h.app_id, h.app_key)
+        else:
+            raise ClientAuthError("missing" if client is not None else "unknown_client")
+        if h.timestamp is not None:
+            self._check_timestamp(h.timestamp)
+        if h.nonce is not None:
+            await self._remember_nonce(client.id, h.nonce)
+        return client
+
+    def _check_timestamp(self, raw: str) -> None:
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 16:
+            raise ClientAuthError("bad_timestamp")
+        if abs(int(raw) - int(self.clock() * 1000)) > self.window_ms:
+            raise ClientAuthError("bad_timestamp")
+
+    async def _remember_nonce(self, client_id: str, nonce: str) -> None:
+        if not nonce or len(nonce) > 128:
+            raise ClientAuthError("replayed_nonce")
+        # A timestamp accepted now stays acceptable for at most two windows, so a nonce only has
+        # to be remembered that long to refuse every replay of the same signed request.
+        fresh = await self.store.remember_nonce(
+            f"yunpian:{client_id}",
+            nonce,
+            now_ms=int(self.clock() * 1000),
+            ttl_ms=2 * self.window_ms,
+        )
+        if not fresh:
+            raise ClientAuthError("replayed_nonce")
+
+
+def _read_headers(headers: Mapping[str, str]) -> _Headers:
+    def get(name: str) -> str | None:
+        value = headers.get(name)
+        if value is None:
+            return None
+        if len(value) > _MAX_HEADER:
+            raise ClientAuthError("missing")
+        return value.strip()
+
+    app_id = get("x-app-id")
+    if not app_id:
+        raise ClientAuthError("missing")
+    return _Headers(
+        app_id, get("x-app-key"), get("x-signature"), get("x-timestamp"), get("x-nonce")
+    )

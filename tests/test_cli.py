@@ -1,0 +1,181 @@
+"""``otp-flow``: ``serve`` as a real subprocess driven over HTTP, and ``check-config``."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from otp_flow.cli import main
+from tests.api_helpers import basic
+from tests.redis_harness import free_port
+
+CONFIG = """
+secret_keys = ["cli-test-secret-key-0123456789"]
+dev = true
+[limits]
+resend_interval_seconds = 0
+[[clients]]
+id = "TENANT_CLIENT_ID"
+secret = "TENANT_CLIENT_SECRET"
+[[clients]]
+id = "98d44b4a3543db79"
+secret = "8d08fbbd89a547df8bda56eba12fac2e"
+[[auth_sources]]
+id = "MOCK_EMAIL_OTP_AUTH_SOURCE_ID"
+channel = "email"
+code_length = 8
+ttl_seconds = 300
+"""
+
+
+@contextmanager
+def serving(command: list[str]) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Run ``command`` (which must listen on the port it was given) until the block ends."""
+    port = free_port()
+    process = subprocess.Popen(
+        [*command, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"the server exited: {process.stderr.read() if process.stderr else ''}"
+                )
+            try:
+                if httpx.get(f"{url}/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not answer in time")
+            time.sleep(0.05)  # polling a child process's start-up, not passing test time
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def otp_flow_command() -> list[str]:
+    script = shutil.which("otp-flow")
+    assert script, "the otp-flow console script is not installed (pip install -e .)"
+    return [script]
+
+
+def test_serve_with_a_config_file_answers_every_dialect(tmp_path: Path) -> None:
+    config = tmp_path / "otp-flow.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    with serving([*otp_flow_command(), "serve", "--config", str(config)]) as (url, process):
+        with httpx.Client(base_url=url, timeout=10) as http:
+            sent = http.post(
+                "/otp/send",
+                json={
+                    "usage": "login",
+                    "email": "a@example.com",
+                    "auth_source_id": "MOCK_EMAIL_OTP_AUTH_SOURCE_ID",
+                },
+                headers=basic("TENANT_CLIENT_ID", "TENANT_CLIENT_SECRET"),
+            )
+            assert sent.status_code == 200
+            (message,) = http.get("/dev/outbox.json").json()["messages"]
+            assert len(message["code"]) == 8  # the auth source applies
+            verified = http.post(
+                "/otp/verify",
+                json={"otp_token": sent.json()["otp_token"], "code": message["code"]},
+                headers=basic("TENANT_CLIENT_ID", "TENANT_CLIENT_SECRET"),
+            )
+            assert verified.json() == {"verified": True, "usage": "login", "email": "a@example.com"}
+
+            yunpian = http.post(
+                "/api/sms/sendCode?phone=%2B8613612345678",
+                headers={"x-app-id": "TENANT_CLIENT_ID", "x-app-key": "TENANT_CLIENT_SECRET"},
+            )
+            assert yunpian.json()["code"] == 0
+            onlyid = http.post(
+                "/api/open/send-otp",
+                json={
+                    "recipient": "13612345678",
+                    "clientId": "98d44b4a3543db79",
+                    "clientSecret": "8d08fbbd89a547df8bda56eba12fac2e",
+                },
+            )
+            assert onlyid.status_code == 200 and len(onlyid.json()["code"]) == 6
+            assert http.post("/otp/send", json={}).status_code == 401
+        process.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells why.
+        assert process.wait(timeout=15) in (0, -signal.SIGTERM)
+        assert process.stderr is not None
+        assert "Application shutdown complete" in process.stderr.read()
+
+
+def test_serve_without_a_config_prints_a_working_development_client() -> None:
+    command = [sys.executable, "-m", "otp_flow", "serve"]
+    with serving(command) as (url, process):
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(4)]
+        text = "".join(lines)
+        client_id = re.search(r"client id:\s+(\S+)", text)
+        secret = re.search(r"client secret:\s+(\S+)", text)
+        assert client_id and secret, text
+        assert "/dev/outbox" in text
+        with httpx.Client(base_url=url, timeout=10) as http:
+            sent = http.post(
+                "/otp/send",
+                json={"phone_number": "13612345678"},
+                headers=basic(client_id[1], secret[1]),
+            )
+            outbox = http.get("/dev/outbox.json").json()["messages"]
+    assert sent.status_code == 200
+    assert outbox[0]["recipient"] == "+8613612345678"
+
+
+def test_a_bad_config_stops_serve_with_the_key_named(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(CONFIG.replace("resend_interval_seconds = 0", "resend_interval_seconds = -5"))
+    result = subprocess.run(
+        [*otp_flow_command(), "serve", "--config", str(config), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "limits.resend_interval_seconds must be an integer >= 0" in result.stderr
+
+
+def test_check_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text(CONFIG, encoding="utf-8")
+    bad.write_text(CONFIG + '\n[senders.email]\ntype = "smtp"\n', encoding="utf-8")
+    assert main(["check-config", str(good)]) == 0
+    assert capsys.readouterr().out.strip().endswith(": ok")
+    assert main(["check-config", str(bad)]) == 2
+    assert "senders.email.host is required" in capsys.readouterr().err
+    assert main(["check-config", str(tmp_path / "missing.toml")]) == 2
+
+
+def test_usage_errors_exit_with_argparse_status() -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main([])
+    assert exit_.value.code == 2

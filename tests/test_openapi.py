@@ -1,0 +1,200 @@
+"""GET /openapi.json is a valid OpenAPI 3.1 document, and the running app keeps to it.
+
+Real responses of every endpoint (successes and errors) are validated against the document, and
+schemathesis throws generated requests at a live uvicorn server: no 5xx, every answer conforms.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, settings
+from openapi_spec_validator import validate
+from schemathesis import checks
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+from otp_flow.service import create_app
+from otp_flow.web.openapi import openapi_document
+from tests.api_helpers import (
+    EMAIL,
+    ONLYID_APP,
+    TENANT,
+    YP_SEND_APP,
+    SeedApp,
+    basic,
+    other_code,
+    seed_settings,
+)
+from tests.conftest import FakeClock
+from tests.redis_harness import free_port
+
+NO_LIMITS = {
+    "app_per_day": 0,
+    "recipient_per_minute": 0,
+    "recipient_per_hour": 0,
+    "recipient_per_day": 0,
+    "resend_interval_seconds": 0,
+}
+ONLYID = {"clientId": ONLYID_APP[0], "clientSecret": ONLYID_APP[1]}
+YP = {"x-app-id": YP_SEND_APP[0], "x-app-key": YP_SEND_APP[1]}
+
+
+@pytest.mark.parametrize("dev", [True, False])
+def test_the_document_is_valid_openapi_3_1(dev: bool) -> None:
+    document = openapi_document(dev=dev)
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+
+
+async def test_every_route_is_documented_and_every_path_served(clock: FakeClock) -> None:
+    seed = SeedApp(clock)
+    async with seed.client() as http:
+        document = (await http.get("/openapi.json")).json()
+    served = {route.path for route in seed.app.routes}  # type: ignore[attr-defined]
+    assert served == set(document["paths"])
+    for route in seed.app.routes:
+        methods = {m.lower() for m in route.methods or ()} - {"head"}  # type: ignore[attr-defined]
+        assert methods == set(document["paths"][route.path]), route.path  # type: ignore[attr-defined]
+
+
+async def test_real_responses_conform_to_the_document(clock: FakeClock) -> None:
+    seed = SeedApp(clock, settings=seed_settings(limits=NO_LIMITS))
+    schema = schemathesis.openapi.from_dict(openapi_document(dev=True))
+    responses: list[tuple[str, str, httpx.Response]] = []
+
+    async with seed.client() as http:
+
+        async def call(method: str, path: str, **kwargs: Any) -> httpx.Response:
+            response = await http.request(method, path, **kwargs)
+            responses.append((method, path.split("?")[0], response))
+            return response
+
+        sent = await call(
+            "POST", "/otp/send", json={"phone_number": "13612345678"}, headers=basic(*TENANT)
+        )
+        code = await seed.last_code("+8613612345678")
+        token = sent.json()["otp_token"]
+        await call(
+            "POST",
+            "/otp/verify",
+            json={"otp_token": token, "code": other_code(code)},
+            headers=basic(*TENANT),
+        )
+        await call(
+            "POST", "/otp/verify", json={"otp_token": token, "code": code}, headers=basic(*TENANT)
+        )
+        await call(
+            "POST", "/otp/verify", json={"otp_token": token, "code": code}, headers=basic(*TENANT)
+        )
+        await call("POST", "/otp/send", json={"email": EMAIL}, headers={})
+        await call("POST", "/otp/send", json={"email": 1}, headers=basic(*TENANT))
+        await call("POST", "/otp/send", content=b"x" * 70_000, headers=basic(*TENANT))
+
+        await call("POST", "/api/sms/sendCode?phone=13612345679", headers=YP)
+        code = await seed.last_code("+8613612345679")
+        await call(
+            "POST", f"/api/sms/verifyCode?phone=13612345679&code={other_code(code)}", headers=YP
+        )
+        await call("POST", f"/api/sms/verifyCode?phone=13612345679&code={code}", headers=YP)
+        await call("POST", "/api/sms/sendCode?phone=1", headers=YP)
+        await call("POST", "/api/sms/sendCode?phone=13612345679", headers={"x-app-id": "nope"})
+
+        await call(
+            "POST", "/api/open/send-otp", json={**ONLYID, "recipient": EMAIL, "code": "1234"}
+        )
+        await call(
+            "POST", "/api/open/verify-otp", json={**ONLYID, "recipient": EMAIL, "code": "1234"}
+        )
+        await call(
+            "POST", "/api/open/verify-otp", json={**ONLYID, "recipient": EMAIL, "code": "1234"}
+        )
+        await call("POST", "/api/open/send-otp", json={"recipient": EMAIL})
+
+        await call("GET", "/dev/outbox.json")
+        await call("GET", "/dev/outbox")
+        await call("GET", "/openapi.json")
+
+    statuses = set()
+    for method, path, response in responses:
+        schema[path][method].validate_response(response)
+        statuses.add((path, response.status_code))
+    # The scenario reached successes and errors of every dialect.
+    for path in ("/otp/send", "/otp/verify", "/api/sms/verifyCode", "/api/open/verify-otp"):
+        assert {(path, 200), (path, 400)} <= statuses or (path, 401) in statuses
+
+
+# ------------------------------------------------------------- schemathesis on a live server
+
+
+class LiveServer:
+    """uvicorn serving an app from a thread, on a free loopback port."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)  # polling the server's start-up, not passing test time
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_schema() -> Iterator[OpenApiSchema]:
+    app = create_app(seed_settings(limits=NO_LIMITS), clock=FakeClock())
+    with LiveServer(app) as server:
+        yield schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("live_schema")
+
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+]
+
+
+def credentials(case: schemathesis.Case[Any]) -> dict[str, str]:
+    """Valid credentials for about half the cases (chosen by the generated data), so generated
+    requests get past authentication and reach parameter validation."""
+    headers = dict(case.headers or {})
+    if case.path.startswith("/otp/") and len(repr(case.body)) % 2 == 0:
+        headers.update(basic(*TENANT))
+    if case.path.startswith("/api/sms/") and "x-app-id" not in headers:
+        headers.update(YP)
+    if case.path.startswith("/api/open/") and isinstance(case.body, dict) and len(case.body) % 2:
+        case.body = {**case.body, **ONLYID}
+    return headers
+
+
+@schema.parametrize()
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+def test_generated_requests_never_get_a_5xx_and_conform(case: schemathesis.Case[Any]) -> None:
+    headers = credentials(case)
+    response = case.call(headers=headers, timeout=10)
+    case.validate_response(response, checks=CHECKS, headers=headers)

@@ -1,0 +1,45 @@
+"""The configuration file: TOML in, validated frozen ``Settings`` out, and builders from them.
+
+Every problem is reported at start-up as a ``ConfigError`` naming the key, e.g.
+``limits.app_per_day must be an integer >= 0``. Top-level tables this package does not know (for
+example ``[pages]`` of the demo app) are kept in ``Settings.extra`` for their owners to read;
+unknown keys anywhere else are errors, so a typo never silently falls back to a default.
+
+Layout, each module importing only those above it: ``sections`` (the sub-tables as values and
+``ConfigError``), ``sender_kinds`` (the sender classes a ``type`` names), ``table`` (the TOML
+table reader), ``reading`` (one reader per sub-table), ``settings`` (``Settings`` and
+``load_config``), ``building`` (the runtime built from ``Settings``).
+"""
+
+from otp_flow.config.building import (
+    Runtime,
+    build_engine,
+    build_runtime,
+    build_senders,
+    build_store,
+    build_users,
+)
+from otp_flow.config.sections import (
+    ApiSettings,
+    AuthSource,
+    ConfigError,
+    MessageSettings,
+    SenderSettings,
+)
+from otp_flow.config.settings import Settings, load_config
+
+__all__ = [
+    "ApiSettings",
+    "AuthSource",
+    "ConfigError",
+    "MessageSettings",
+    "Runtime",
+    "SenderSettings",
+    "Settings",
+    "build_engine",
+    "build_runtime",
+    "build_senders",
+    "build_store",
+    "build_users",
+    "load_config",
+]

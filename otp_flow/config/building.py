@@ -1,0 +1,119 @@
+"""Builders: a ``Settings`` in, the working store, users, senders and engine out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+from otp_flow.config.sections import SenderSettings
+from otp_flow.config.sender_kinds import SENDER_KINDS, make_sender
+from otp_flow.config.settings import Settings
+from otp_flow.engine import OTPEngine
+from otp_flow.identifiers import IdentifierParser
+from otp_flow.senders import ChannelRouter, OutboxSender
+from otp_flow.senders.base import Sender
+from otp_flow.stores.base import OTPStore
+from otp_flow.stores.memory import MemoryStore
+from otp_flow.types import Channel, Clock, system_clock
+from otp_flow.users import MemoryUserStore, RedisUserStore, UserStore
+
+if TYPE_CHECKING:
+    from otp_flow.users import RedisKeyspace
+
+__all__ = [
+    "Runtime",
+    "build_engine",
+    "build_runtime",
+    "build_senders",
+    "build_store",
+    "build_users",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Everything built from one ``Settings``: share it between the API and the pages."""
+
+    settings: Settings
+    engine: OTPEngine
+    store: OTPStore
+    users: UserStore
+    #: The outbox in use when a channel's sender is ``outbox`` (what /dev/outbox shows).
+    outbox: OutboxSender | None
+
+    async def aclose(self) -> None:
+        await self.engine.aclose()
+
+
+def build_store(settings: Settings) -> OTPStore:
+    if settings.store == "memory":
+        return MemoryStore()
+    from otp_flow.stores.redis import RedisStore  # only deployments with Redis import redis code
+
+    return RedisStore.from_url(settings.store)
+
+
+def build_users(settings: Settings, store: OTPStore) -> UserStore:
+    """Users live beside the codes: in memory, or in the same Redis under the same prefix."""
+    if settings.store == "memory":
+        return MemoryUserStore()
+    from otp_flow.stores.redis import RedisStore
+
+    if not isinstance(store, RedisStore):
+        raise ValueError("a Redis user store needs the RedisStore built from the same settings")
+    # RedisStore.redis may also be a cluster client; RedisUserStore only uses what both offer.
+    return RedisUserStore(cast("RedisKeyspace", store))
+
+
+def build_senders(
+    settings: Settings, store: OTPStore, *, clock: Clock = system_clock
+) -> tuple[ChannelRouter, OutboxSender | None]:
+    """One router over both channels; both ``outbox`` channels share one outbox."""
+    outbox: OutboxSender | None = None
+    senders: dict[str, Sender] = {}
+    configured: tuple[tuple[Channel, SenderSettings], ...] = (
+        ("sms", settings.sms_sender),
+        ("email", settings.email_sender),
+    )
+    for channel, config in configured:
+        if config.type == "outbox":
+            outbox = outbox or OutboxSender(store, clock=clock, **config.options)
+            senders[channel] = outbox
+        else:
+            senders[channel] = make_sender(
+                SENDER_KINDS[channel][config.type], config.options, store, clock
+            )
+    return ChannelRouter(sms=senders["sms"], email=senders["email"]), outbox
+
+
+def build_engine(
+    settings: Settings,
+    *,
+    store: OTPStore | None = None,
+    sender: Sender | None = None,
+    clock: Clock = system_clock,
+) -> OTPEngine:
+    store = store if store is not None else build_store(settings)
+    if sender is None:
+        sender, _outbox = build_senders(settings, store, clock=clock)
+    return OTPEngine(
+        secret_keys=settings.secret_keys,
+        store=store,
+        policy=settings.defaults,
+        limits=settings.limits,
+        identifiers=IdentifierParser(
+            allowed_regions=settings.allowed_regions,
+            blocked_email_domains=settings.blocked_email_domains,
+        ),
+        clients=settings.clients,
+        sender=sender,
+        renderer=settings.messages.renderer(),
+        clock=clock,
+    )
+
+
+def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime:
+    store = build_store(settings)
+    sender, outbox = build_senders(settings, store, clock=clock)
+    engine = build_engine(settings, store=store, sender=sender, clock=clock)
+    return Runtime(settings, engine, store, build_users(settings, store), outbox)

@@ -1,0 +1,129 @@
+"""``Settings``, the whole file as one frozen value, and ``load_config`` to read it from disk."""
+
+from __future__ import annotations
+
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from otp_flow.clients import Client
+from otp_flow.config.reading import (
+    read_api,
+    read_auth_sources,
+    read_clients,
+    read_limits,
+    read_messages,
+    read_policy,
+    read_senders,
+)
+from otp_flow.config.sections import (
+    ApiSettings,
+    AuthSource,
+    ConfigError,
+    MessageSettings,
+    SenderSettings,
+)
+from otp_flow.config.table import Table
+from otp_flow.identifiers import IdentifierParser
+from otp_flow.policy import CodePolicy, Limits
+from otp_flow.signing import normalise_keys
+
+__all__ = ["Settings", "load_config"]
+
+_REDIS_SCHEMES = ("redis://", "rediss://", "redis+cluster://", "rediss+cluster://", "unix://")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    secret_keys: tuple[str, ...]
+    store: str = "memory"
+    timezone: str = "Asia/Shanghai"
+    dev: bool = False
+    allowed_regions: tuple[str, ...] = ("CN",)
+    blocked_email_domains: tuple[str, ...] = ()
+    defaults: CodePolicy = field(default_factory=CodePolicy)
+    limits: Limits = field(default_factory=Limits)
+    clients: tuple[Client, ...] = ()
+    auth_sources: tuple[AuthSource, ...] = ()
+    sms_sender: SenderSettings = field(default_factory=lambda: SenderSettings("outbox"))
+    email_sender: SenderSettings = field(default_factory=lambda: SenderSettings("outbox"))
+    api: ApiSettings = field(default_factory=ApiSettings)
+    messages: MessageSettings = field(default_factory=MessageSettings)
+    #: Top-level tables owned by someone else (e.g. ``pages``), read-only and unvalidated here.
+    extra: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Settings:
+        """Validate a parsed TOML document. Raises ``ConfigError``."""
+        return _parse(Table(dict(data), ""))
+
+    @classmethod
+    def development(cls) -> Settings:
+        """No file: memory store, outbox senders, dev pages and one random client."""
+        return cls.from_mapping(
+            {
+                "secret_keys": [secrets.token_urlsafe(32)],
+                "dev": True,
+                "clients": [{"id": f"dev-{secrets.token_hex(8)}", "secret": secrets.token_hex(16)}],
+            }
+        )
+
+
+def load_config(path: str | Path) -> Settings:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    return Settings.from_mapping(data)
+
+
+def _parse(top: Table) -> Settings:
+    keys = top.texts("secret_keys")
+    try:
+        normalise_keys(keys)
+    except ValueError as exc:
+        raise ConfigError(f"secret_keys: {exc}") from exc
+    store = top.text("store", "memory")
+    if store != "memory" and not store.startswith(_REDIS_SCHEMES):
+        schemes = ", ".join(_REDIS_SCHEMES)
+        raise ConfigError(f'store must be "memory" or a Redis URL ({schemes})')
+    timezone = top.text("timezone", "Asia/Shanghai")
+    dev = top.flag("dev", False)
+    regions = top.texts("allowed_regions", ("CN",))
+    blocked = top.texts("blocked_email_domains", ())
+    try:
+        IdentifierParser(allowed_regions=regions, blocked_email_domains=blocked)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    defaults = read_policy(top.table("defaults"))
+    parts: dict[str, Any] = {
+        "limits": read_limits(top.table("limits"), timezone),
+        "clients": read_clients(top.tables("clients")),
+        "auth_sources": read_auth_sources(top.tables("auth_sources"), defaults),
+        "api": read_api(top.table("api")),
+        "messages": read_messages(top.table("messages")),
+        **read_senders(top.table("senders"), dev),
+    }
+    # Tables nobody here knows (e.g. ``[pages]``) belong to their owners: keep them, unchecked.
+    extra = {k: v for k, v in top.data.items() if k not in top.used and isinstance(v, dict)}
+    top.used.update(extra)
+    top.done()
+    return Settings(
+        secret_keys=keys,
+        store=store,
+        timezone=timezone,
+        dev=dev,
+        allowed_regions=regions,
+        blocked_email_domains=blocked,
+        defaults=defaults,
+        extra=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in extra.items()}),
+        **parts,
+    )

@@ -1,0 +1,34 @@
+"""The Starlette web layer of otp_flow: sign-in pages, the auth middleware, the JSON APIs.
+
+auth = create_auth_app(engine, users=MemoryUserStore(), secret_keys=["..."])
+app = Starlette(
+    routes=[Mount("/auth", app=auth, name="otp_flow")],
+    middleware=[Middleware(OTPAuthMiddleware, auth=auth, protected=["/account"])],
+)
+"""
+
+from otp_flow.web.app import create_auth_app
+from otp_flow.web.csrf import CSRFError
+from otp_flow.web.forms import safe_next
+from otp_flow.web.i18n import LOCALES, negotiate
+from otp_flow.web.middleware import AuthUser, OTPAuthMiddleware, login_required
+from otp_flow.web.sessions import MemorySessionStore, RedisSessionStore, Session, SessionStore
+from otp_flow.web.settings import AuthSettings
+from otp_flow.web.templating import Pages
+
+__all__ = [
+    "LOCALES",
+    "AuthSettings",
+    "AuthUser",
+    "CSRFError",
+    "MemorySessionStore",
+    "OTPAuthMiddleware",
+    "Pages",
+    "RedisSessionStore",
+    "Session",
+    "SessionStore",
+    "create_auth_app",
+    "login_required",
+    "negotiate",
+    "safe_next",
+]

@@ -1,0 +1,133 @@
+"""``create_auth_app``: the mountable sub-app with the sign-in pages.
+
+    auth = create_auth_app(engine, users=MemoryUserStore(), secret_keys=["..."])
+    app = Starlette(
+        routes=[Mount("/auth", app=auth, name="otp_flow"), ...],
+        middleware=[Middleware(OTPAuthMiddleware, auth=auth, protected=["/account"])],
+    )
+
+FastAPI: ``app.mount("/auth", auth, name="otp_flow")`` and
+``app.add_middleware(OTPAuthMiddleware, auth=auth, ...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from otp_flow.engine import OTPEngine
+from otp_flow.errors import ServiceUnavailable
+from otp_flow.passwords import Passwords
+from otp_flow.signing import normalise_keys
+from otp_flow.types import Clock
+from otp_flow.users import UserHooks, UserStore
+from otp_flow.web import flows
+from otp_flow.web.cookies import Signed
+from otp_flow.web.csrf import CSRF, CSRFError
+from otp_flow.web.i18n import Translator
+from otp_flow.web.middleware import OTPAuthMiddleware
+from otp_flow.web.sessions import MemorySessionStore, SessionStore
+from otp_flow.web.settings import AuthSettings, check_cookie_name, check_local_path
+from otp_flow.web.templating import Pages
+
+__all__ = ["create_auth_app"]
+
+_DAY = 24 * 3600
+
+
+def create_auth_app(
+    engine: OTPEngine,
+    *,
+    users: UserStore,
+    secret_keys: Sequence[str | bytes] | str | bytes,
+    sessions: SessionStore | None = None,
+    template_dirs: Sequence[str | Path] = (),
+    client_id: str = "otp_flow.web",
+    hooks: UserHooks | None = None,
+    passwords: Passwords | None = None,
+    translations: Mapping[str, Mapping[str, str]] | None = None,
+    template_globals: Mapping[str, Any] | None = None,
+    mount_path: str = "/auth",
+    home_url: str = "/",
+    site_name: str = "otp_flow",
+    session_cookie: str = "otp_session",
+    session_ttl_seconds: int = 14 * _DAY,
+    clock: Clock | None = None,
+) -> Starlette:
+    """Build the pages (login, signup, update_userinfo, reset_password, logout).
+
+    ``users``: where accounts live. ``secret_keys``: sign the cookies (oldest first, newest last;
+    at least 16 bytes each). ``sessions``: server-side sessions (default: in this process; use
+    ``RedisSessionStore`` with several workers). ``template_dirs``: the application's folders,
+    searched before the packaged templates. ``client_id``: the engine client the codes are
+    issued for. ``hooks``: run after signup, login, update and reset. ``passwords``: the password
+    rules (default: the user store's own, if it has one). ``translations``: extra or replaced
+    strings per locale. ``template_globals``: extra variables every page sees (for the
+    application's overriding templates). ``mount_path``: where the app is mounted (for links
+    from the application's own pages and for the middleware's login redirect). ``home_url``:
+    where a person goes after signing in without a ``next``. ``clock``: default the engine's.
+    """
+    keys = normalise_keys(secret_keys)
+    check_local_path("mount_path", mount_path)
+    check_local_path("home_url", home_url)
+    check_cookie_name("session_cookie", session_cookie)
+    if not 60 <= session_ttl_seconds <= 400 * _DAY:
+        raise ValueError("session_ttl_seconds must be between 60 s and 400 days")
+    if not site_name:
+        raise ValueError("site_name must not be empty")
+    clock = clock or engine.clock
+    csrf = CSRF(keys, clock=clock)
+    passwords = passwords or getattr(users, "passwords", None) or Passwords()
+    pages = Pages(
+        template_dirs=template_dirs,
+        translator=Translator(translations),
+        csrf=csrf,
+        site_name=site_name,
+        mount_path=mount_path.rstrip("/"),
+        home_url=home_url,
+        password_min_length=passwords.min_length,
+    )
+    pages.env.globals.update(template_globals or {})
+    settings = AuthSettings(
+        engine=engine,
+        users=users,
+        sessions=sessions or MemorySessionStore(clock=clock),
+        hooks=hooks or UserHooks(),
+        passwords=passwords,
+        pages=pages,
+        csrf=csrf,
+        pending=Signed(
+            keys, purpose="pending", max_age=engine.policy.token_ttl_seconds, clock=clock
+        ),
+        session_signer=Signed(keys, purpose="session", max_age=session_ttl_seconds, clock=clock),
+        client_id=client_id,
+        mount_path=mount_path.rstrip("/"),
+        home_url=home_url,
+        session_cookie=session_cookie,
+        session_ttl_seconds=session_ttl_seconds,
+        clock=clock,
+    )
+
+    async def forbidden(request: Request, exc: Exception) -> Response:
+        return pages.render(request, "error.html", {"kind": "csrf"}, status=403)
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        response = pages.render(request, "error.html", {"kind": "unavailable"}, status=503)
+        response.headers["Retry-After"] = "30"
+        return response
+
+    app = Starlette(
+        routes=flows.routes(settings),
+        # The pages find the signed-in user themselves when the application has no middleware.
+        middleware=[Middleware(OTPAuthMiddleware, auth=settings)],
+        exception_handlers={CSRFError: forbidden, ServiceUnavailable: unavailable},
+    )
+    app.state.otp_flow = settings
+    pages.app = app
+    return app

@@ -1,0 +1,216 @@
+"""What every code flow shares: ask for an identifier, send a code, check it, resend it.
+
+Between "send" and "verify" the pending challenge rides in the signed ``otp_token`` cookie
+(HttpOnly, SameSite=Lax, path = the mount, lifetime = the engine's otp_token). After the code, the
+same cookie carries the verified address to the flow's last step (signup details, new password).
+A tampered, expired or missing cookie restarts the flow with a clear message.
+
+Routes of a flow named ``x``: ``/x`` (start), ``/x/code`` (enter the code), ``/x/resend``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from otp_flow.errors import (
+    DeliveryFailed,
+    IdentifierError,
+    InvalidRequest,
+    InvalidToken,
+    SendRefused,
+    VerificationFailed,
+)
+from otp_flow.types import Recipient, Usage
+from otp_flow.users import User
+from otp_flow.web.flows.pages import FlowPages, Pending
+from otp_flow.web.flows.sending import find_user, send_code
+from otp_flow.web.forms import safe_next
+from otp_flow.web.outcomes import NOTICES, Problem, send_problem, verify_problem
+
+__all__ = ["CodeFlow"]
+
+
+class CodeFlow(FlowPages):
+    """A flow's shared steps; subclasses set ``name``, ``usage``, ``template``, ``verified``."""
+
+    usage: ClassVar[Usage]
+    #: A signed-in visitor of the first page goes straight on to ``next`` (login, signup).
+    skip_when_signed_in: ClassVar[bool] = False
+
+    def routes(self) -> list[Route]:
+        n = self.name
+        return [
+            Route(f"/{n}", self.start, methods=["GET", "POST"], name=n),
+            Route(f"/{n}/code", self.code, methods=["GET", "POST"], name=f"{n}_code"),
+            Route(f"/{n}/resend", self.resend, methods=["POST"], name=f"{n}_resend"),
+        ]
+
+    # ----------------------------------------------------------------- for subclasses
+
+    def deliver_to(self, user: User | None) -> bool:
+        """Whether the code really goes out (login and reset: only to existing accounts)."""
+        return True
+
+    async def verified(self, request: Request, pending: Pending, user: User | None) -> Response:
+        """The code was right: ``pending.recipient()`` is the proven address."""
+        raise NotImplementedError
+
+    async def submit(self, request: Request, form: dict[str, str], user: User | None) -> Response:
+        """The start form was posted (CSRF checked). Default: send a code to ``identifier``."""
+        return await self.send_first(request, form, user)
+
+    # -------------------------------------------------------------------------- steps
+
+    async def start(self, request: Request) -> Response:
+        user = await self.current_user(request)
+        if self.needs_user and user is None:
+            return self.to_login(request)
+        if request.method == "GET":
+            next_url = safe_next(request.query_params.get("next"), "")
+            if self.skip_when_signed_in and user is not None:
+                return RedirectResponse(next_url or self.settings.home_url, status_code=303)
+            notice = NOTICES.get(request.query_params.get("notice", ""))
+            return self.page(request, user, notice=notice, next=next_url)
+        form = await self.form(request)
+        return await self.submit(request, form, user)
+
+    async def send_first(
+        self, request: Request, form: dict[str, str], user: User | None
+    ) -> Response:
+        try:
+            recipient = self.settings.engine.identifiers.parse(form.get("identifier", ""))
+        except IdentifierError as exc:
+            return self.page(
+                request, user, form=form, problem=send_problem(exc, self.texts(request))
+            )
+        sent = await self.send(request, recipient, user, safe_next(form.get("next"), ""))
+        if isinstance(sent, Problem):
+            return self.page(request, user, form=form, problem=sent)
+        return self.to_code_page(request, sent)
+
+    async def code(self, request: Request) -> Response:
+        user = await self.current_user(request)
+        if self.needs_user and user is None:
+            return self.to_login(request)
+        form = await self.form(request) if request.method == "POST" else {}
+        waiting = self.waiting(request, user)
+        if waiting is None:
+            return self.restart(request, user, form)
+        pending, recipient = waiting
+        if request.method == "GET":
+            notice = NOTICES.get(request.query_params.get("notice", ""))
+            return self.code_page(request, pending, recipient, notice=notice)
+        assert pending.token is not None
+        code = "".join(form.get("code", "").split())
+        try:
+            result = await self.settings.engine.verify(
+                pending.token, code, client_id=self.settings.client_id
+            )
+        except InvalidToken:
+            return self.restart(request, user, form)
+        except InvalidRequest:
+            message = self.texts(request).gettext("Enter the code we sent you.")
+            problem = Problem(message, field="code")
+            return self.code_page(request, pending, recipient, problem=problem)
+        except VerificationFailed as exc:
+            problem = verify_problem(exc, self.texts(request))
+            return self.code_page(request, pending, recipient, problem=problem)
+        if result.usage != self.usage:
+            return self.restart(request, user, form)
+        proved = (result.recipient.channel, result.recipient.value)
+        return await self.verified(request, replace(pending, token=None, verified=proved), user)
+
+    async def resend(self, request: Request) -> Response:
+        user = await self.current_user(request)
+        if self.needs_user and user is None:
+            return self.to_login(request)
+        form = await self.form(request)
+        waiting = self.waiting(request, user)
+        if waiting is None:
+            return self.restart(request, user, form)
+        pending, recipient = waiting
+        sent = await self.send(request, recipient, user, pending.next)
+        if isinstance(sent, Problem):
+            return self.code_page(request, pending, recipient, problem=sent)
+        return self.to_code_page(request, sent, notice="resent")
+
+    # ------------------------------------------------------------------------ helpers
+
+    async def send(
+        self, request: Request, recipient: Recipient, user: User | None, next_url: str
+    ) -> Pending | Problem:
+        """Send (or silently issue) a code; the new pending state, or what went wrong."""
+        owner = user if self.needs_user else await find_user(self.settings.users, recipient)
+        texts = self.texts(request)
+        try:
+            result = await send_code(
+                self.settings,
+                self.timer,
+                recipient,
+                usage=self.usage,
+                deliver=self.deliver_to(owner),
+                locale=texts.locale,
+            )
+        except (SendRefused, IdentifierError, InvalidRequest, DeliveryFailed) as exc:
+            return send_problem(exc, texts)
+        return Pending(
+            flow=self.name,
+            next=next_url,
+            sent_at=self.settings.clock(),
+            token=result.otp_token,
+            user_id=user.id if self.needs_user and user else None,
+        )
+
+    def to_code_page(
+        self, request: Request, pending: Pending, notice: str | None = None
+    ) -> Response:
+        query = {"notice": notice} if notice else {}
+        response = RedirectResponse(
+            self.url(request, f"{self.name}_code", **query), status_code=303
+        )
+        self.save(request, response, pending)
+        return response
+
+    def no_account(self, request: Request, user: User | None) -> Response:
+        """The proven address has no account: only reachable by guessing a code nobody was
+        sent (login and reset send none to unknown addresses), so telling is harmless."""
+        message = self.texts(request).gettext("No account uses this address. Sign up first.")
+        response = self.page(request, user, problem=Problem(message))
+        self.clear(request, response)
+        return response
+
+    def waiting(self, request: Request, user: User | None) -> tuple[Pending, Recipient] | None:
+        """The pending challenge awaiting a code and its recipient, while the token is valid."""
+        pending = self.load(request, user)
+        if pending is None or pending.token is None:
+            return None
+        try:
+            return pending, self.settings.engine.read_token(pending.token)[1]
+        except InvalidToken:
+            return None
+
+    def code_page(
+        self,
+        request: Request,
+        pending: Pending,
+        recipient: Recipient,
+        *,
+        problem: Problem | None = None,
+        notice: str | None = None,
+    ) -> Response:
+        engine = self.settings.engine
+        interval = engine.limits.resend_interval_seconds
+        context: dict[str, Any] = {
+            "flow": self.name,
+            "recipient": recipient,
+            "resend_in": max(pending.sent_at + interval - self.settings.clock(), 0),
+            "code_numeric": engine.policy.alphabet.isdigit(),
+            "code_length": engine.policy.code_length,
+            "next": pending.next,
+        }
+        return self.render(request, "code.html", context, problem=problem, notice=notice)

@@ -1,0 +1,60 @@
+"""Login: an identifier, then a code (or, when the password field is filled, a password).
+
+Known and unknown identifiers get the same page, status, cookie and (within noise) timing; only
+an existing account is sent a code. A password attempt for an unknown identifier, or for a user
+without a password, still pays for one hash check.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from otp_flow.errors import IdentifierError
+from otp_flow.types import Usage
+from otp_flow.users import User, UserEvent
+from otp_flow.web.flows.base import CodeFlow
+from otp_flow.web.flows.pages import Pending
+from otp_flow.web.flows.sending import find_user
+from otp_flow.web.forms import safe_next
+from otp_flow.web.outcomes import Problem, send_problem
+
+__all__ = ["LoginFlow"]
+
+
+class LoginFlow(CodeFlow):
+    name: ClassVar[str] = "login"
+    usage: ClassVar[Usage] = "login"
+    template: ClassVar[str] = "login.html"
+    skip_when_signed_in: ClassVar[bool] = True
+
+    def deliver_to(self, user: User | None) -> bool:
+        return user is not None
+
+    async def submit(self, request: Request, form: dict[str, str], user: User | None) -> Response:
+        if not form.get("password"):
+            return await self.send_first(request, form, user)
+        texts = self.texts(request)
+        try:
+            recipient = self.settings.engine.identifiers.parse(form.get("identifier", ""))
+        except IdentifierError as exc:
+            return self.page(request, user, form=form, problem=send_problem(exc, texts))
+        account = await find_user(self.settings.users, recipient)
+        # check_password("") on an unknown user still hashes once: no timing oracle.
+        ok = await self.settings.users.check_password(
+            account.id if account else "", form["password"]
+        )
+        if not ok or account is None:
+            message = texts.gettext("The account or password is not correct.")
+            return self.page(request, user, form=form, problem=Problem(message))
+        event = UserEvent("login", account, method="password")
+        return await self.signed_in(request, account, safe_next(form.get("next"), ""), event)
+
+    async def verified(self, request: Request, pending: Pending, user: User | None) -> Response:
+        recipient = pending.recipient()
+        account = await find_user(self.settings.users, recipient) if recipient else None
+        if account is None:
+            return self.no_account(request, user)
+        return await self.signed_in(request, account, pending.next, UserEvent("login", account))

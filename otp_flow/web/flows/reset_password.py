@@ -1,0 +1,68 @@
+"""Password reset: an identifier, then a code, then a new ``password``; then signed in.
+
+Like login, known and unknown identifiers get the same answers and only accounts get a code.
+Setting the password ends every session of the user (a thief signed in elsewhere is out) before
+this browser gets a fresh one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from otp_flow.types import Usage
+from otp_flow.users import User, UserEvent
+from otp_flow.web.flows.base import CodeFlow
+from otp_flow.web.flows.pages import Pending
+from otp_flow.web.flows.sending import find_user
+
+__all__ = ["ResetPasswordFlow"]
+
+
+class ResetPasswordFlow(CodeFlow):
+    name: ClassVar[str] = "reset_password"
+    usage: ClassVar[Usage] = "reset_password"
+    template: ClassVar[str] = "reset_password.html"
+
+    def routes(self) -> list[Route]:
+        new = Route(
+            "/reset_password/new",
+            self.new_password,
+            methods=["GET", "POST"],
+            name="reset_password_new",
+        )
+        return [*super().routes(), new]
+
+    def deliver_to(self, user: User | None) -> bool:
+        return user is not None
+
+    async def verified(self, request: Request, pending: Pending, user: User | None) -> Response:
+        response = RedirectResponse(self.url(request, "reset_password_new"), status_code=303)
+        self.save(request, response, pending)
+        return response
+
+    async def new_password(self, request: Request) -> Response:
+        user = await self.current_user(request)
+        form = await self.form(request) if request.method == "POST" else {}
+        pending = self.load(request, user)
+        recipient = pending.recipient() if pending else None
+        if pending is None or recipient is None:
+            return self.restart(request, user, form)
+        context: dict[str, Any] = {"recipient": recipient, "next": pending.next}
+        if request.method == "GET":
+            return self.render(request, "reset_password_new.html", context)
+        password = form.get("password", "")
+        problem = self.password_problem(request, password)
+        if problem is not None:
+            return self.render(request, "reset_password_new.html", context, problem=problem)
+        account = await find_user(self.settings.users, recipient)
+        if account is None:
+            return self.no_account(request, user)
+        await self.settings.users.set_password(account.id, password)
+        await self.settings.sessions.delete_user(account.id)
+        account = await self.settings.users.get(account.id) or account
+        event = UserEvent("reset_password", account)
+        return await self.signed_in(request, account, pending.next, event)

@@ -1,0 +1,87 @@
+"""Signup: an identifier, then a code, then ``display_name`` and an optional ``password``.
+
+Anyone may ask for a signup code, registered or not, so the first step tells a stranger nothing.
+Only the page the code leads to (which needs the code, so the address's owner) says that the
+address is already registered.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from otp_flow.types import Usage
+from otp_flow.users import IdentifierTaken, User, UserEvent
+from otp_flow.web.flows.base import CodeFlow
+from otp_flow.web.flows.pages import Pending
+from otp_flow.web.flows.sending import find_user
+from otp_flow.web.forms import clean_display_name
+from otp_flow.web.outcomes import Problem, taken_problem
+
+__all__ = ["SignupFlow"]
+
+
+class SignupFlow(CodeFlow):
+    name: ClassVar[str] = "signup"
+    usage: ClassVar[Usage] = "signup"
+    template: ClassVar[str] = "signup.html"
+    skip_when_signed_in: ClassVar[bool] = True
+
+    def routes(self) -> list[Route]:
+        details = Route(
+            "/signup/details", self.details, methods=["GET", "POST"], name="signup_details"
+        )
+        return [*super().routes(), details]
+
+    async def verified(self, request: Request, pending: Pending, user: User | None) -> Response:
+        recipient = pending.recipient()
+        assert recipient is not None
+        if await find_user(self.settings.users, recipient) is not None:
+            return self.taken(request, user, recipient.channel)
+        response = RedirectResponse(self.url(request, "signup_details"), status_code=303)
+        self.save(request, response, pending)
+        return response
+
+    def taken(self, request: Request, user: User | None, channel: str) -> Response:
+        field = "phone_number" if channel == "sms" else "email"
+        problem = taken_problem(field, self.texts(request), to_sign_in=True)
+        response = self.page(request, user, problem=problem)
+        self.clear(request, response)
+        return response
+
+    async def details(self, request: Request) -> Response:
+        user = await self.current_user(request)
+        form = await self.form(request) if request.method == "POST" else {}
+        pending = self.load(request, user)
+        recipient = pending.recipient() if pending else None
+        if pending is None or recipient is None:
+            return self.restart(request, user, form)
+        context: dict[str, Any] = {"recipient": recipient, "next": pending.next, "values": {}}
+        if request.method == "GET":
+            return self.render(request, "signup_details.html", context)
+        name, problem = self.check_details(request, form)
+        context["values"] = {"display_name": form.get("display_name", "")}
+        if problem is not None:
+            return self.render(request, "signup_details.html", context, problem=problem)
+        try:
+            account = await self.settings.users.create(
+                display_name=name,
+                phone_number=recipient.value if recipient.channel == "sms" else None,
+                email=recipient.value if recipient.channel == "email" else None,
+                password=form.get("password") or None,
+            )
+        except IdentifierTaken:  # registered meanwhile by someone with the same code
+            return self.taken(request, user, recipient.channel)
+        return await self.signed_in(request, account, pending.next, UserEvent("signup", account))
+
+    def check_details(self, request: Request, form: dict[str, str]) -> tuple[str, Problem | None]:
+        name, name_problem = clean_display_name(form.get("display_name", ""))
+        if name_problem is not None:
+            return name, self.name_problem(request, name_problem)
+        password = form.get("password", "")
+        if password:
+            return name, self.password_problem(request, password)
+        return name, None

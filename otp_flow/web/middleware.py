@@ -1,0 +1,160 @@
+"""OTPAuthMiddleware: session cookie -> ``scope["user"]`` / ``scope["auth"]``, the Starlette way.
+
+A plain ASGI class (no ``BaseHTTPMiddleware``): ``request.user.is_authenticated`` and
+``request.user.display_name`` just work, and so does Starlette's own ``@requires``. Paths listed in
+``protected`` (and endpoints decorated with ``login_required``) turn anonymous visitors away: a
+browser is redirected (303) to the login page with ``next``; an API client gets 401 JSON.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import ParamSpec, TypeVar
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.authentication import AuthCredentials, BaseUser, UnauthenticatedUser
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from otp_flow.errors import ServiceUnavailable
+from otp_flow.users import User
+from otp_flow.web.settings import AuthSettings, check_local_path
+from otp_flow.web.signin import SCOPE_KEY, resolve
+
+__all__ = ["AuthUser", "OTPAuthMiddleware", "login_required"]
+
+_LOGIN_URL_KEY = "otp_flow.login_url"
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class AuthUser(BaseUser):
+    """A signed-in user as Starlette sees it; ``.user`` is the ``otp_flow.users.User``."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return self.user.display_name or self.user.email or self.user.phone_number or ""
+
+    @property
+    def identity(self) -> str:
+        return self.user.id
+
+
+def settings_of(auth: Starlette | AuthSettings) -> AuthSettings:
+    settings = auth if isinstance(auth, AuthSettings) else getattr(auth.state, "otp_flow", None)
+    if not isinstance(settings, AuthSettings):
+        raise ValueError("auth must be the app create_auth_app returned (or its settings)")
+    return settings
+
+
+class OTPAuthMiddleware:
+    """``auth``: the sub-app from ``create_auth_app``. ``protected``: path prefixes that need a
+    signed-in user ("/account" covers "/account" and "/account/...", not "/accounts").
+    ``login_url`` defaults to the login page under the sub-app's ``mount_path``.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        auth: Starlette | AuthSettings,
+        protected: Sequence[str] = (),
+        login_url: str | None = None,
+    ) -> None:
+        self.app = app
+        self.settings = settings_of(auth)
+        self.protected = tuple(
+            check_local_path("protected", p).rstrip("/") or "/" for p in protected
+        )
+        self.login_url = check_local_path(
+            "login_url", login_url or f"{self.settings.mount_path}/login"
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        if SCOPE_KEY not in scope:  # not already done by an outer instance
+            conn = HTTPConnection(scope)
+            try:
+                found = await resolve(self.settings, conn)
+            except ServiceUnavailable:
+                await self._unavailable(conn)(scope, receive, send)
+                return
+            scope[SCOPE_KEY] = found
+            scope["user"] = AuthUser(found[1]) if found else UnauthenticatedUser()
+            scope["auth"] = AuthCredentials(["authenticated"] if found else [])
+            scope.setdefault(_LOGIN_URL_KEY, self.login_url)
+        if scope[SCOPE_KEY] is None and self._is_protected(scope["path"]):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await turn_away(HTTPConnection(scope), self.login_url)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _is_protected(self, path: str) -> bool:
+        return any(
+            prefix == "/" or path == prefix or path.startswith(prefix + "/")
+            for prefix in self.protected
+        )
+
+    def _unavailable(self, conn: HTTPConnection) -> Response:
+        if wants_json(conn):
+            return JSONResponse(
+                {"error": "temporarily_unavailable", "error_description": "Try again later."},
+                status_code=503,
+                headers={"Retry-After": "30"},
+            )
+        return self.settings.pages.render(conn, "error.html", {"kind": "unavailable"}, status=503)
+
+
+def wants_json(conn: HTTPConnection) -> bool:
+    """An API client: asks for JSON (and not for HTML) or sent JSON."""
+    accept = conn.headers.get("accept", "")
+    if "text/html" in accept:
+        return False
+    return "json" in accept or "json" in conn.headers.get("content-type", "")
+
+
+def turn_away(conn: HTTPConnection, login_url: str) -> Response:
+    """Anonymous visitor of a protected page: 303 to login with ``next``, or 401 JSON."""
+    if wants_json(conn):
+        return JSONResponse(
+            {"error": "login_required", "error_description": "Sign in to use this resource."},
+            status_code=401,
+        )
+    target = conn.url.path + (f"?{conn.url.query}" if conn.url.query else "")
+    return RedirectResponse(f"{login_url}?{urlencode({'next': target})}", status_code=303)
+
+
+def login_required(endpoint: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R | Response]]:
+    """For an async endpoint taking a ``Request`` (Starlette, or FastAPI with ``request: Request``).
+
+    Needs ``OTPAuthMiddleware`` in front of it (or the request comes from inside the sub-app).
+    """
+
+    @functools.wraps(endpoint)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        request = next(
+            (a for a in (*args, *kwargs.values()) if isinstance(a, HTTPConnection)), None
+        )
+        if request is None:
+            raise TypeError(f"{endpoint.__qualname__} must take the request to be login_required")
+        if SCOPE_KEY not in request.scope:
+            raise RuntimeError("login_required needs OTPAuthMiddleware in front of the endpoint")
+        if request.scope[SCOPE_KEY] is None:
+            return turn_away(request, request.scope[_LOGIN_URL_KEY])
+        return await endpoint(*args, **kwargs)
+
+    return guarded

@@ -1,0 +1,77 @@
+"""What the pages and the middleware share, assembled once by ``create_auth_app``.
+
+The defaults live in ``create_auth_app``'s signature (one place); this is the validated result.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+
+from otp_flow.engine import OTPEngine
+from otp_flow.passwords import Passwords
+from otp_flow.types import Clock
+from otp_flow.users import UserHooks, UserStore
+from otp_flow.web.cookies import Signed
+from otp_flow.web.csrf import CSRF
+from otp_flow.web.sessions import SessionStore
+from otp_flow.web.templating import Pages
+
+__all__ = ["AuthSettings", "check_local_path", "silent_copy"]
+
+_COOKIE_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+def check_local_path(name: str, value: str, *, allow_empty: bool = False) -> str:
+    """A path on this site ("/auth"), validated for configuration (``ValueError``)."""
+    if allow_empty and value == "":
+        return value
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+        raise ValueError(f"{name} must be a path starting with a single '/', got {value!r}")
+    if any(c in value for c in "\\?#") or any(ord(c) < 0x21 for c in value):
+        raise ValueError(f"{name} must be a plain path without '?', '#', '\\' or spaces")
+    return value
+
+
+def check_cookie_name(name: str, value: str) -> str:
+    if not isinstance(value, str) or not _COOKIE_NAME.match(value):
+        raise ValueError(f"{name} must be 1-64 of A-Z a-z 0-9 _ -, got {value!r}")
+    return value
+
+
+def silent_copy(engine: OTPEngine) -> OTPEngine:
+    """The same engine (store, limits, keys, clock) that issues codes without delivering them.
+
+    For identifiers without an account: they must cost the same work and hit the same rate limits
+    as real ones (else responses would tell them apart), but nobody may receive a code.
+    """
+    # A shallow copy shares every collaborator; only the sender differs. An explicit
+    # ``OTPEngine.send(..., deliver=False)`` would be cleaner and has been asked for.
+    silent = copy.copy(engine)
+    silent.sender = None
+    return silent
+
+
+@dataclass(slots=True)
+class AuthSettings:
+    engine: OTPEngine
+    users: UserStore
+    sessions: SessionStore
+    hooks: UserHooks
+    passwords: Passwords
+    pages: Pages
+    csrf: CSRF
+    #: The pending challenge cookie (``otp_token``) and the session cookie.
+    pending: Signed
+    session_signer: Signed
+    client_id: str
+    mount_path: str
+    home_url: str
+    session_cookie: str
+    session_ttl_seconds: int
+    clock: Clock
+    silent_engine: OTPEngine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.silent_engine = silent_copy(self.engine)

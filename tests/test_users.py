@@ -1,0 +1,181 @@
+"""The user stores (memory and Redis, one suite), password hashing and the user hooks."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
+
+from otp_flow import StoreUnavailable
+from otp_flow.passwords import Passwords
+from otp_flow.stores.base import OTPStore
+from otp_flow.stores.redis import RedisStore
+from otp_flow.users import (
+    IdentifierTaken,
+    MemoryUserStore,
+    RedisUserStore,
+    User,
+    UserEvent,
+    UserHooks,
+    UserStore,
+)
+from tests.redis_harness import free_port
+
+PHONE, OTHER_PHONE, EMAIL = "+8613612345678", "+8613912345678", "ann@example.com"
+
+
+@pytest.fixture
+def users(store: OTPStore) -> UserStore:
+    if isinstance(store, RedisStore):
+        return RedisUserStore(store, passwords=Passwords(parameters=CHEAPEST))
+    return MemoryUserStore(passwords=Passwords(parameters=CHEAPEST))
+
+
+async def test_create_and_find(users: UserStore) -> None:
+    ann = await users.create(display_name="Ann", phone_number=PHONE, email=EMAIL)
+    assert ann == User(ann.id, "Ann", PHONE, EMAIL, False)
+    assert await users.get(ann.id) == ann
+    assert await users.find_by_phone(PHONE) == ann
+    assert await users.find_by_email(EMAIL) == ann
+    assert await users.find_by_phone(OTHER_PHONE) is None
+    assert await users.find_by_email(PHONE) is None  # phones and emails are separate indexes
+    assert await users.get("nobody") is None
+    bo = await users.create(display_name="Bo", email="bo@example.com")
+    assert bo.id != ann.id and bo.phone_number is None
+
+
+async def test_an_identifier_belongs_to_one_user(users: UserStore) -> None:
+    await users.create(display_name="Ann", phone_number=PHONE, email=EMAIL)
+    with pytest.raises(IdentifierTaken) as phone_taken:
+        await users.create(display_name="Bo", phone_number=PHONE, email="bo@example.com")
+    assert phone_taken.value.field == "phone_number"
+    with pytest.raises(IdentifierTaken) as email_taken:
+        await users.create(display_name="Bo", phone_number=OTHER_PHONE, email=EMAIL)
+    assert email_taken.value.field == "email"
+    # Nothing of the refused users was kept.
+    assert await users.find_by_email("bo@example.com") is None
+    assert await users.find_by_phone(OTHER_PHONE) is None
+
+
+async def test_update(users: UserStore) -> None:
+    ann = await users.create(display_name="Ann", phone_number=PHONE)
+    renamed = await users.update(ann.id, display_name="Annie")
+    assert renamed.display_name == "Annie" and renamed.phone_number == PHONE
+    moved = await users.update(ann.id, phone_number=OTHER_PHONE, email=EMAIL)
+    assert (moved.phone_number, moved.email) == (OTHER_PHONE, EMAIL)
+    assert await users.find_by_phone(PHONE) is None
+    assert await users.find_by_phone(OTHER_PHONE) == moved
+    assert await users.get(ann.id) == moved
+    # The freed number can be someone else's now; a taken one cannot.
+    bo = await users.create(display_name="Bo", phone_number=PHONE)
+    with pytest.raises(IdentifierTaken):
+        await users.update(bo.id, phone_number=OTHER_PHONE, display_name="Bob")
+    assert await users.get(bo.id) == bo  # nothing changed, not even the name
+    assert await users.update(moved.id, phone_number=OTHER_PHONE) == moved  # own value: fine
+    with pytest.raises(KeyError):
+        await users.update("nobody", display_name="x")
+
+
+async def test_passwords(users: UserStore) -> None:
+    ann = await users.create(display_name="Ann", email=EMAIL, password="correct horse")
+    assert ann.has_password
+    assert await users.check_password(ann.id, "correct horse")
+    assert not await users.check_password(ann.id, "wrong horse")
+    assert not await users.check_password("nobody", "correct horse")
+    assert not await users.check_password("", "correct horse")
+    bo = await users.create(display_name="Bo", phone_number=PHONE)
+    assert not await users.check_password(bo.id, "")
+    await users.set_password(bo.id, "battery staple")
+    assert await users.check_password(bo.id, "battery staple")
+    got = await users.get(bo.id)
+    assert got is not None and got.has_password
+    with pytest.raises(KeyError):
+        await users.set_password("nobody", "battery staple")
+    assert await users.get("nobody") is None
+
+
+async def test_redis_users_live_under_their_hash_tag(redis_store: RedisStore) -> None:
+    users = RedisUserStore(redis_store, passwords=Passwords(parameters=CHEAPEST))
+    await users.create(display_name="Ann", phone_number=PHONE, password="correct horse")
+    keys = sorted(k.decode() for k in await redis_store.redis.keys("*"))
+    assert keys and all(k.startswith("otp:{web:users}:") for k in keys)
+    user_key = next(k for k in keys if ":user:" in k)
+    values = b" ".join(await redis_store.redis.hvals(user_key))
+    assert b"correct horse" not in values and b"$argon2id$" in values
+
+
+async def test_an_old_hash_is_upgraded_at_login(redis_store: RedisStore) -> None:
+    cheap = RedisUserStore(redis_store, passwords=Passwords(parameters=CHEAPEST))
+    ann = await cheap.create(display_name="Ann", email=EMAIL, password="correct horse")
+    strong = RedisUserStore(redis_store, passwords=Passwords(parameters=RFC_9106_LOW_MEMORY))
+    key = redis_store.key("web:users", "user", ann.id)
+    before = await redis_store.redis.hget(key, "password")
+    assert await strong.check_password(ann.id, "correct horse")
+    after = await redis_store.redis.hget(key, "password")
+    assert before != after and b"m=65536" in after
+    assert await strong.check_password(ann.id, "correct horse")
+
+
+async def test_redis_outage_is_store_unavailable() -> None:
+    store = RedisStore.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=0.5)
+    users = RedisUserStore(store, passwords=Passwords(parameters=CHEAPEST))
+    try:
+        with pytest.raises(StoreUnavailable):
+            await users.find_by_phone(PHONE)
+        with pytest.raises(StoreUnavailable):
+            await users.create(display_name="Ann", phone_number=PHONE)
+    finally:
+        await store.aclose()
+
+
+async def test_password_rules_and_the_default_cost() -> None:
+    passwords = Passwords()
+    assert passwords.problem("short") == "too_short"
+    assert passwords.problem("x" * 1025) == "too_long"
+    assert passwords.problem("long enough") is None
+    with pytest.raises(ValueError):
+        await passwords.hash("short")
+    hashed = await passwords.hash("long enough")
+    assert hashed.startswith("$argon2id$") and "m=65536" in hashed
+    assert await passwords.verify(hashed, "long enough")
+    assert not await passwords.verify(hashed, "long enough!")
+    assert not await passwords.verify(None, "long enough")  # the dummy check
+    assert not await passwords.verify("not a hash", "long enough")
+    assert not passwords.needs_rehash(hashed)
+    with pytest.raises(ValueError):
+        Passwords(min_length=0)
+
+
+async def test_hooks_run_in_order_and_a_failing_one_is_only_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hooks = UserHooks()
+    seen: list[str] = []
+    ann = User("1", "Ann")
+
+    @hooks.after_signup
+    async def first(event: UserEvent) -> None:
+        seen.append(f"first {event.kind} {event.user.display_name}")
+
+    @hooks.after_signup
+    async def broken(event: UserEvent) -> None:
+        raise RuntimeError("the CRM is down")
+
+    @hooks.after_signup
+    async def last(event: UserEvent) -> None:
+        seen.append("last")
+
+    @hooks.after_login
+    async def login(event: UserEvent) -> None:
+        seen.append(f"login by {event.method}")
+
+    with caplog.at_level(logging.ERROR, logger="otp_flow"):
+        await hooks.fire(UserEvent("signup", ann))
+    assert seen == ["first signup Ann", "last"]
+    assert "the CRM is down" in caplog.text
+    await hooks.fire(UserEvent("login", ann, method="password"))
+    await hooks.fire(UserEvent("reset_password", ann))  # no hook: nothing happens
+    assert seen[-1] == "login by password"
+    with pytest.raises(ValueError):
+        hooks.register("logout", login)  # type: ignore[arg-type]

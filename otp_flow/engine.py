@@ -121,8 +121,14 @@ class OTPEngine:
         ttl_seconds: int | None = None,
         max_failures: int | None = None,
         locale: str | None = None,
+        deliver: bool = True,
     ) -> SendResult:
-        """Issue a code for ``recipient`` and (with a sender) deliver it.
+        """Issue a code for ``recipient`` and (with a sender, unless ``deliver`` is False)
+        deliver it.
+
+        ``deliver=False`` issues and counts the code exactly like a real send but sends nothing:
+        the pages use it for identifiers with no account, so that a stranger cannot tell from
+        limits or timing which identifiers exist.
 
         Raises ``InvalidRequest``, an ``IdentifierError``, ``RateLimited``, ``QuotaExhausted``,
         ``StoreUnavailable`` or ``DeliveryFailed``.
@@ -173,7 +179,7 @@ class OTPEngine:
         token = self._tokens.dumps(
             [_TOKEN_VERSION, client_id, target.channel, target.value, usage, challenge_id]
         )
-        if self.sender is not None:
+        if deliver and self.sender is not None:
             await self._deliver(target, usage, client_id, code, ttl, locale, challenge_id, quota)
         return SendResult(
             otp_token=token,

@@ -13,6 +13,7 @@ from otp_flow.stores.base import (
     IssueOutcome,
     IssueRequest,
     OTPStore,
+    ThrottleOutcome,
     VerifyOutcome,
     VerifyRequest,
     Window,
@@ -481,3 +482,29 @@ async def test_outbox_is_bounded_and_newest_first(store: OTPStore) -> None:
 async def test_ping_and_quota_of_an_unknown_client(store: OTPStore) -> None:
     await store.ping()
     assert await store.quota_used("nobody", "email") == 0
+
+
+# --- throttle --------------------------------------------------------------------------------
+
+
+async def test_throttle_allows_up_to_the_limit_per_window(store: OTPStore) -> None:
+    for n in range(1, 4):
+        outcome = await store.throttle("web", "pw:u1", now_ms=T + n, window_ms=60_000, limit=3)
+        assert outcome == ThrottleOutcome(True, n, 0)
+    refused = await store.throttle("web", "pw:u1", now_ms=T + 10_001, window_ms=60_000, limit=3)
+    # The window started at the first attempt (T + 1) and ends 60 s later.
+    assert refused == ThrottleOutcome(False, 3, 50_000)
+    # Other keys and scopes are independent.
+    assert (await store.throttle("web", "pw:u2", now_ms=T, window_ms=60_000, limit=3)).allowed
+    assert (await store.throttle("api", "pw:u1", now_ms=T, window_ms=60_000, limit=3)).allowed
+    # A new window opens once the old one ended.
+    again = await store.throttle("web", "pw:u1", now_ms=T + 60_001, window_ms=60_000, limit=3)
+    assert again == ThrottleOutcome(True, 1, 0)
+
+
+async def test_clear_throttle_forgets_the_count(store: OTPStore) -> None:
+    for _ in range(2):
+        await store.throttle("web", "k", now_ms=T, window_ms=60_000, limit=2)
+    assert not (await store.throttle("web", "k", now_ms=T, window_ms=60_000, limit=2)).allowed
+    await store.clear_throttle("web", "k")
+    assert (await store.throttle("web", "k", now_ms=T, window_ms=60_000, limit=2)).allowed

@@ -36,6 +36,11 @@ Semantics every store must honour (the contract suite in tests/test_store_contra
    one replaced → ``replaced`` (not counted: the person read an older message)
  - otherwise failures += 1 → ``wrong`` (with the new count; the code is dead once it reaches max)
 
+``throttle`` counts one attempt of something that is not a code (a password sign-in) against a
+fixed window that starts at the first attempt after the previous window ended: allowed while the
+count before it is below ``limit`` (and then counted), refused with the time until the window
+ends otherwise (and not counted). ``clear_throttle`` forgets the count (after a success).
+
 ``cancel`` kills a challenge that could not be delivered (only if it is still the same challenge)
 and gives one quota unit back. The rate-limit counts are NOT given back: a failed delivery still
 counts, so abuse gets no free retries.
@@ -53,6 +58,7 @@ __all__ = [
     "IssueRequest",
     "OTPStore",
     "RefusedBy",
+    "ThrottleOutcome",
     "VerifyOutcome",
     "VerifyRequest",
     "VerifyStatus",
@@ -116,6 +122,14 @@ class IssueOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class ThrottleOutcome:
+    allowed: bool
+    #: Attempts counted in the current window (including this one when allowed).
+    count: int
+    retry_after_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class VerifyRequest:
     client_id: str
     recipient: str
@@ -157,6 +171,12 @@ class OTPStore(Protocol):
     async def remember_nonce(self, scope: str, nonce: str, *, now_ms: int, ttl_ms: int) -> bool:
         """Record a nonce; False when it was already seen within its lifetime (a replay)."""
         ...
+
+    async def throttle(
+        self, scope: str, key: str, *, now_ms: int, window_ms: int, limit: int
+    ) -> ThrottleOutcome: ...
+
+    async def clear_throttle(self, scope: str, key: str) -> None: ...
 
     async def outbox_push(self, payload: str, *, max_len: int) -> None:
         """Prepend one serialized message, keeping at most ``max_len`` (newest first)."""

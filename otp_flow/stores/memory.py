@@ -17,6 +17,7 @@ from otp_flow.stores.base import (
     IssueOutcome,
     IssueRequest,
     RefusedBy,
+    ThrottleOutcome,
     VerifyOutcome,
     VerifyRequest,
     Window,
@@ -75,6 +76,8 @@ class MemoryStore:
         self._quota_used: dict[tuple[str, Channel], int] = {}
         self._nonces: dict[tuple[str, str], int] = {}
         self._outbox: deque[str] = deque()
+        #: (scope, key) -> [window start ms, count]
+        self._throttles: dict[tuple[str, str], list[int]] = {}
 
     async def issue(self, request: IssueRequest) -> IssueOutcome:
         with self._lock:
@@ -205,6 +208,36 @@ class MemoryStore:
             self._nonces.pop(key, None)
             self._nonces[key] = now_ms + ttl_ms
             return True
+
+    async def throttle(
+        self, scope: str, key: str, *, now_ms: int, window_ms: int, limit: int
+    ) -> ThrottleOutcome:
+        with self._lock:
+            entry = self._throttles.get((scope, key))
+            if entry is None or entry[0] + window_ms <= now_ms:
+                entry = [now_ms, 0]
+            start, count = entry
+            if count >= limit:
+                return ThrottleOutcome(False, count, start + window_ms - now_ms)
+            entry[1] = count + 1
+            # Re-inserted at the end: the dict stays roughly ordered by age for the sweep.
+            self._throttles.pop((scope, key), None)
+            self._throttles[(scope, key)] = entry
+            self._sweep_throttles(now_ms, window_ms)
+            return ThrottleOutcome(True, entry[1], 0)
+
+    async def clear_throttle(self, scope: str, key: str) -> None:
+        with self._lock:
+            self._throttles.pop((scope, key), None)
+
+    def _sweep_throttles(self, now_ms: int, window_ms: int) -> None:
+        old = [
+            k
+            for k, (start, _count) in islice(self._throttles.items(), _SWEEP_BUDGET)
+            if start + window_ms <= now_ms
+        ]
+        for k in old:
+            del self._throttles[k]
 
     async def outbox_push(self, payload: str, *, max_len: int) -> None:
         with self._lock:

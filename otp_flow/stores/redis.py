@@ -11,6 +11,7 @@ Keys, all made by ``RedisStore.key``; the hash tag keeps each client's keys in o
     otp:{client}:d:<day id>      the client's sends on one app day (expires with the day)
     otp:{client}:q               hash: quota used per channel
     otp:{scope}:n:<nonce>        when a nonce may be used again
+    otp:{scope}:t:<key>          attempts in the current throttle window
     otp:{outbox}                 list of messages, newest first
 
 A pending code is one recipient hash of two packed fields (layout in issue.lua): about 235 bytes
@@ -36,6 +37,7 @@ from otp_flow.stores.base import (
     IssueOutcome,
     IssueRequest,
     RefusedBy,
+    ThrottleOutcome,
     VerifyOutcome,
     VerifyRequest,
     VerifyStatus,
@@ -98,6 +100,7 @@ class _Commands(Protocol):
     def hget(self, name: str, key: str) -> Awaitable[bytes | str | None]: ...
     def lrange(self, name: str, start: int, end: int) -> Awaitable[list[bytes | str]]: ...
     def ping(self) -> Awaitable[object]: ...
+    def delete(self, *names: str) -> Awaitable[int]: ...
     def aclose(self) -> Awaitable[None]: ...
 
 
@@ -147,6 +150,7 @@ class RedisStore:
         self._cancel = _script(self._client, "cancel.lua")
         self._nonce = _script(self._client, "nonce.lua")
         self._outbox_push = _script(self._client, "outbox_push.lua")
+        self._throttle = _script(self._client, "throttle.lua")
 
     @classmethod
     def from_url(
@@ -283,6 +287,20 @@ class RedisStore:
         with _unavailable():
             reply = await self._nonce(keys=(self.key(scope, "n", nonce),), args=(now_ms, ttl_ms))
         return reply == 1
+
+    async def throttle(
+        self, scope: str, key: str, *, now_ms: int, window_ms: int, limit: int
+    ) -> ThrottleOutcome:
+        with _unavailable():
+            reply = await self._throttle(
+                keys=(self.key(scope, "t", key),), args=(now_ms, window_ms, limit)
+            )
+        allowed, count, retry_after_ms = _ints(reply, 3)
+        return ThrottleOutcome(bool(allowed), count, retry_after_ms)
+
+    async def clear_throttle(self, scope: str, key: str) -> None:
+        with _unavailable():
+            await self._client.delete(self.key(scope, "t", key))
 
     async def outbox_push(self, payload: str, *, max_len: int) -> None:
         with _unavailable():

@@ -1,0 +1,37 @@
+"""The README's integration example runs as written: copy-paste must work."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+async def test_the_pages_example_serves_a_login_page_and_protects_account() -> None:
+    example = next(block for block in python_blocks() if "create_auth_app" in block)
+    namespace: dict[str, object] = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    app = namespace["app"]
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        login = await http.get("/auth/login")
+        assert login.status_code == 200 and 'name="identifier"' in login.text
+        account = await http.get("/account", headers={"accept": "text/html"})
+        assert account.status_code == 303
+        assert account.headers["location"].startswith("/auth/login?next=")
+
+
+def test_the_readme_names_the_commands_ci_runs() -> None:
+    text = README.read_text(encoding="utf-8")
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    test_command = "python -m pip install -e '.[test]' && python -m pytest"
+    assert test_command in text
+    assert "python -m pip install -q -e '.[test]' && python -m pytest" in ci
+    assert "pip install -e . && python -m demo_app" in text

@@ -10,8 +10,6 @@ import asyncio
 import logging
 import math
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature
@@ -33,16 +31,19 @@ from otp_flow.errors import (
 from otp_flow.identifiers import IdentifierParser
 from otp_flow.messages import MessageRenderer, default_renderer
 from otp_flow.policy import (
-    CALLER_CODE_LENGTH,
     CALLER_MAX_FAILURES,
     CALLER_TTL_SECONDS,
     CODE_LENGTH,
     CodePolicy,
     Limits,
+    caller_int,
+    check_code_input,
+    check_usage,
+    is_caller_code,
 )
 from otp_flow.senders.base import Sender
 from otp_flow.signing import TimedSerializer, normalise_keys
-from otp_flow.stores.base import IssueOutcome, IssueRequest, OTPStore, VerifyRequest, Window
+from otp_flow.stores.base import IssueRequest, OTPStore, VerifyRequest
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.types import (
     USAGES,
@@ -52,17 +53,15 @@ from otp_flow.types import (
     SendResult,
     Usage,
     VerifyResult,
-    WindowStats,
     system_clock,
 )
+from otp_flow.windows import rate_windows, window_stats
 
 __all__ = ["OTPEngine"]
 
 log = logging.getLogger("otp_flow")
 
 _TOKEN_VERSION = 1
-_MINUTE_MS = 60_000
-_HOUR_MS = 3_600_000
 
 
 class OTPEngine:
@@ -102,7 +101,9 @@ class OTPEngine:
         self.delivery_timeout = delivery_timeout
         self.clock = clock
         self._tz = ZoneInfo(self.limits.timezone)
-        self._hasher = CodeHasher(keys[-1])
+        # Newest first: codes are digested with the newest key; a verify also tries the older
+        # ones, so a code issued by a worker that had not rotated yet still verifies.
+        self._hashers = [CodeHasher(key) for key in reversed(keys)]
         self._tokens = TimedSerializer(
             keys, salt="otp_flow.otp_token", max_age=self.policy.token_ttl_seconds, clock=clock
         )
@@ -133,20 +134,20 @@ class OTPEngine:
         Raises ``InvalidRequest``, an ``IdentifierError``, ``RateLimited``, ``QuotaExhausted``,
         ``StoreUnavailable`` or ``DeliveryFailed``.
         """
-        _check_usage(usage)
+        check_usage(usage)
         target = (
             recipient
             if isinstance(recipient, Recipient)
             else (self.identifiers.parse(recipient, channel))
         )
-        length = _caller_int("code_length", code_length, CODE_LENGTH, self.policy.code_length)
-        ttl = _caller_int("ttl_seconds", ttl_seconds, CALLER_TTL_SECONDS, self.policy.ttl_seconds)
-        failures = _caller_int(
+        length = caller_int("code_length", code_length, CODE_LENGTH, self.policy.code_length)
+        ttl = caller_int("ttl_seconds", ttl_seconds, CALLER_TTL_SECONDS, self.policy.ttl_seconds)
+        failures = caller_int(
             "max_failures", max_failures, CALLER_MAX_FAILURES, self.policy.max_failures
         )
         if code is None:
             code = generate_code(length, self.policy.alphabet)
-        elif not _is_caller_code(code):
+        elif not is_caller_code(code):
             raise InvalidRequest("code must be a string of 4 to 8 digits")
 
         now = self.clock()
@@ -160,16 +161,16 @@ class OTPEngine:
             channel=target.channel,
             usage=usage,
             challenge_id=challenge_id,
-            digest=self._hasher.digest(client_id, usage, target.value, code),
+            digest=self._hashers[0].digest(client_id, usage, target.value, code),
             now_ms=now_ms,
             expires_ms=now_ms + ttl * 1000,
             max_failures=failures,
             resend_interval_ms=self.limits.resend_interval_seconds * 1000,
             quota=quota,
-            **self._windows(now, now_ms),
+            **rate_windows(now, self.limits, self._tz),
         )
         outcome = await self.store.issue(request)
-        stats = self._stats(outcome)
+        stats = window_stats(outcome, self.limits)
         if not outcome.accepted:
             if outcome.refused_by == "quota":
                 raise QuotaExhausted(target.channel)
@@ -234,32 +235,6 @@ class OTPEngine:
                 log.warning("could not cancel an undelivered code; it expires on its own")
             raise DeliveryFailed(f"could not deliver the {target.channel} message") from exc
 
-    def _windows(self, now: float, now_ms: int) -> dict[str, Any]:
-        limits = self.limits
-        minute, hour = now_ms // _MINUTE_MS, now_ms // _HOUR_MS
-        local = datetime.fromtimestamp(now, self._tz)
-        midnight = datetime(local.year, local.month, local.day, tzinfo=self._tz)
-        day_end_ms = int((midnight + timedelta(days=1)).timestamp() * 1000)
-        day_id = local.date().toordinal()
-        return {
-            "minute": Window(minute, (minute + 1) * _MINUTE_MS, limits.recipient_per_minute),
-            "hour": Window(hour, (hour + 1) * _HOUR_MS, limits.recipient_per_hour),
-            "day": Window(day_id, day_end_ms, limits.recipient_per_day),
-            "app_day": Window(day_id, day_end_ms, limits.app_per_day),
-        }
-
-    def _stats(self, outcome: IssueOutcome) -> dict[str, WindowStats]:
-        def one(count: int, limit: int) -> WindowStats:
-            return {"count": count, "limit": limit, "enabled": limit > 0}
-
-        limits = self.limits
-        return {
-            "appNaturalDay": one(outcome.app_day_count, limits.app_per_day),
-            "appToPhonePerMinute": one(outcome.minute_count, limits.recipient_per_minute),
-            "appToPhonePerHour": one(outcome.hour_count, limits.recipient_per_hour),
-            "appToPhonePerDay": one(outcome.day_count, limits.recipient_per_day),
-        }
-
     # ---------------------------------------------------------------- verify
 
     def read_token(self, otp_token: str) -> tuple[str, Recipient, Usage, str]:
@@ -284,7 +259,7 @@ class OTPEngine:
         ``client_id``: when given, a token issued to another client is ``InvalidToken``.
         Raises a ``VerificationFailed`` subclass, ``InvalidRequest`` or ``StoreUnavailable``.
         """
-        _check_code_input(code)
+        check_code_input(code)
         token_client, recipient, usage, challenge_id = self.read_token(otp_token)
         if client_id is not None and client_id != token_client:
             raise InvalidToken()
@@ -300,8 +275,8 @@ class OTPEngine:
         channel: Channel | None = None,
     ) -> VerifyResult:
         """Check ``code`` against whatever code is current for (client, recipient, usage)."""
-        _check_usage(usage)
-        _check_code_input(code)
+        check_usage(usage)
+        check_code_input(code)
         target = (
             recipient
             if isinstance(recipient, Recipient)
@@ -317,14 +292,16 @@ class OTPEngine:
         code: str,
         challenge_id: str | None,
     ) -> VerifyResult:
+        newest, *older = (h.digest(client_id, usage, recipient.value, code) for h in self._hashers)
         outcome = await self.store.verify(
             VerifyRequest(
                 client_id=client_id,
                 recipient=recipient.value,
                 usage=usage,
                 challenge_id=challenge_id,
-                digest=self._hasher.digest(client_id, usage, recipient.value, code),
+                digest=newest,
                 now_ms=int(self.clock() * 1000),
+                older_digests=tuple(older),
             )
         )
         failures, limit = outcome.failures, outcome.max_failures
@@ -344,29 +321,3 @@ class OTPEngine:
 
     async def aclose(self) -> None:
         await self.store.aclose()
-
-
-def _check_usage(usage: object) -> None:
-    if usage not in USAGES:
-        raise InvalidRequest(f"usage must be one of {', '.join(USAGES)}")
-
-
-def _check_code_input(code: object) -> None:
-    if not isinstance(code, str) or not code or len(code) > 32:
-        raise InvalidRequest("code must be a non-empty string")
-
-
-def _is_caller_code(code: object) -> bool:
-    low, high = CALLER_CODE_LENGTH
-    return isinstance(code, str) and code.isascii() and code.isdigit() and low <= len(code) <= high
-
-
-def _caller_int(name: str, value: object, bounds: tuple[int, int], default: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidRequest(f"{name} must be an integer")
-    low, high = bounds
-    if not low <= value <= high:
-        raise InvalidRequest(f"{name} must be between {low} and {high}")
-    return value

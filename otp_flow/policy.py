@@ -10,6 +10,9 @@ import string
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from otp_flow.errors import InvalidRequest
+from otp_flow.types import USAGES
+
 __all__ = [
     "CALLER_CODE_LENGTH",
     "CALLER_MAX_FAILURES",
@@ -17,6 +20,10 @@ __all__ = [
     "CODE_LENGTH",
     "CodePolicy",
     "Limits",
+    "caller_int",
+    "check_code_input",
+    "check_usage",
+    "is_caller_code",
 ]
 
 #: Allowed ranges (inclusive). A code shorter than 4 is guessable, longer than 10 is unusable.
@@ -98,3 +105,33 @@ class Limits:
     def off(cls, timezone: str = "Asia/Shanghai") -> Limits:
         """No limits at all: for benchmarks and trusted internal callers."""
         return cls(0, 0, 0, 0, 0, timezone)
+
+
+# Checks of what a caller passes per request: InvalidRequest, never ValueError (not config).
+
+
+def check_usage(usage: object) -> None:
+    if usage not in USAGES:
+        raise InvalidRequest(f"usage must be one of {', '.join(USAGES)}")
+
+
+def check_code_input(code: object) -> None:
+    if not isinstance(code, str) or not code or len(code) > 32:
+        raise InvalidRequest("code must be a non-empty string")
+
+
+def is_caller_code(code: object) -> bool:
+    low, high = CALLER_CODE_LENGTH
+    return isinstance(code, str) and code.isascii() and code.isdigit() and low <= len(code) <= high
+
+
+def caller_int(name: str, value: object, bounds: tuple[int, int], default: int) -> int:
+    """A per-request override within its caller range, or ``default`` when not given."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequest(f"{name} must be an integer")
+    low, high = bounds
+    if not low <= value <= high:
+        raise InvalidRequest(f"{name} must be between {low} and {high}")
+    return value

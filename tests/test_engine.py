@@ -240,17 +240,25 @@ async def test_forged_and_foreign_tokens_are_invalid(store: OTPStore, clock: Fak
             await engine.verify(token, sent.code)
 
 
-async def test_rotated_keys_still_verify_tokens_signed_with_the_old_key(
+async def test_rotated_keys_still_verify_tokens_and_codes_issued_before(
     store: OTPStore, clock: FakeClock
 ) -> None:
     old = make_engine(store, clock)
     sent = await old.send(PHONE)
+    # A worker that already has the new key (newest last) verifies the old worker's code.
     rotated = OTPEngine(secret_keys=[KEY, "n" * 32], store=store, clock=clock)
-    # The token still verifies; the code digest was keyed with the key current at send time, so
-    # a rotation during the code's 60 s lifetime asks the user for a new code (documented).
-    with pytest.raises(WrongCode):
-        await rotated.verify(sent.otp_token, sent.code)
-    assert rotated.read_token(sent.otp_token)[1].value == E164
+    with pytest.raises(WrongCode) as info:
+        await rotated.verify(sent.otp_token, wrong(sent.code))
+    assert info.value.failures == 1
+    result = await rotated.verify(sent.otp_token, sent.code)
+    assert result.recipient.value == E164
+    # Codes the rotated worker issues are digested with the new key, and verify there too.
+    fresh = await rotated.send("13612345679")
+    await rotated.verify(fresh.otp_token, fresh.code)
+    # Once the old key is gone, its tokens are no longer accepted.
+    retired = OTPEngine(secret_keys=["n" * 32], store=store, clock=clock)
+    with pytest.raises(InvalidToken):
+        await retired.verify(sent.otp_token, sent.code)
 
 
 async def test_verify_refuses_non_string_codes(memory_store: OTPStore, clock: FakeClock) -> None:

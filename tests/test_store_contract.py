@@ -508,3 +508,55 @@ async def test_clear_throttle_forgets_the_count(store: OTPStore) -> None:
     assert not (await store.throttle("web", "k", now_ms=T, window_ms=60_000, limit=2)).allowed
     await store.clear_throttle("web", "k")
     assert (await store.throttle("web", "k", now_ms=T, window_ms=60_000, limit=2)).allowed
+
+
+async def test_throttles_of_other_window_lengths_do_not_shorten_each_other(
+    store: OTPStore,
+) -> None:
+    fifteen_minutes = 15 * 60_000
+    for _ in range(2):
+        await store.throttle("web", "pw", now_ms=T, window_ms=fifteen_minutes, limit=2)
+    # Much later, but within the 15 minutes, a one-minute throttle elsewhere is used.
+    later = T + 2 * 60_000
+    await store.throttle("api", "other", now_ms=later, window_ms=60_000, limit=1)
+    locked = await store.throttle("web", "pw", now_ms=later, window_ms=fifteen_minutes, limit=2)
+    assert locked == ThrottleOutcome(False, 2, fifteen_minutes - 2 * 60_000)
+
+
+async def test_cancel_keeps_the_failures_that_carry_over(store: OTPStore) -> None:
+    first = issue_request(code="111111")
+    await store.issue(first)
+    for n in range(4):
+        await store.verify(verify_request(T + 1 + n, code="999999"))
+    second = issue_request(T + 10, code="222222")
+    await store.issue(second)  # carries 4 failures; its delivery fails:
+    await store.cancel(
+        client_id=second.client_id,
+        recipient=second.recipient,
+        usage=second.usage,
+        channel=second.channel,
+        challenge_id=second.challenge_id,
+        refund_quota=False,
+    )
+    # The undelivered code is dead, by token and by recipient...
+    dead = verify_request(T + 11, code="222222", challenge_id=second.challenge_id)
+    assert (await store.verify(dead)).status == "no_challenge"
+    assert (await store.verify(verify_request(T + 11, code="222222"))).status == "no_challenge"
+    # ...and the next code still carries the 4 failures: one attempt left.
+    await store.issue(issue_request(T + 12, code="333333"))
+    outcome = await store.verify(verify_request(T + 13, code="999999"))
+    assert outcome == VerifyOutcome("wrong", 5, 5)
+
+
+async def test_older_digests_verify_a_code_issued_before_a_key_rotation(store: OTPStore) -> None:
+    await store.issue(issue_request(code="111111"))
+    rotated = VerifyRequest(
+        client_id=CLIENT,
+        recipient=PHONE,
+        usage="login",
+        challenge_id=None,
+        digest=digest("under-the-new-key"),
+        now_ms=T + 1,
+        older_digests=(digest("something-else"), digest("111111")),
+    )
+    assert (await store.verify(rotated)).status == "verified"

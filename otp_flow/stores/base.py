@@ -27,11 +27,12 @@ Semantics every store must honour (the contract suite in tests/test_store_contra
  The outcome carries the four window counts (after the send when accepted, current when refused).
 
 ``verify`` (one check of one code), in this order:
- - no challenge for (client, recipient, usage) → ``no_challenge``
+ - no challenge for (client, recipient, usage), or a cancelled one → ``no_challenge``
  - ``challenge_id`` given and different from the stored one → ``replaced``
  - ``now_ms`` >= expiry → ``expired``
  - failures >= max_failures → ``exceeded`` (nothing is compared)
- - digest equal (constant-time) → ``verified``; the challenge is deleted (single use)
+ - ``digest`` or one of ``older_digests`` equal (constant-time) → ``verified``; the challenge
+   is deleted (single use)
  - no ``challenge_id`` given and the digest's first 4 bytes equal those of the code the current
    one replaced → ``replaced`` (not counted: the person read an older message)
  - otherwise failures += 1 → ``wrong`` (with the new count; the code is dead once it reaches max)
@@ -42,8 +43,9 @@ count before it is below ``limit`` (and then counted), refused with the time unt
 ends otherwise (and not counted). ``clear_throttle`` forgets the count (after a success).
 
 ``cancel`` kills a challenge that could not be delivered (only if it is still the same challenge)
-and gives one quota unit back. The rate-limit counts are NOT given back: a failed delivery still
-counts, so abuse gets no free retries.
+and gives one quota unit back. The challenge's expiry and failures stay (its failures still carry
+over to the next code); only the code is gone. The rate-limit counts are NOT given back: a failed
+delivery still counts, so abuse gets no free retries.
 """
 
 from __future__ import annotations
@@ -138,6 +140,9 @@ class VerifyRequest:
     challenge_id: str | None
     digest: bytes
     now_ms: int
+    #: The same code's digests under older secret keys: a code issued before a key rotation
+    #: still verifies. Any match counts; all are compared.
+    older_digests: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,12 @@ class _Counter:
 
 
 @dataclass(slots=True)
+class _Throttle:
+    ends_ms: int
+    count: int
+
+
+@dataclass(slots=True)
 class _RecipientState:
     minute: _Counter = field(default_factory=_Counter)
     hour: _Counter = field(default_factory=_Counter)
@@ -76,8 +82,7 @@ class MemoryStore:
         self._quota_used: dict[tuple[str, Channel], int] = {}
         self._nonces: dict[tuple[str, str], int] = {}
         self._outbox: deque[str] = deque()
-        #: (scope, key) -> [window start ms, count]
-        self._throttles: dict[tuple[str, str], list[int]] = {}
+        self._throttles: dict[tuple[str, str], _Throttle] = {}
 
     async def issue(self, request: IssueRequest) -> IssueOutcome:
         with self._lock:
@@ -155,13 +160,18 @@ class MemoryStore:
             if state is None or challenge is None:
                 return VerifyOutcome("no_challenge", 0, 0)
             failures, limit = challenge.failures, challenge.max_failures
+            if not challenge.challenge_id:  # cancelled: there is no code to check
+                return VerifyOutcome("no_challenge", failures, limit)
             if request.challenge_id is not None and request.challenge_id != challenge.challenge_id:
                 return VerifyOutcome("replaced", failures, limit)
             if request.now_ms >= challenge.expires_ms:
                 return VerifyOutcome("expired", failures, limit)
             if failures >= limit:
                 return VerifyOutcome("exceeded", failures, limit)
-            if hmac.compare_digest(challenge.digest, request.digest):
+            candidates = (request.digest, *request.older_digests)
+            # Every digest is compared (no early exit): the time does not tell which key matched.
+            matches = [hmac.compare_digest(challenge.digest, d) for d in candidates]
+            if any(matches):
                 del state.challenges[request.usage]
                 return VerifyOutcome("verified", failures, limit)
             if request.challenge_id is None and hmac.compare_digest(
@@ -184,12 +194,10 @@ class MemoryStore:
         with self._lock:
             state = self._recipients.get((client_id, recipient))
             challenge = state.challenges.get(usage) if state else None
-            if (
-                state is not None
-                and challenge is not None
-                and challenge.challenge_id == challenge_id
-            ):
-                del state.challenges[usage]
+            if challenge is not None and challenge.challenge_id == challenge_id:
+                # Emptied, not deleted: expiry and failures stay, so they still carry over.
+                challenge.challenge_id = ""
+                challenge.digest = bytes(16)
             quota_key = (client_id, channel)
             if refund_quota and self._quota_used.get(quota_key, 0) > 0:
                 self._quota_used[quota_key] -= 1
@@ -213,28 +221,26 @@ class MemoryStore:
         self, scope: str, key: str, *, now_ms: int, window_ms: int, limit: int
     ) -> ThrottleOutcome:
         with self._lock:
+            self._sweep_throttles(now_ms)
             entry = self._throttles.get((scope, key))
-            if entry is None or entry[0] + window_ms <= now_ms:
-                entry = [now_ms, 0]
-            start, count = entry
-            if count >= limit:
-                return ThrottleOutcome(False, count, start + window_ms - now_ms)
-            entry[1] = count + 1
-            # Re-inserted at the end: the dict stays roughly ordered by age for the sweep.
-            self._throttles.pop((scope, key), None)
+            if entry is None or entry.ends_ms <= now_ms:
+                entry = _Throttle(now_ms + window_ms, 0)
+            if entry.count >= limit:
+                return ThrottleOutcome(False, entry.count, entry.ends_ms - now_ms)
+            entry.count += 1
             self._throttles[(scope, key)] = entry
-            self._sweep_throttles(now_ms, window_ms)
-            return ThrottleOutcome(True, entry[1], 0)
+            return ThrottleOutcome(True, entry.count, 0)
 
     async def clear_throttle(self, scope: str, key: str) -> None:
         with self._lock:
             self._throttles.pop((scope, key), None)
 
-    def _sweep_throttles(self, now_ms: int, window_ms: int) -> None:
+    def _sweep_throttles(self, now_ms: int) -> None:
+        # Each entry knows its own end: windows of other lengths (other scopes) never decide.
         old = [
             k
-            for k, (start, _count) in islice(self._throttles.items(), _SWEEP_BUDGET)
-            if start + window_ms <= now_ms
+            for k, entry in islice(self._throttles.items(), _SWEEP_BUDGET)
+            if entry.ends_ms <= now_ms
         ]
         for k in old:
             del self._throttles[k]

@@ -256,7 +256,7 @@ class RedisStore:
         if r.challenge_id is not None:
             challenge = _challenge_number(r.challenge_id)
             wanted = -1 if challenge is None else challenge  # -1 matches none: "replaced"
-        args = (_USAGE_FIELDS[r.usage], wanted, r.digest, r.now_ms)
+        args = (_USAGE_FIELDS[r.usage], wanted, r.digest, r.now_ms, *r.older_digests)
         with _unavailable():
             reply = await self._verify(keys=(self.key(r.client_id, "r", r.recipient),), args=args)
         status, failures, max_failures = _ints(reply, 3)

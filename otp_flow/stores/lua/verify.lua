@@ -8,6 +8,7 @@
 -- ARGV[2]  challenge id the otp_token names ('' = whichever is current; -1 never matches)
 -- ARGV[3]  digest of the code to check (16 bytes)
 -- ARGV[4]  now (ms)
+-- ARGV[5..] digests of the same code under older secret keys (key rotation), if any
 --
 -- Returns {status, failures, max failures}.
 --   status 0 verified, 1 wrong, 2 expired, 3 replaced, 4 no_challenge, 5 exceeded.
@@ -18,6 +19,9 @@ if not packed then
   return {4, 0, 0}
 end
 local id, expires, max_failures, failures, digest, previous = struct.unpack(CHALLENGE, packed)
+if id == 0 then
+  return {4, failures, max_failures} -- cancelled (undelivered): there is no code to check
+end
 if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= id then
   return {3, failures, max_failures}
 end
@@ -30,21 +34,27 @@ end
 
 -- Constant time: OR together the XOR of every byte pair instead of stopping at the first
 -- difference, so the time taken says nothing about how much of the digest was right.
-local given = ARGV[3]
-local function differs(stored, length)
+local function differs(stored, given, length)
   local diff = #given == 16 and 0 or 1
   for i = 1, length do
     diff = bit.bor(diff, bit.bxor(string.byte(stored, i), string.byte(given, i) or 0))
   end
   return diff ~= 0
 end
-if not differs(digest, 16) then
+-- Every digest is compared (no early exit), so the time does not tell which key matched.
+local matched = false
+for i = 3, #ARGV do
+  if i ~= 4 and not differs(digest, ARGV[i], 16) then
+    matched = true
+  end
+end
+if matched then
   redis.call('HDEL', KEYS[1], ARGV[1]) -- single use
   return {0, failures, max_failures}
 end
 -- By recipient, the code the current one replaced is recognised (by a 4-byte digest prefix) and
 -- answered as replaced, not counted as a wrong guess: the person simply read the older message.
-if ARGV[2] == '' and not differs(previous, 4) then
+if ARGV[2] == '' and not differs(previous, ARGV[3], 4) then
   return {3, failures, max_failures}
 end
 failures = failures + 1

@@ -1,0 +1,51 @@
+"""The rate-limit windows of one moment, and the seeds' statistics of a send's outcome.
+
+Fixed windows: the minute and the hour by the epoch, the day by the calendar in the configured
+time zone (the seeds' "natural day"), so limits reset where an operator expects them to.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from otp_flow.policy import Limits
+from otp_flow.stores.base import IssueOutcome, Window
+from otp_flow.types import WindowStats
+
+__all__ = ["RateWindows", "rate_windows", "window_stats"]
+
+_MINUTE_MS = 60_000
+_HOUR_MS = 3_600_000
+
+#: Keyword arguments of ``IssueRequest``: minute, hour, day, app_day.
+RateWindows = dict[str, Window]
+
+
+def rate_windows(now: float, limits: Limits, tz: ZoneInfo) -> RateWindows:
+    now_ms = int(now * 1000)
+    minute, hour = now_ms // _MINUTE_MS, now_ms // _HOUR_MS
+    local = datetime.fromtimestamp(now, tz)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=tz)
+    day_end_ms = int((midnight + timedelta(days=1)).timestamp() * 1000)
+    day_id = local.date().toordinal()
+    return {
+        "minute": Window(minute, (minute + 1) * _MINUTE_MS, limits.recipient_per_minute),
+        "hour": Window(hour, (hour + 1) * _HOUR_MS, limits.recipient_per_hour),
+        "day": Window(day_id, day_end_ms, limits.recipient_per_day),
+        "app_day": Window(day_id, day_end_ms, limits.app_per_day),
+    }
+
+
+def window_stats(outcome: IssueOutcome, limits: Limits) -> dict[str, WindowStats]:
+    """The Yunpian ``rateLimitStats`` shape, for every window, enabled or not."""
+
+    def one(count: int, limit: int) -> WindowStats:
+        return {"count": count, "limit": limit, "enabled": limit > 0}
+
+    return {
+        "appNaturalDay": one(outcome.app_day_count, limits.app_per_day),
+        "appToPhonePerMinute": one(outcome.minute_count, limits.recipient_per_minute),
+        "appToPhonePerHour": one(outcome.hour_count, limits.recipient_per_hour),
+        "appToPhonePerDay": one(outcome.day_count, limits.recipient_per_day),
+    }

@@ -3,13 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import copy
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from otp_flow.config import ConfigError, Settings, load_config
 
-__all__ = ["main"]
+__all__ = ["WithoutQueryString", "main"]
+
+
+class WithoutQueryString(logging.Filter):
+    """Cuts the query string off the path in uvicorn's access log lines.
+
+    Yunpian callers put the phone number and the code in the query string
+    (``/api/sms/verifyCode?phone=...&code=...``); codes must never reach the logs.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn logs (client, method, path with query, http version, status) as arguments.
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].partition("?")[0], *args[3:])
+        return True
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's own logging configuration, with the access log passed through the filter."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["without_query_string"] = {"()": WithoutQueryString}
+    config["loggers"]["uvicorn.access"]["filters"] = ["without_query_string"]
+    return config
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,5 +94,7 @@ def _serve(settings: Settings, *, host: str, port: int, log_level: str, dev: boo
         )
     if settings.dev:
         print(f"otp-flow: dev outbox at http://{host}:{port}/dev/outbox", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level=log_level, log_config=_log_config()
+    )
     return 0

@@ -41,7 +41,7 @@ from otp_flow.policy import (
     check_usage,
     is_caller_code,
 )
-from otp_flow.senders.base import Sender
+from otp_flow.senders.base import Message, Sender
 from otp_flow.signing import TimedSerializer, normalise_keys
 from otp_flow.stores.base import IssueRequest, OTPStore, VerifyRequest
 from otp_flow.stores.memory import MemoryStore
@@ -234,6 +234,23 @@ class OTPEngine:
             except ServiceUnavailable:
                 log.warning("could not cancel an undelivered code; it expires on its own")
             raise DeliveryFailed(f"could not deliver the {target.channel} message") from exc
+
+    async def notify(self, message: Message) -> None:
+        """Deliver a notice (``message.kind == "notice"``, e.g. from ``renderer.render_notice``)
+        with the same timeout as a code. No code, no store: nothing is issued or counted.
+
+        Raises ``DeliveryFailed`` when the sender fails or times out. Without a sender there is
+        nowhere to deliver, so nothing happens (as ``send`` delivers nothing then).
+        """
+        if message.kind != "notice":
+            raise ValueError("notify delivers notices; codes go out through send()")
+        if self.sender is None:
+            return
+        try:
+            await asyncio.wait_for(self.sender.send(message), timeout=self.delivery_timeout)
+        except Exception as exc:
+            log.warning("delivery of a %s notice failed: %r", message.channel, exc)
+            raise DeliveryFailed(f"could not deliver the {message.channel} notice") from exc
 
     # ---------------------------------------------------------------- verify
 

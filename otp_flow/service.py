@@ -31,7 +31,6 @@ def create_app(
     config = runtime.settings
     api = create_api_app(
         runtime.engine,
-        clients=config.clients,
         auth_sources=config.auth_sources,
         users=runtime.users,
         outbox=runtime.outbox,

@@ -87,7 +87,6 @@ class SeedApp:
         self.runtime = Runtime(self.settings, engine, store, self.users, outbox)
         self.app: Starlette = create_api_app(
             self.runtime.engine,
-            clients=self.settings.clients,
             auth_sources=self.settings.auth_sources,
             users=self.users,
             outbox=self.runtime.outbox,

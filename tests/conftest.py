@@ -48,6 +48,15 @@ def redis_server() -> Iterator[RedisServer | None]:
     server.cleanup()
 
 
+@pytest.fixture
+def private_redis() -> Iterator[RedisServer]:
+    """A redis-server of the test's own: stopping it (an outage) leaves the session's alone."""
+    server = RedisServer()
+    server.start()
+    yield server
+    server.cleanup()
+
+
 @pytest.fixture(scope="session")
 def redis_url(redis_server: RedisServer | None) -> str:
     return external_redis_url() or (redis_server.url if redis_server else "")

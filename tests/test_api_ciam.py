@@ -210,12 +210,34 @@ async def test_signup_with_a_used_phone_or_email_is_refused(clock: FakeClock) ->
         email = await http.post(
             "/otp/send", json={"usage": "signup", "email": EMAIL.upper()}, headers=basic(*CLIENT_4)
         )
+        clock.advance(30)  # the refused signup counted as a send: wait out the resend interval
         login = await http.post(
             "/otp/send", json={"usage": "login", "phone_number": PHONE}, headers=basic(*CLIENT_4)
         )
     assert (phone.status_code, phone.json()) == (400, {"error": "phone_number_is_used"})
     assert (email.status_code, email.json()) == (400, {"error": "email_is_used"})
     assert login.status_code == 200  # only signup asks whether the identifier is taken
+
+
+async def test_signup_probes_for_used_identifiers_count_against_the_limits(
+    clock: FakeClock,
+) -> None:
+    # Otherwise a pass-through client backend would be an uncounted enumeration oracle.
+    limits = {"recipient_per_minute": 2, "resend_interval_seconds": 0}
+    seed = SeedApp(clock, settings=seed_settings(limits=limits))
+    await seed.users.create(display_name="Mock", phone_number=E164, email=EMAIL)
+    body = {"usage": "signup", "phone_number": PHONE}
+    async with seed.client() as http:
+        answers = [
+            await http.post("/otp/send", json=body, headers=basic(*CLIENT_4)) for _ in range(3)
+        ]
+    assert [a.json()["error"] for a in answers] == [
+        "phone_number_is_used",
+        "phone_number_is_used",
+        "sms_rate_limit_exceeded",
+    ]
+    assert answers[2].headers["retry-after"]
+    assert seed.runtime.outbox is not None and await seed.runtime.outbox.messages() == []
 
 
 async def test_sms_rate_limit_is_the_seed_error_with_retry_after(clock: FakeClock) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -95,14 +95,6 @@ async def test_bodies_over_64_kib_are_413(
         assert response.json() == TOO_LARGE[path]
     assert "content-length" not in streamed.request.headers
     assert at_limit.status_code != 413
-
-
-@pytest.fixture
-def private_redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.cleanup()
 
 
 async def test_redis_stopped_is_503_in_every_dialect_and_recovers(
@@ -306,7 +298,8 @@ async def test_the_dev_outbox_page_escapes_what_it_shows(clock: FakeClock) -> No
 
 
 async def test_without_dev_there_is_no_outbox(clock: FakeClock) -> None:
-    seed = SeedApp(clock, settings=seed_settings(dev=False))
+    console = {"sms": {"type": "console"}, "email": {"type": "console"}}
+    seed = SeedApp(clock, settings=seed_settings(dev=False, senders=console))
     async with seed.client() as http:
         assert (await http.get("/dev/outbox.json")).status_code == 404
         assert (await http.get("/dev/outbox")).status_code == 404

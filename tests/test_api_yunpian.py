@@ -246,6 +246,24 @@ async def test_a_replayed_nonce_is_refused_across_workers_until_the_window_passe
     assert later["code"] == 0
 
 
+@pytest.mark.parametrize("skew_ms", [300_000, -300_000, 0])
+async def test_a_nonce_outlives_every_instant_its_timestamp_is_accepted(
+    store: OTPStore, clock: FakeClock, skew_ms: int
+) -> None:
+    # Signed with a timestamp at the edge of the window: it stays acceptable until ts + window.
+    ts = now_ms(clock) + skew_ms
+    headers = signed_headers(YP_SIGN_APP, ts, "edge")
+    async with SeedApp(clock, store=store).client() as http:
+        _s, first = await post(http, "/api/sms/sendCode?phone=13612345678", headers)
+        clock.advance((ts + 300_000 - now_ms(clock)) / 1000)  # the last accepted millisecond
+        _s, replay = await post(http, "/api/sms/sendCode?phone=13612345679", headers)
+        clock.advance(1)  # later still, the timestamp itself is refused
+        _s, stale = await post(http, "/api/sms/sendCode?phone=13612345670", headers)
+    assert first["code"] == 0
+    assert replay["code"] == 40100
+    assert stale["code"] == 40100
+
+
 async def test_parameters_from_a_form_body(clock: FakeClock) -> None:
     seed = SeedApp(clock)
     async with seed.client() as http:

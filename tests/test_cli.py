@@ -108,11 +108,15 @@ def test_serve_with_a_config_file_answers_every_dialect(tmp_path: Path) -> None:
             )
             assert verified.json() == {"verified": True, "usage": "login", "email": "a@example.com"}
 
-            yunpian = http.post(
-                "/api/sms/sendCode?phone=%2B8613612345678",
-                headers={"x-app-id": "TENANT_CLIENT_ID", "x-app-key": "TENANT_CLIENT_SECRET"},
-            )
+            app_key = {"x-app-id": "TENANT_CLIENT_ID", "x-app-key": "TENANT_CLIENT_SECRET"}
+            yunpian = http.post("/api/sms/sendCode?phone=%2B8613612345678", headers=app_key)
             assert yunpian.json()["code"] == 0
+            sms = http.get("/dev/outbox.json").json()["messages"][0]
+            # The code in a query string, as the Yunpian seed sends it.
+            checked = http.post(
+                f"/api/sms/verifyCode?phone=%2B8613612345678&code={sms['code']}", headers=app_key
+            )
+            assert checked.json()["code"] == 0
             onlyid = http.post(
                 "/api/open/send-otp",
                 json={
@@ -126,8 +130,14 @@ def test_serve_with_a_config_file_answers_every_dialect(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells why.
         assert process.wait(timeout=15) in (0, -signal.SIGTERM)
-        assert process.stderr is not None
-        assert "Application shutdown complete" in process.stderr.read()
+        assert process.stdout is not None and process.stderr is not None
+        output = process.stdout.read() + process.stderr.read()
+    assert "Application shutdown complete" in output
+    # The access log is kept, without query strings: codes never reach the logs.
+    assert '"POST /api/sms/verifyCode HTTP/1.1" 200' in output
+    for code in (message["code"], sms["code"]):
+        assert code not in output
+    assert "code=" not in output and "phone=" not in output
 
 
 def test_serve_without_a_config_prints_a_working_development_client() -> None:
@@ -173,6 +183,11 @@ def test_check_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["check-config", str(bad)]) == 2
     assert "senders.email.host is required" in capsys.readouterr().err
     assert main(["check-config", str(tmp_path / "missing.toml")]) == 2
+    capsys.readouterr()
+    bad_store = tmp_path / "bad-store.toml"
+    bad_store.write_text('store = "redis://localhost:notaport/0"\n' + CONFIG, encoding="utf-8")
+    assert main(["check-config", str(bad_store)]) == 2
+    assert "store is not a valid Redis URL" in capsys.readouterr().err
 
 
 def test_usage_errors_exit_with_argparse_status() -> None:

@@ -69,6 +69,16 @@ type = "outbox"
 """
 
 
+TENCENT = {
+    "type": "tencent",
+    "secret_id": "id",
+    "secret_key": "key",
+    "sdk_app_id": "1400000000",
+    "sign_name": "otp_flow",
+    "template_ids": {"login": "100"},
+}
+
+
 def example(**changes: Any) -> dict[str, Any]:
     """The example as a mapping; ``changes`` maps dotted paths to new values (None deletes)."""
     data = tomllib.loads(EXAMPLE)
@@ -127,6 +137,9 @@ def test_defaults_apply_to_everything_left_out() -> None:
         ({"secret_keys": ["short"]}, "secret_keys: every secret key must be at least 16 bytes"),
         ({"secret_keys": []}, "secret_keys: secret_keys must hold at least one key"),
         ({"store": "postgres://db"}, 'store must be "memory" or a Redis URL'),
+        ({"store": "redis://localhost:notaport/0"}, "store is not a valid Redis URL: Port"),
+        ({"store": "redis+cluster://localhost:99999"}, "store is not a valid Redis URL: Port"),
+        ({"store": "rediss://h/0?socket_timeout=soon"}, "store is not a valid Redis URL"),
         ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus' is not a known IANA time zone"),
         ({"dev": "yes"}, "dev must be true or false"),
         ({"allowed_regions": ["XX"]}, "allowed_regions: 'XX' is not a known region code"),
@@ -170,7 +183,44 @@ def test_defaults_apply_to_everything_left_out() -> None:
             "senders.sms.url must be an http:// or https:// URL",
         ),
         ({"senders__sms": {"type": "outbox", "max_messages": 0}}, "senders.sms.max_messages"),
+        *[
+            ({"senders__" + channel: {**options, "timeout": bad}}, f"senders.{channel}.timeout")
+            for channel, options in (
+                ("sms", {"type": "http", "url": "https://sms.example.com/send"}),
+                ("email", {"type": "smtp", "host": "h", "from_address": "a@b.c"}),
+                ("sms", TENCENT),
+            )
+            for bad in (0, -1, float("nan"), float("inf"), "10", True)
+        ],
         ({"senders__fax": {"type": "outbox"}}, "unknown key senders.fax"),
+        (
+            {"dev": False, "senders__email": {"type": "console"}},
+            'senders.sms.type = "outbox" needs dev = true',
+        ),
+        (
+            {"dev": False, "senders__sms": {"type": "console"}},
+            'senders.email.type = "outbox" needs dev = true',
+        ),
+        (
+            {"senders__delivery_timeout_seconds": 0},
+            "senders.delivery_timeout_seconds must be a number > 0",
+        ),
+        (
+            {"senders__delivery_timeout_seconds": -1.5},
+            "senders.delivery_timeout_seconds must be a number > 0",
+        ),
+        (
+            {"senders__delivery_timeout_seconds": "10"},
+            "senders.delivery_timeout_seconds must be a number > 0",
+        ),
+        (
+            {"senders__delivery_timeout_seconds": True},
+            "senders.delivery_timeout_seconds must be a number > 0",
+        ),
+        (
+            {"senders__delivery_timeout_seconds": float("inf")},
+            "senders.delivery_timeout_seconds must be a number > 0",
+        ),
         ({"dev": False, "senders": None}, "senders.sms is required when dev = false"),
         ({"api__onlyid_language": "fr"}, 'api.onlyid_language must be "zh" or "en"'),
         ({"api__max_body_bytes": 10}, "api.max_body_bytes must be an integer >= 1024"),
@@ -186,6 +236,13 @@ def test_every_mistake_names_its_key(changes: dict[str, Any], message: str) -> N
     with pytest.raises(ConfigError) as failure:
         Settings.from_mapping(example(**changes))
     assert str(failure.value).startswith(message), str(failure.value)
+
+
+@pytest.mark.parametrize(("written", "expected"), [(None, 10.0), (2.5, 2.5), (30, 30.0)])
+def test_the_delivery_timeout_reaches_the_engine(written: float | None, expected: float) -> None:
+    settings = Settings.from_mapping(example(senders__delivery_timeout_seconds=written))
+    assert settings.delivery_timeout_seconds == expected
+    assert build_engine(settings, store=MemoryStore()).delivery_timeout == expected
 
 
 def test_duplicate_ids_are_refused() -> None:
@@ -322,6 +379,8 @@ async def test_the_service_app_applies_the_api_table(clock: FakeClock) -> None:
             content=b"x" * 2049,
             headers=basic("TENANT_CLIENT_ID", "TENANT_CLIENT_SECRET"),
         )
-    assert refused.json() == {"error": "The app secret is wrong; please check it"}
+    assert refused.json() == {
+        "error": "The app does not exist or the app ID is wrong; please check it"
+    }
     assert sent.json()["expireDate"] == "2026-03-10T09:02:00"
     assert large.status_code == 413

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from otp_flow import OTPEngine, StoreUnavailable
 from otp_flow.stores.redis import RedisStore
 from tests.conftest import FakeClock
 from tests.redis_harness import RedisServer
-
-
-@pytest.fixture
-def private_redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.cleanup()
 
 
 async def test_redis_outage_fails_closed_and_recovers(

@@ -8,12 +8,15 @@ import pytest
 
 from otp_flow.messages import (
     LOCALES,
+    ChangedField,
     TemplateRenderer,
     default_renderer,
     negotiate_locale,
+    notice_template_names,
     sms_length,
     template_names,
 )
+from otp_flow.senders.base import Message
 from otp_flow.types import CHANNELS, USAGES, Channel, Usage
 
 #: How each message must state what the code is for.
@@ -335,3 +338,130 @@ def test_a_template_that_extends_a_broken_one_names_the_broken_one(tmp_path: Pat
 def test_rejects_bad_configuration(options: dict[str, object], error: str) -> None:
     with pytest.raises(ValueError, match=error):
         TemplateRenderer(**options)  # type: ignore[arg-type]
+
+
+# -------------------------------------------------------------------- notices
+
+NOTICE_WORDS = {
+    ("en", "phone_number"): "phone number of your account was changed to",
+    ("en", "email"): "email address of your account was changed to",
+    ("zh-CN", "phone_number"): "您账号的手机号已改为",
+    ("zh-CN", "email"): "您账号的邮箱已改为",
+}
+
+
+def notice(
+    renderer: TemplateRenderer,
+    channel: Channel,
+    locale: str | None,
+    changed: ChangedField = "phone_number",
+    masked: str = "+86139****5678",
+) -> Message:
+    return renderer.render_notice(
+        channel=channel,
+        recipient="+8613800138000" if channel == "sms" else "alice@example.com",
+        locale=locale,
+        client_id="default",
+        changed=changed,
+        new_value_masked=masked,
+    )
+
+
+@pytest.mark.parametrize("changed", ["phone_number", "email"])
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_sms_notice_names_the_new_value_without_a_code(
+    locale: str, changed: ChangedField
+) -> None:
+    masked = "+86139****5678" if changed == "phone_number" else "b***@example.org"
+    message = notice(default_renderer(), "sms", locale, changed, masked)
+    assert (message.kind, message.code, message.ttl_seconds) == ("notice", "", 0)
+    assert (message.channel, message.locale, message.usage) == ("sms", locale, "update_userinfo")
+    assert message.template_params == (masked,)
+    assert message.subject is None and message.html is None
+    assert NOTICE_WORDS[locale, changed] in message.text and masked in message.text
+    length, limit = sms_length(message.text, locale)
+    assert length <= limit == (70 if locale == "zh-CN" else 160)
+
+
+@pytest.mark.parametrize("changed", ["phone_number", "email"])
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_email_notice_has_subject_text_and_html(locale: str, changed: ChangedField) -> None:
+    message = notice(default_renderer(), "email", locale, changed, "b***@example.org")
+    assert (message.kind, message.code, message.locale) == ("notice", "", locale)
+    assert message.subject and "\n" not in message.subject
+    assert message.html is not None and f'lang="{locale}"' in message.html
+    for body in (message.text, message.html):
+        assert NOTICE_WORDS[locale, changed] in body
+        assert "b***@example.org" in body
+        assert "alice@example.com" in body  # says where the notice went
+
+
+def test_the_notice_follows_the_default_locale_and_has_no_origin_line() -> None:
+    renderer = TemplateRenderer(default_locale="zh-CN", origin_domain="example.com")
+    message = notice(renderer, "sms", None)
+    assert message.locale == "zh-CN"
+    assert "@example.com" not in message.text  # no code, nothing for the browser to fill in
+
+
+def test_a_long_masked_value_is_shortened_to_fit_one_sms() -> None:
+    masked = "a***@" + "very-long-subdomain." * 5 + "example.com"
+    message = notice(default_renderer(), "sms", "zh-CN", "email", masked)
+    [shown] = message.template_params
+    assert len(shown) == 32 and shown.startswith("a***@ve") and shown.endswith("example.com")
+    assert "..." in shown and shown in message.text
+    assert sms_length(message.text, "zh-CN")[0] <= 70
+    # Email has room: the value is shown whole.
+    assert masked in notice(default_renderer(), "email", "en", "email", masked).text
+
+
+def test_an_unknown_changed_field_is_refused() -> None:
+    with pytest.raises(ValueError, match="changed"):
+        notice(default_renderer(), "sms", "en", "password")  # type: ignore[arg-type]
+
+
+def test_notice_template_names() -> None:
+    assert notice_template_names("sms", "en") == {
+        "text": "messages/sms/notice_identifier_changed.en.txt"
+    }
+    assert notice_template_names("email", "zh-CN") == {
+        "subject": "messages/email/notice_identifier_changed.zh-CN.subject.txt",
+        "text": "messages/email/notice_identifier_changed.zh-CN.txt",
+        "html": "messages/email/notice_identifier_changed.zh-CN.html",
+    }
+
+
+def test_a_notice_override_wins_and_needs_no_code(tmp_path: Path) -> None:
+    write(tmp_path, "messages/sms/notice_identifier_changed.en.txt", "Now {{ new_value_masked }}")
+    renderer = TemplateRenderer(override_dirs=[tmp_path])
+    assert notice(renderer, "sms", "en").text == "Now +86139****5678"
+
+
+ZH_NOTICE = "messages/sms/notice_identifier_changed.zh-CN.txt"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "error"),
+    [
+        # 39 + the longest masked value the SMS may show (32): one over.
+        (ZH_NOTICE, "改" * 39 + "{{ new_value_masked }}", "renders 71 characters"),
+        (ZH_NOTICE, "改" * 39 + "{{ new_value_masked }}", "32-character masked email"),
+        # A notice has no code: a template that asks for one is broken.
+        (ZH_NOTICE, "验证码{{ code }}", "code"),
+        # SMS notices cannot see the recipient either (its length is unknown).
+        ("messages/sms/notice_identifier_changed.en.txt", "{{ recipient }}", "recipient"),
+        ("messages/email/notice_identifier_changed.en.subject.txt", "Changed\nnow", "one line"),
+        ("messages/email/notice_identifier_changed.zh-CN.html", "{% if x %}", "line 1"),
+    ],
+)
+def test_a_bad_notice_override_is_rejected_at_start_up_naming_it(
+    tmp_path: Path, name: str, text: str, error: str
+) -> None:
+    write(tmp_path, name, text)
+    with pytest.raises(ValueError, match=error) as rejected:
+        TemplateRenderer(override_dirs=[tmp_path])
+    assert name in str(rejected.value)
+
+
+def test_seventy_characters_of_notice_is_still_fine(tmp_path: Path) -> None:
+    write(tmp_path, ZH_NOTICE, "改" * 38 + "{{ new_value_masked }}")
+    assert TemplateRenderer(override_dirs=[tmp_path])

@@ -1,21 +1,25 @@
-"""The development senders: the shared outbox (every store) and the console notice."""
+"""The development senders (the shared outbox on every store, the console) and engine.notify."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 
 from otp_flow import OTPEngine
 from otp_flow.errors import DeliveryFailed
+from otp_flow.messages import default_renderer
 from otp_flow.policy import Limits
 from otp_flow.senders.base import Message
 from otp_flow.senders.console import ConsoleSender, mask_recipient
+from otp_flow.senders.http import HTTPSender
 from otp_flow.senders.outbox import OutboxSender
 from otp_flow.stores.base import OTPStore
 from otp_flow.stores.redis import RedisStore
 from tests.conftest import FakeClock
+from tests.http_harness import RecordingHTTPServer
 from tests.redis_harness import free_port
 
 KEY = "k" * 32
@@ -23,6 +27,16 @@ KEY = "k" * 32
 
 def sms(code: str, recipient: str = "+8613800138000") -> Message:
     return Message("sms", recipient, "login", code, 60, "en", f"{code} is your code")
+
+
+NOTICE = default_renderer().render_notice(
+    channel="sms",
+    recipient="+8613800138000",
+    locale="en",
+    client_id="default",
+    changed="phone_number",
+    new_value_masked="+86139****5678",
+)
 
 
 @pytest.fixture
@@ -119,6 +133,70 @@ async def test_a_store_outage_is_a_delivery_failure(clock: FakeClock) -> None:
         await down.aclose()
 
 
+async def test_a_notice_is_kept_without_a_code_and_marked(
+    store: OTPStore, clock: FakeClock
+) -> None:
+    outbox = OutboxSender(store, clock=clock)
+    await outbox.send(sms("111111"))
+    await outbox.send(NOTICE)
+    notice, code = await outbox.messages()
+    assert notice == {
+        "channel": "sms",
+        "recipient": "+8613800138000",
+        "usage": "update_userinfo",
+        "code": "",
+        "text": NOTICE.text,
+        "sent_at": "2026-03-10T01:00:00Z",
+        "kind": "notice",
+    }
+    assert "kind" not in code  # a code's entry keeps the shape every reader knows
+
+
+# ---------------------------------------------------------------- engine.notify
+
+
+async def test_the_engine_delivers_a_notice_and_touches_no_code(
+    store: OTPStore, clock: FakeClock
+) -> None:
+    outbox = OutboxSender(store, clock=clock)
+    engine = OTPEngine(secret_keys=[KEY], store=store, sender=outbox, clock=clock)
+    await engine.notify(NOTICE)
+    [kept] = await outbox.messages()
+    assert kept.get("kind") == "notice" and kept["code"] == ""
+    # No code was issued or counted: a code for the same number goes out at once.
+    sent = await engine.send("+8613800138000")
+    assert sent.stats["appToPhonePerMinute"]["count"] == 1
+
+
+async def test_the_engine_refuses_to_notify_with_a_code(memory_store: OTPStore) -> None:
+    engine = OTPEngine(secret_keys=[KEY], store=memory_store, sender=OutboxSender(memory_store))
+    with pytest.raises(ValueError, match="notices"):
+        await engine.notify(sms("123456"))
+    assert await memory_store.outbox_list(10) == []
+
+
+async def test_a_notice_without_a_sender_goes_nowhere(memory_store: OTPStore) -> None:
+    await OTPEngine(secret_keys=[KEY], store=memory_store).notify(NOTICE)
+    assert await memory_store.outbox_list(10) == []
+
+
+async def test_a_failed_or_hung_notice_is_a_delivery_failure(memory_store: OTPStore) -> None:
+    with RecordingHTTPServer() as gateway:
+        sender = HTTPSender(url=gateway.url, timeout=10)
+        engine = OTPEngine(
+            secret_keys=[KEY], store=memory_store, sender=sender, delivery_timeout=0.2
+        )
+        gateway.queue(500, b"down")
+        with pytest.raises(DeliveryFailed, match="notice"):
+            await engine.notify(NOTICE)
+        gateway.hang()
+        started = time.perf_counter()
+        with pytest.raises(DeliveryFailed, match="notice"):
+            await engine.notify(NOTICE)
+        assert time.perf_counter() - started < 5  # the engine's timeout, not the sender's
+        assert [r.json()["text"] for r in gateway.requests] == [NOTICE.text] * 2
+
+
 @pytest.mark.parametrize("max_messages", [0, -1, 10_001, 2.5, True])
 def test_rejects_a_bad_bound(memory_store: OTPStore, max_messages: object) -> None:
     with pytest.raises(ValueError, match="max_messages"):
@@ -141,6 +219,13 @@ async def test_console_logs_a_notice_without_the_code(caplog: pytest.LogCaptureF
     assert "482913" not in line
     assert "+8613800138000" not in line
     assert line.startswith("sms login message to +86138****8000")
+
+
+async def test_console_logs_a_notice_as_a_notice(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, "otp_flow.senders.console"):
+        await ConsoleSender(show_code=True).send(NOTICE)
+    line = caplog.records[-1].getMessage()
+    assert line.startswith("sms update_userinfo notice to +86138****8000")
 
 
 async def test_console_shows_the_code_only_when_asked(caplog: pytest.LogCaptureFixture) -> None:

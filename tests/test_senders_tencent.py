@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from otp_flow.errors import DeliveryFailed
+from otp_flow.messages import default_renderer
 from otp_flow.senders.base import Message
 from otp_flow.senders.tencent import TencentSMSSender, tc3_sign
 from tests.conftest import T0, FakeClock
@@ -173,6 +174,38 @@ async def test_template_follows_the_usage(tencent: RecordingHTTPServer, clock: F
     assert len(tencent.requests) == 1
 
 
+async def test_a_notice_uses_its_own_template_with_the_masked_value(
+    tencent: RecordingHTTPServer, clock: FakeClock
+) -> None:
+    notice = default_renderer().render_notice(
+        channel="sms",
+        recipient="+8613800138000",
+        locale="zh-CN",
+        client_id="default",
+        changed="phone_number",
+        new_value_masked="+86139****5678",
+    )
+    ids = {"login": "449739", "notice_identifier_changed": "449800"}
+    await sender_for(tencent, clock, template_ids=ids).send(notice)
+
+    [request] = tencent.requests
+    assert request.json() == {
+        "PhoneNumberSet": ["+8613800138000"],
+        "SmsSdkAppId": "1400006666",
+        "SignName": "示例科技",
+        "TemplateId": "449800",
+        "TemplateParamSet": ["+86139****5678"],
+    }
+    assert request.headers["authorization"] == expected_authorization(
+        request, "AKIDtestsecretid", "testsecretkey"
+    )
+
+    # Without a notice template configured the notice cannot go out: fail, send nothing.
+    with pytest.raises(DeliveryFailed, match="notice_identifier_changed"):
+        await sender_for(tencent, clock).send(notice)
+    assert len(tencent.requests) == 1
+
+
 async def test_an_error_in_the_response_is_a_delivery_failure(
     tencent: RecordingHTTPServer, clock: FakeClock
 ) -> None:
@@ -260,6 +293,7 @@ def test_the_secret_key_stays_out_of_repr(tencent: RecordingHTTPServer, clock: F
         ({"sign_name": ""}, "sign_name"),
         ({"template_ids": {}}, "template_ids"),
         ({"template_ids": {"logon": "1"}}, "logon"),
+        ({"template_ids": {"notice": "1"}}, "notice_identifier_changed"),
         ({"template_ids": {"login": ""}}, "login"),
         ({"endpoint": "sms.tencentcloudapi.com"}, "endpoint"),
         ({"endpoint": "https://sms.tencentcloudapi.com/?a=1"}, "endpoint"),

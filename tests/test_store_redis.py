@@ -8,7 +8,7 @@ import asyncio
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -212,20 +212,11 @@ async def test_invalid_requests_are_refused_before_redis(redis_store: RedisStore
 # --- outages ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def own_server() -> Iterator[RedisServer]:
-    """A Redis of this test's own, so stopping it leaves the session's Redis alone."""
-    server = RedisServer()
-    server.start()
-    yield server
-    server.cleanup()
-
-
-async def test_outage_fails_fast_and_heals_without_a_new_store(own_server: RedisServer) -> None:
-    store = RedisStore.from_url(own_server.url)
+async def test_outage_fails_fast_and_heals_without_a_new_store(private_redis: RedisServer) -> None:
+    store = RedisStore.from_url(private_redis.url)
     try:
         assert (await store.issue(issue_request())).accepted
-        own_server.stop()
+        private_redis.stop()
         started = time.monotonic()
         with pytest.raises(StoreUnavailable) as raised:
             await store.issue(issue_request(T + 1))
@@ -236,7 +227,7 @@ async def test_outage_fails_fast_and_heals_without_a_new_store(own_server: Redis
         with pytest.raises(StoreUnavailable):
             await store.ping()
         assert time.monotonic() - started < 2.0
-        own_server.start()  # same port, empty (persistence is off)
+        private_redis.start()  # same port, empty (persistence is off)
         await store.ping()
         again = issue_request(T + 3)
         assert (await store.issue(again)).accepted
@@ -246,19 +237,19 @@ async def test_outage_fails_fast_and_heals_without_a_new_store(own_server: Redis
         await store.aclose()
 
 
-async def test_hung_server_times_out(own_server: RedisServer) -> None:
-    store = RedisStore.from_url(own_server.url, socket_timeout=0.3)
-    assert own_server.process is not None
+async def test_hung_server_times_out(private_redis: RedisServer) -> None:
+    store = RedisStore.from_url(private_redis.url, socket_timeout=0.3)
+    assert private_redis.process is not None
     try:
         await store.ping()
-        own_server.process.send_signal(signal.SIGSTOP)
+        private_redis.process.send_signal(signal.SIGSTOP)
         started = time.monotonic()
         with pytest.raises(StoreUnavailable):
             await store.verify(verify_request())
         assert time.monotonic() - started < 1.5
-        own_server.process.send_signal(signal.SIGCONT)
+        private_redis.process.send_signal(signal.SIGCONT)
         await store.ping()
         assert (await store.verify(verify_request())).status == "no_challenge"
     finally:
-        own_server.process.send_signal(signal.SIGCONT)
+        private_redis.process.send_signal(signal.SIGCONT)
         await store.aclose()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import types
 
 import pytest
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
 
+import otp_flow.users
 from otp_flow import StoreUnavailable
 from otp_flow.passwords import Passwords
 from otp_flow.stores.base import OTPStore
@@ -127,6 +129,39 @@ async def test_redis_outage_is_store_unavailable() -> None:
             await users.create(display_name="Ann", phone_number=PHONE)
     finally:
         await store.aclose()
+
+
+async def test_setting_a_password_of_nobody_creates_nobody(users: UserStore) -> None:
+    with pytest.raises(KeyError):
+        await users.set_password("nobody", "correct horse")
+    assert await users.get("nobody") is None
+
+
+@pytest.mark.parametrize("retries", [0, -1, 1.5, True])
+def test_redis_users_refuse_a_bad_retry_count(redis_store: RedisStore, retries: object) -> None:
+    with pytest.raises(ValueError, match="max_update_retries"):
+        RedisUserStore(redis_store, max_update_retries=retries)  # type: ignore[arg-type]
+
+
+def test_the_package_exports_every_public_name() -> None:
+    """``otp_flow.users`` is a package now; everything it offered is still imported from it."""
+    public = {
+        name
+        for name, value in vars(otp_flow.users).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert set(otp_flow.users.__all__) == public
+    assert {
+        "IdentifierField",
+        "IdentifierTaken",
+        "MemoryUserStore",
+        "RedisKeyspace",
+        "RedisUserStore",
+        "User",
+        "UserEvent",
+        "UserHooks",
+        "UserStore",
+    } <= public
 
 
 async def test_password_rules_and_the_default_cost() -> None:

@@ -168,7 +168,8 @@ async def test_the_code_message_and_the_change_notice_follow_the_language(zh_sit
     await site.send_code("update_userinfo", "13912345678", display_name="安")
     await site.enter_code("update_userinfo", await site.code_for("+8613912345678"))
     notice = (await site.messages(E164))[0]
-    assert notice["text"].startswith("您的 otp_flow 账户手机号已更改为 +86139****5678")
+    assert notice.get("kind") == "notice"
+    assert notice["text"].startswith("您账号的手机号已改为+86139****5678。")
     assert re.search(r"[\u4e00-\u9fff]", (await site.messages(EMAIL))[0]["text"])
 
 

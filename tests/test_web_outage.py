@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from otp_flow import Client
 from otp_flow.senders.http import HTTPSender
 from otp_flow.stores.memory import MemoryStore
@@ -14,14 +10,6 @@ from tests.conftest import FakeClock
 from tests.http_harness import RecordingHTTPServer
 from tests.redis_harness import RedisServer
 from tests.web_helpers import E164, PHONE, open_site
-
-
-@pytest.fixture
-def private_redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    yield server
-    server.cleanup()
 
 
 async def test_redis_down_shows_the_503_page(private_redis: RedisServer, clock: FakeClock) -> None:
@@ -35,6 +23,12 @@ async def test_redis_down_shows_the_503_page(private_redis: RedisServer, clock: 
                 ("GET", "/", None),  # the middleware cannot load the session
                 ("GET", "/auth/login", None),
                 ("POST", "/auth/login", {"csrf_token": token, "identifier": PHONE}),
+                # The password attempt counter lives in the store too.
+                (
+                    "POST",
+                    "/auth/login",
+                    {"csrf_token": token, "identifier": PHONE, "password": "p" * 9},
+                ),
             ]:
                 page = await site.client.request(method, path, data=data)
                 assert page.status_code == 503, path

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
+from otp_flow import OTPEngine
+from otp_flow.messages import default_renderer
+from otp_flow.senders.base import Message
+from otp_flow.senders.outbox import OutboxSender
 from otp_flow.stores.base import OTPStore
-from otp_flow.users import UserEvent
+from otp_flow.users import MemoryUserStore, UserEvent
+from otp_flow.web import create_auth_app
 from tests.conftest import FakeClock
-from tests.web_helpers import E164, EMAIL, PHONE, Site, browser, open_site
+from tests.web_helpers import E164, EMAIL, KEYS, PHONE, Site, browser, open_site
 
 NEW_PHONE = "13912345678"
 NEW_E164 = "+8613912345678"
@@ -70,8 +77,79 @@ async def test_change_phone_applies_after_the_code_and_notifies_the_old_number(s
     assert changed is not None and changed.phone_number == NEW_E164
     assert await site.users.find_by_phone(E164) is None
     notice = (await site.messages(E164))[0]
-    assert notice["code"] == ""
+    assert (notice.get("kind"), notice["code"], notice["usage"]) == (
+        "notice",
+        "",
+        "update_userinfo",
+    )
+    expected = site.engine.renderer.render_notice(
+        channel="sms",
+        recipient=E164,
+        locale="en",
+        client_id="otp_flow.web",
+        changed="phone_number",
+        new_value_masked="+86139****5678",
+    )
+    assert notice["text"] == expected.text  # rendered from the notice templates
     assert "+86139****5678" in notice["text"] and "was changed" in notice["text"]
+    assert [m.get("kind") for m in await site.messages(NEW_E164)] == [None]  # just the code
+
+
+async def test_change_email_notifies_the_old_email(site: Site) -> None:
+    user = await site.signup(EMAIL, EMAIL)
+    site.later()
+    await site.send_code("update_userinfo", "Ann.New@Example.com", display_name="Ann")
+    await site.enter_code("update_userinfo", await site.code_for("ann.new@example.com"))
+    changed = await site.users.get(user.id)
+    assert changed is not None and changed.email == "ann.new@example.com"
+    notice = (await site.messages(EMAIL))[0]
+    assert notice.get("kind") == "notice" and notice["code"] == ""
+    assert "email address of your account was changed to a***@example.com" in notice["text"]
+    assert notice["channel"] == "email"
+
+
+class NoticesFail:
+    """A provider that delivers codes (to the outbox) but is down whenever a notice comes."""
+
+    def __init__(self, outbox: OutboxSender) -> None:
+        self.outbox = outbox
+
+    async def send(self, message: Message) -> None:
+        if message.kind == "notice":
+            raise ConnectionError("the provider is down")
+        await self.outbox.send(message)
+
+
+async def test_a_failed_notice_does_not_undo_the_change(
+    store: OTPStore, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with open_site(
+        store, clock, sender=NoticesFail(OutboxSender(store, clock=clock))
+    ) as site:
+        user = await site.signup(PHONE, E164)
+        await site.send_code("update_userinfo", NEW_PHONE, display_name="Ann")
+        with caplog.at_level(logging.WARNING, "otp_flow"):
+            done = await site.enter_code("update_userinfo", await site.code_for(NEW_E164))
+        assert done.status_code == 303
+        assert done.headers["location"] == "/auth/update_userinfo?notice=saved"
+        changed = await site.users.get(user.id)
+        assert changed is not None and changed.phone_number == NEW_E164
+        assert "could not notify the old sms address" in caplog.text
+        assert E164 not in caplog.text  # addresses stay out of the log
+        assert [m["code"] != "" for m in await site.messages(E164)] == [True]  # no notice
+
+
+def test_the_pages_need_a_renderer_that_renders_notices(store: OTPStore, clock: FakeClock) -> None:
+    class CodesOnly:
+        """An application's renderer from before notices existed."""
+
+        def render(self, **kwargs: Any) -> Message:
+            return default_renderer().render(**kwargs)
+
+    renderer: Any = CodesOnly()  # what mypy would refuse, an application may still pass
+    engine = OTPEngine(secret_keys=KEYS, store=store, renderer=renderer, clock=clock)
+    with pytest.raises(ValueError, match="render_notice"):
+        create_auth_app(engine, users=MemoryUserStore(), secret_keys=KEYS)
 
 
 async def test_add_an_email(site: Site) -> None:

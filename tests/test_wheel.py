@@ -39,15 +39,19 @@ def test_the_wheel_ships_the_templates_and_serves_the_demo(tmp_path: Path) -> No
     _run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", dist, ROOT)
     wheel = next(dist.glob("otp_flow-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    for shipped in (
-        "otp_flow/templates/base.html",
-        "otp_flow/templates/_macros.html",
-        "otp_flow/templates/login.html",
-        "otp_flow/templates/code.html",
-        "otp_flow/web/locales/zh-CN.json",
-        "otp_flow/py.typed",
-    ):
-        assert shipped in names, shipped
+    # Every template, Lua script and data file of the source tree is in the wheel.
+    shipped = {
+        f"otp_flow/templates/{p.relative_to(ROOT / 'templates').as_posix()}"
+        for p in (ROOT / "templates").rglob("*")
+        if p.is_file()
+    } | {
+        p.relative_to(ROOT).as_posix()
+        for pattern in ("*.lua", "*.json", "py.typed")
+        for p in (ROOT / "otp_flow").rglob(pattern)
+    }
+    assert "otp_flow/stores/lua/issue.lua" in shipped
+    assert "otp_flow/templates/messages/sms/login.zh-CN.txt" in shipped
+    assert shipped <= names, sorted(shipped - names)
 
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv)

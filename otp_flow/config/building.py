@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
 
 from otp_flow.config.sections import SenderSettings
 from otp_flow.config.sender_kinds import SENDER_KINDS, make_sender
@@ -16,9 +15,6 @@ from otp_flow.stores.base import OTPStore
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.types import Channel, Clock, system_clock
 from otp_flow.users import MemoryUserStore, RedisUserStore, UserStore
-
-if TYPE_CHECKING:
-    from otp_flow.users import RedisKeyspace
 
 __all__ = [
     "Runtime",
@@ -62,7 +58,7 @@ def build_users(settings: Settings, store: OTPStore) -> UserStore:
     if not isinstance(store, RedisStore):
         raise ValueError("a Redis user store needs the RedisStore built from the same settings")
     # RedisStore.redis may also be a cluster client; RedisUserStore only uses what both offer.
-    return RedisUserStore(cast("RedisKeyspace", store))
+    return RedisUserStore(store)
 
 
 def build_senders(
@@ -108,6 +104,7 @@ def build_engine(
         clients=settings.clients,
         sender=sender,
         renderer=settings.messages.renderer(),
+        delivery_timeout=settings.delivery_timeout_seconds,
         clock=clock,
     )
 

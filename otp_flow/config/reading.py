@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import inspect
 from types import MappingProxyType
+from typing import Any
 
 from otp_flow.clients import Client
 from otp_flow.config.sections import (
+    DELIVERY_TIMEOUT_SECONDS,
     ApiSettings,
     AuthSource,
     ConfigError,
@@ -141,9 +143,13 @@ def read_messages(t: Table) -> MessageSettings:
     return settings
 
 
-def read_senders(t: Table, dev: bool) -> dict[str, SenderSettings]:
-    """``{"sms_sender": ..., "email_sender": ...}``, keyed like the ``Settings`` fields."""
-    found = {f"{channel}_sender": _sender(t, channel, dev) for channel in CHANNELS}
+def read_senders(t: Table, dev: bool) -> dict[str, Any]:
+    """``{"sms_sender": ..., "email_sender": ..., "delivery_timeout_seconds": ...}``, keyed
+    like the ``Settings`` fields."""
+    found: dict[str, Any] = {f"{channel}_sender": _sender(t, channel, dev) for channel in CHANNELS}
+    found["delivery_timeout_seconds"] = t.positive_number(
+        "delivery_timeout_seconds", DELIVERY_TIMEOUT_SECONDS
+    )
     t.done()
     return found
 
@@ -158,6 +164,9 @@ def _sender(parent: Table, channel: Channel, dev: bool) -> SenderSettings:
     kind = t.text("type")
     if kind not in kinds:
         raise ConfigError(f"{t.name('type')} must be one of {' | '.join(kinds)}")
+    if kind == "outbox" and not dev:
+        # The outbox keeps every message, code included, in plaintext in the store.
+        raise ConfigError(f'{t.name("type")} = "outbox" needs dev = true (it keeps codes in clear)')
     params = {
         name: p
         for name, p in inspect.signature(kinds[kind]).parameters.items()

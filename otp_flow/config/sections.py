@@ -16,7 +16,17 @@ from otp_flow.messages import TemplateRenderer
 from otp_flow.policy import CALLER_TTL_SECONDS, CODE_LENGTH
 from otp_flow.types import CHANNELS, Channel
 
-__all__ = ["ApiSettings", "AuthSource", "ConfigError", "MessageSettings", "SenderSettings"]
+__all__ = [
+    "DELIVERY_TIMEOUT_SECONDS",
+    "ApiSettings",
+    "AuthSource",
+    "ConfigError",
+    "MessageSettings",
+    "SenderSettings",
+]
+
+#: ``[senders] delivery_timeout_seconds`` when the file leaves it out: the OTPEngine default.
+DELIVERY_TIMEOUT_SECONDS = 10.0
 
 
 class ConfigError(ValueError):

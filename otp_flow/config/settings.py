@@ -21,6 +21,7 @@ from otp_flow.config.reading import (
     read_senders,
 )
 from otp_flow.config.sections import (
+    DELIVERY_TIMEOUT_SECONDS,
     ApiSettings,
     AuthSource,
     ConfigError,
@@ -51,6 +52,9 @@ class Settings:
     auth_sources: tuple[AuthSource, ...] = ()
     sms_sender: SenderSettings = field(default_factory=lambda: SenderSettings("outbox"))
     email_sender: SenderSettings = field(default_factory=lambda: SenderSettings("outbox"))
+    #: How long one delivery (an SMTP session, a gateway call) may take before the code is
+    #: killed and the caller gets a 503; the ``OTPEngine`` default.
+    delivery_timeout_seconds: float = DELIVERY_TIMEOUT_SECONDS
     api: ApiSettings = field(default_factory=ApiSettings)
     messages: MessageSettings = field(default_factory=MessageSettings)
     #: Top-level tables owned by someone else (e.g. ``pages``), read-only and unvalidated here.
@@ -85,16 +89,30 @@ def load_config(path: str | Path) -> Settings:
     return Settings.from_mapping(data)
 
 
+def _store(url: str) -> str:
+    """``store``, checked now: a Redis URL that does not parse would fail at the first request."""
+    if url == "memory":
+        return url
+    if not url.startswith(_REDIS_SCHEMES):
+        schemes = ", ".join(_REDIS_SCHEMES)
+        raise ConfigError(f'store must be "memory" or a Redis URL ({schemes})')
+    from redis.asyncio.connection import parse_url  # only Redis deployments import redis code
+
+    scheme, sep, rest = url.partition("://")
+    try:  # A cluster URL is a plain one to the parser (as in RedisStore.from_url).
+        parse_url(scheme.removesuffix("+cluster") + sep + rest)
+    except ValueError as exc:
+        raise ConfigError(f"store is not a valid Redis URL: {exc}") from exc
+    return url
+
+
 def _parse(top: Table) -> Settings:
     keys = top.texts("secret_keys")
     try:
         normalise_keys(keys)
     except ValueError as exc:
         raise ConfigError(f"secret_keys: {exc}") from exc
-    store = top.text("store", "memory")
-    if store != "memory" and not store.startswith(_REDIS_SCHEMES):
-        schemes = ", ".join(_REDIS_SCHEMES)
-        raise ConfigError(f'store must be "memory" or a Redis URL ({schemes})')
+    store = _store(top.text("store", "memory"))
     timezone = top.text("timezone", "Asia/Shanghai")
     dev = top.flag("dev", False)
     regions = top.texts("allowed_regions", ("CN",))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from otp_flow.config.sections import ConfigError
@@ -47,6 +48,15 @@ class Table:
         if high and value > high:
             raise ConfigError(f"{self.name(key)} must be an integer between {low} and {high}")
         return value
+
+    def positive_number(self, key: str, default: float) -> float:
+        """An int or float > 0 (and finite), as a float."""
+        value = self.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{self.name(key)} must be a number > 0")
+        if not 0 < value < math.inf:  # NaN fails this too
+            raise ConfigError(f"{self.name(key)} must be a number > 0")
+        return float(value)
 
     def flag(self, key: str, default: bool) -> bool:
         value = self.get(key, default)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, get_args, runtime_checkable
 
 from otp_flow.types import Channel, Usage
 
-__all__ = ["Message", "Sender"]
+__all__ = ["MESSAGE_KINDS", "NOTICE_IDENTIFIER_CHANGED", "Message", "MessageKind", "Sender"]
+
+#: ``code``: carries a one-time code. ``notice``: tells the person something happened (an
+#: address of their account was changed); it has no code (``code == ""``, ``ttl_seconds == 0``).
+MessageKind = Literal["code", "notice"]
+MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
+
+#: The one notice there is: its template name, and its key in a provider's template IDs.
+NOTICE_IDENTIFIER_CHANGED = "notice_identifier_changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +32,11 @@ class Message:
     subject: str | None = None
     html: str | None = None
     client_id: str = ""
+    kind: MessageKind = "code"
+    #: A notice's values in order, for providers that send only pre-approved templates and
+    #: never the rendered text (Tencent Cloud): for an identifier change, the masked new value.
+    #: Empty for codes, whose parameters are always the code and the lifetime.
+    template_params: tuple[str, ...] = ()
 
 
 @runtime_checkable

@@ -26,7 +26,7 @@ class ConsoleSender:
             log.warning("ConsoleSender logs one-time codes; never use show_code in production")
 
     async def send(self, message: Message) -> None:
-        if self.show_code:
+        if self.show_code and message.kind == "code":
             log.info(
                 "%s %s message to %s (%s): code %s",
                 message.channel,
@@ -37,9 +37,10 @@ class ConsoleSender:
             )
         else:
             log.info(
-                "%s %s message to %s (%s), %d characters",
+                "%s %s %s to %s (%s), %d characters",
                 message.channel,
                 message.usage,
+                "notice" if message.kind == "notice" else "message",
                 mask_recipient(message.recipient),
                 message.locale,
                 len(message.text),

@@ -11,7 +11,7 @@ import httpx
 
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders.base import Message
-from otp_flow.senders.fields import check_placeholders, fill_placeholders
+from otp_flow.senders.fields import check_placeholders, check_timeout, fill_placeholders
 
 __all__ = ["HTTPSender"]
 
@@ -66,8 +66,7 @@ class HTTPSender:
                 raise ValueError("header names and values must be strings")
         if (success_field is None) != (success_value is None):
             raise ValueError("success_field and success_value must be given together")
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise ValueError("timeout must be a positive number of seconds")
+        timeout = check_timeout(timeout)
         self.url = url
         self.method = method
         self.headers = dict(headers)

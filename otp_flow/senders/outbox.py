@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from typing import TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 from otp_flow.errors import DeliveryFailed, ServiceUnavailable
 from otp_flow.senders.base import Message
@@ -28,10 +28,17 @@ class OutboxEntry(TypedDict):
     channel: Channel
     recipient: str
     usage: Usage
+    #: ``""`` for a notice.
     code: str
     text: str
     #: ISO-8601 in UTC, e.g. ``2026-03-10T01:00:00Z``.
     sent_at: str
+    #: Only on notices (messages without a code); a code's entry keeps the shape it always had.
+    kind: NotRequired[Literal["notice"]]
+
+
+# Spelled out: with postponed annotations, Python 3.11 cannot tell NotRequired keys apart.
+_REQUIRED_KEYS = ("channel", "recipient", "usage", "code", "text", "sent_at")
 
 
 class OutboxSender:
@@ -58,6 +65,8 @@ class OutboxSender:
             "text": message.text,
             "sent_at": sent_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         }
+        if message.kind == "notice":
+            entry["kind"] = "notice"
         try:
             await self.store.outbox_push(
                 json.dumps(entry, ensure_ascii=False), max_len=self.max_messages
@@ -88,12 +97,12 @@ def _parse(payload: str | bytes) -> OutboxEntry | None:
     except ValueError:
         return None
     if not isinstance(data, dict) or not all(
-        isinstance(data.get(key), str) for key in OutboxEntry.__annotations__
+        isinstance(data.get(key), str) for key in _REQUIRED_KEYS
     ):
         return None
     if data["channel"] not in CHANNELS or data["usage"] not in USAGES:
         return None
-    return OutboxEntry(
+    entry = OutboxEntry(
         channel=data["channel"],
         recipient=data["recipient"],
         usage=data["usage"],
@@ -101,3 +110,6 @@ def _parse(payload: str | bytes) -> OutboxEntry | None:
         text=data["text"],
         sent_at=data["sent_at"],
     )
+    if data.get("kind") == "notice":
+        entry["kind"] = "notice"
+    return entry

@@ -9,6 +9,7 @@ import aiosmtplib
 
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders.base import Message
+from otp_flow.senders.fields import check_timeout
 
 __all__ = ["SMTPSender"]
 
@@ -47,8 +48,7 @@ class SMTPSender:
             raise ValueError("username and password must be given together")
         if starttls and use_tls:
             raise ValueError("choose starttls (upgrade) or use_tls (implicit TLS), not both")
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise ValueError("timeout must be a positive number of seconds")
+        timeout = check_timeout(timeout)
         self.host = host
         self.port = port
         self.from_address = from_address

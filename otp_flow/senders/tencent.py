@@ -2,7 +2,9 @@
 
 Tencent Cloud sends pre-approved templates only, so the rendered text is not sent: the template
 chosen for the message's usage gets two parameters, the code and the lifetime in minutes (write
-the template as e.g. ``验证码{1}，{2}分钟内有效``).
+the template as e.g. ``验证码{1}，{2}分钟内有效``). A notice (an account's phone number was
+changed) uses the template configured as ``notice_identifier_changed``, with one parameter, the
+masked new value (e.g. ``您账号的手机号已改为{1}，如非本人操作请立即联系我们``).
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from typing import Any, NamedTuple
 import httpx
 
 from otp_flow.errors import DeliveryFailed
-from otp_flow.senders.base import Message
-from otp_flow.senders.fields import ttl_minutes
+from otp_flow.senders.base import NOTICE_IDENTIFIER_CHANGED, Message
+from otp_flow.senders.fields import check_timeout, ttl_minutes
 from otp_flow.types import USAGES, Clock, system_clock
 
 __all__ = ["TC3Signature", "TencentSMSSender", "tc3_sign"]
 
 _ALGORITHM = "TC3-HMAC-SHA256"
+#: What ``template_ids`` may name: one template per usage, and the notice's.
+_TEMPLATE_KEYS = (*USAGES, NOTICE_IDENTIFIER_CHANGED)
 _CONTENT_TYPE = "application/json; charset=utf-8"
 
 
@@ -87,7 +91,8 @@ def tc3_sign(
 class TencentSMSSender:
     """Sends SMS through Tencent Cloud's ``SendSms``.
 
-    ``template_ids``: usage → approved template ID; a message whose usage has none fails.
+    ``template_ids``: usage (or ``notice_identifier_changed``) → approved template ID; a message
+    whose usage (or notice) has none fails.
     A non-2xx answer, ``Response.Error``, or a ``SendStatusSet`` entry whose ``Code`` is not
     ``"Ok"`` is a delivery failure.
     """
@@ -121,15 +126,16 @@ class TencentSMSSender:
         if not template_ids:
             raise ValueError("template_ids must map at least one usage to a template ID")
         for usage, template_id in template_ids.items():
-            if usage not in USAGES:
-                raise ValueError(f"template_ids: {usage!r} is not one of {', '.join(USAGES)}")
+            if usage not in _TEMPLATE_KEYS:
+                raise ValueError(
+                    f"template_ids: {usage!r} is not one of {', '.join(_TEMPLATE_KEYS)}"
+                )
             if not isinstance(template_id, str) or not template_id.strip():
                 raise ValueError(f"template_ids[{usage!r}] must be a non-empty string")
         url = httpx.URL(endpoint) if isinstance(endpoint, str) else None
         if url is None or url.scheme not in ("http", "https") or not url.host or url.query:
             raise ValueError(f"endpoint must be an http(s) URL without a query, got {endpoint!r}")
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise ValueError("timeout must be a positive number of seconds")
+        timeout = check_timeout(timeout)
         self.secret_id = secret_id
         self._secret_key = secret_key
         self.sdk_app_id = sdk_app_id
@@ -150,15 +156,19 @@ class TencentSMSSender:
 
     def build_request(self, message: Message) -> tuple[dict[str, str], bytes]:
         """The headers (Authorization included) and body for ``message``."""
-        template_id = self.template_ids.get(message.usage)
+        if message.kind == "notice":
+            purpose, params = NOTICE_IDENTIFIER_CHANGED, list(message.template_params)
+        else:
+            purpose, params = message.usage, [message.code, str(ttl_minutes(message.ttl_seconds))]
+        template_id = self.template_ids.get(purpose)
         if template_id is None:
-            raise DeliveryFailed(f"no Tencent Cloud SMS template is configured for {message.usage}")
+            raise DeliveryFailed(f"no Tencent Cloud SMS template is configured for {purpose}")
         body = {
             "PhoneNumberSet": [message.recipient],
             "SmsSdkAppId": self.sdk_app_id,
             "SignName": self.sign_name,
             "TemplateId": template_id,
-            "TemplateParamSet": [message.code, str(ttl_minutes(message.ttl_seconds))],
+            "TemplateParamSet": params,
         }
         payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = int(self.clock())

@@ -35,6 +35,7 @@ from otp_flow.web.middleware import OTPAuthMiddleware
 from otp_flow.web.sessions import MemorySessionStore, SessionStore
 from otp_flow.web.settings import AuthSettings, check_cookie_name, check_local_path
 from otp_flow.web.templating import Pages
+from otp_flow.web.throttle import PasswordThrottle
 
 __all__ = ["create_auth_app"]
 
@@ -58,6 +59,8 @@ def create_auth_app(
     site_name: str = "otp_flow",
     session_cookie: str = "otp_session",
     session_ttl_seconds: int = 14 * _DAY,
+    password_attempts: int = 10,
+    password_window_seconds: int = 15 * 60,
     clock: Clock | None = None,
 ) -> Starlette:
     """Build the pages (login, signup, update_userinfo, reset_password, logout).
@@ -71,7 +74,10 @@ def create_auth_app(
     strings per locale. ``template_globals``: extra variables every page sees (for the
     application's overriding templates). ``mount_path``: where the app is mounted (for links
     from the application's own pages and for the middleware's login redirect). ``home_url``:
-    where a person goes after signing in without a ``next``. ``clock``: default the engine's.
+    where a person goes after signing in without a ``next``. ``password_attempts`` per
+    ``password_window_seconds``: how many password sign-ins one identifier may try (counted in
+    the engine's store, known and unknown identifiers alike; a successful one starts afresh).
+    ``clock``: default the engine's.
     """
     keys = normalise_keys(secret_keys)
     check_local_path("mount_path", mount_path)
@@ -81,6 +87,12 @@ def create_auth_app(
         raise ValueError("session_ttl_seconds must be between 60 s and 400 days")
     if not site_name:
         raise ValueError("site_name must not be empty")
+    if not callable(getattr(engine.renderer, "render_notice", None)):
+        # Checked now, not when someone changes their phone: the old address must hear of it.
+        raise ValueError(
+            "the engine's renderer has no render_notice (see otp_flow.messages.MessageRenderer); "
+            "the pages need it to tell an old address that it was replaced"
+        )
     clock = clock or engine.clock
     csrf = CSRF(keys, clock=clock)
     passwords = passwords or getattr(users, "passwords", None) or Passwords()
@@ -112,6 +124,9 @@ def create_auth_app(
         session_cookie=session_cookie,
         session_ttl_seconds=session_ttl_seconds,
         clock=clock,
+        password_throttle=PasswordThrottle(
+            engine.store, clock, password_attempts, password_window_seconds
+        ),
     )
 
     async def forbidden(request: Request, exc: Exception) -> Response:

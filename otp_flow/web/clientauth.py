@@ -3,13 +3,14 @@
 Every secret is compared in constant time, and an unknown client id costs the same comparison as a
 known one, so response times do not tell which ids exist. Signed Yunpian requests also carry a
 timestamp (refused outside a window around the server's clock) and a nonce (refused when seen
-before within that window); nonces live in the OTP store, so the check holds across workers.
+before, for as long as the same request's timestamp could still be accepted); nonces live in the
+OTP store, so the check holds across workers. Text that does not encode as UTF-8 (JSON's lone
+surrogates) is refused before it reaches an encoder.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
@@ -25,6 +26,7 @@ __all__ = [
     "ClientAuthError",
     "ClientDirectory",
     "SignedRequestAuthenticator",
+    "is_text",
     "parse_basic",
     "yunpian_signature",
 ]
@@ -36,6 +38,16 @@ _DUMMY_SECRET = b"otp_flow.no-such-client.0123456789abcdef"
 _MAX_HEADER = 1024
 
 
+def is_text(value: str) -> bool:
+    """Whether ``value`` encodes as UTF-8. JSON may spell lone surrogates (``"\\ud800"``),
+    which no encoder, hasher or signer downstream accepts."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class ClientAuthError(Exception):
     """The caller is not an authenticated client. ``reason`` lets a dialect pick its error code."""
 
@@ -45,26 +57,37 @@ class ClientAuthError(Exception):
 
 
 class ClientDirectory:
-    """The configured API clients, looked up by id and checked by secret."""
+    """The configured API clients, looked up by id and checked by secret.
 
-    def __init__(self, clients: Iterable[Client]) -> None:
-        self._clients: dict[str, Client] = {}
+    Given a mapping (``OTPEngine.clients``) it reads that mapping itself rather than a copy, so
+    authentication and quotas always agree on who the clients are.
+    """
+
+    def __init__(self, clients: Mapping[str, Client] | Iterable[Client]) -> None:
+        if isinstance(clients, Mapping):
+            self.clients: Mapping[str, Client] = clients
+            return
+        found: dict[str, Client] = {}
         for client in clients:
-            if client.id in self._clients:
+            if client.id in found:
                 raise ValueError(f"client id {client.id!r} is configured twice")
-            self._clients[client.id] = client
+            found[client.id] = client
+        self.clients = found
 
     def __contains__(self, client_id: object) -> bool:
-        return client_id in self._clients
+        return client_id in self.clients
 
     def get(self, client_id: str) -> Client | None:
-        return self._clients.get(client_id)
+        return self.clients.get(client_id)
 
     def authenticate(self, client_id: str, secret: str) -> Client:
         """The client whose id and secret these are, else ``ClientAuthError``."""
-        client = self._clients.get(client_id)
+        client = self.clients.get(client_id)
         expected = client.secret.encode() if client is not None and client.secret else None
-        matches = hmac.compare_digest(expected or _DUMMY_SECRET, secret.encode())
+        # surrogatepass: a lone surrogate cannot crash the compare, and its bytes are never
+        # valid UTF-8, so they match no configured secret.
+        given = secret.encode("utf-8", "surrogatepass")
+        matches = hmac.compare_digest(expected or _DUMMY_SECRET, given)
         if client is None:
             raise ClientAuthError("unknown_client")
         if expected is None or not matches:
@@ -85,7 +108,7 @@ def parse_basic(header: str | None) -> tuple[str, str]:
         raise ClientAuthError("missing")
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # bad base64, non-ASCII header text, or bytes that are not UTF-8
         raise ClientAuthError("missing") from exc
     client_id, colon, secret = decoded.partition(":")
     if not colon:
@@ -151,28 +174,27 @@ class SignedRequestAuthenticator:
             client = self.directory.authenticate(h.app_id, h.app_key)
         else:
             raise ClientAuthError("missing" if client is not None else "unknown_client")
+        now_ms = int(self.clock() * 1000)
         if h.timestamp is not None:
-            self._check_timestamp(h.timestamp)
+            self._check_timestamp(h.timestamp, now_ms)
         if h.nonce is not None:
-            await self._remember_nonce(client.id, h.nonce)
+            await self._remember_nonce(client.id, h.nonce, now_ms)
         return client
 
-    def _check_timestamp(self, raw: str) -> None:
+    def _check_timestamp(self, raw: str, now_ms: int) -> None:
         if not raw.isascii() or not raw.isdigit() or len(raw) > 16:
             raise ClientAuthError("bad_timestamp")
-        if abs(int(raw) - int(self.clock() * 1000)) > self.window_ms:
+        if abs(int(raw) - now_ms) > self.window_ms:
             raise ClientAuthError("bad_timestamp")
 
-    async def _remember_nonce(self, client_id: str, nonce: str) -> None:
+    async def _remember_nonce(self, client_id: str, nonce: str, now_ms: int) -> None:
         if not nonce or len(nonce) > 128:
             raise ClientAuthError("replayed_nonce")
-        # A timestamp accepted now stays acceptable for at most two windows, so a nonce only has
-        # to be remembered that long to refuse every replay of the same signed request.
+        # A timestamp accepted now (at most one window ahead) stays acceptable up to and
+        # including two windows from now, as the check is inclusive. The nonce is remembered
+        # one millisecond longer than that, so no instant remains at which a replay passes.
         fresh = await self.store.remember_nonce(
-            f"yunpian:{client_id}",
-            nonce,
-            now_ms=int(self.clock() * 1000),
-            ttl_ms=2 * self.window_ms,
+            f"yunpian:{client_id}", nonce, now_ms=now_ms, ttl_ms=2 * self.window_ms + 1
         )
         if not fresh:
             raise ClientAuthError("replayed_nonce")
@@ -183,7 +205,7 @@ def _read_headers(headers: Mapping[str, str]) -> _Headers:
         value = headers.get(name)
         if value is None:
             return None
-        if len(value) > _MAX_HEADER:
+        if len(value) > _MAX_HEADER or not is_text(value):
             raise ClientAuthError("missing")
         return value.strip()
 

@@ -20,7 +20,7 @@ __all__ = ["outbox_routes"]
 log = logging.getLogger("otp_flow.web")
 
 _LIMIT = 50
-_COLUMNS = ("sent_at", "channel", "recipient", "usage", "code", "text")
+_COLUMNS = ("sent_at", "kind", "channel", "recipient", "usage", "code", "text")
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Dev outbox</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}
@@ -70,7 +70,8 @@ def _table(messages: list[OutboxEntry]) -> str:
     rows = []
     for message in messages:
         cells = "".join(
-            f'<td class="{name}">{html.escape(str(message[name]))}</td>'  # type: ignore[literal-required]
+            # Notices carry "kind"; code messages keep the six keys of the JSON contract.
+            f'<td class="{name}">{html.escape(str(message.get(name, "code")))}</td>'
             for name in _COLUMNS
         )
         rows.append(f"<tr>{cells}</tr>")

@@ -5,9 +5,8 @@ The defaults live in ``create_auth_app``'s signature (one place); this is the va
 
 from __future__ import annotations
 
-import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from otp_flow.engine import OTPEngine
 from otp_flow.passwords import Passwords
@@ -17,8 +16,9 @@ from otp_flow.web.cookies import Signed
 from otp_flow.web.csrf import CSRF
 from otp_flow.web.sessions import SessionStore
 from otp_flow.web.templating import Pages
+from otp_flow.web.throttle import PasswordThrottle
 
-__all__ = ["AuthSettings", "check_local_path", "silent_copy"]
+__all__ = ["AuthSettings", "check_cookie_name", "check_local_path"]
 
 _COOKIE_NAME = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
@@ -40,19 +40,6 @@ def check_cookie_name(name: str, value: str) -> str:
     return value
 
 
-def silent_copy(engine: OTPEngine) -> OTPEngine:
-    """The same engine (store, limits, keys, clock) that issues codes without delivering them.
-
-    For identifiers without an account: they must cost the same work and hit the same rate limits
-    as real ones (else responses would tell them apart), but nobody may receive a code.
-    """
-    # A shallow copy shares every collaborator; only the sender differs. An explicit
-    # ``OTPEngine.send(..., deliver=False)`` would be cleaner and has been asked for.
-    silent = copy.copy(engine)
-    silent.sender = None
-    return silent
-
-
 @dataclass(slots=True)
 class AuthSettings:
     engine: OTPEngine
@@ -71,7 +58,4 @@ class AuthSettings:
     session_cookie: str
     session_ttl_seconds: int
     clock: Clock
-    silent_engine: OTPEngine = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.silent_engine = silent_copy(self.engine)
+    password_throttle: PasswordThrottle

@@ -1,10 +1,11 @@
 """The seeds' JSON APIs as one mountable Starlette app.
 
     from otp_flow.web.api import create_api_app
-    api = create_api_app(engine, clients=clients, auth_sources=sources, users=users)
+    api = create_api_app(engine, auth_sources=sources, users=users)
     app = Starlette(routes=[..., Mount("/", app=api)])
 
-All three dialects share one engine (codes are scoped per client) and one set of clients.
+All three dialects share one engine (codes are scoped per client) and its clients: the API
+authenticates exactly the clients whose quotas the engine enforces.
 """
 
 from __future__ import annotations
@@ -45,15 +46,22 @@ def create_api_app(
     """The CIAM, Yunpian and OnlyID endpoints, ``/openapi.json`` and, when ``dev`` and an
     ``outbox`` is given, ``/dev/outbox`` and ``/dev/outbox.json``.
 
-    ``clients``: who may call (default: the engine's clients). ``users``: consulted by CIAM
-    signup (``phone_number_is_used`` / ``email_is_used``); None skips that check.
+    Who may call is ``engine.clients``, the same registry the engine charges quotas to.
+    ``clients``, if given, must be exactly those clients (ValueError otherwise): it is only
+    kept so callers that pass it still work. ``users``: consulted by CIAM signup
+    (``phone_number_is_used`` / ``email_is_used``); None skips that check.
     Timestamps of signed Yunpian requests are checked against the engine's clock.
     """
     if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
         raise ValueError("max_body_bytes must be an integer")
     if max_body_bytes < 1024:
         raise ValueError("max_body_bytes must be at least 1024")
-    directory = ClientDirectory(engine.clients.values() if clients is None else clients)
+    if clients is not None and ClientDirectory(clients).clients != engine.clients:
+        raise ValueError(
+            "clients must be the engine's clients (leave it out): a client the engine does not "
+            "know would be authenticated without its quotas"
+        )
+    directory = ClientDirectory(engine.clients)
     sources: dict[str, AuthSource] = {}
     for source in auth_sources:
         if source.id in sources:

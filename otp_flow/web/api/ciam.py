@@ -168,15 +168,20 @@ class CIAMApi:
             if phone is not None
             else self.engine.identifiers.email(email or "")
         )
-        if usage == "signup":
-            await self._check_unused(recipient)
+        used = usage == "signup" and await self._is_used(recipient)
+        # A taken identifier still goes through the engine's limits (issued and counted, never
+        # delivered) before the answer says so: otherwise *_is_used would be a free, uncounted
+        # oracle for which phone numbers and addresses have accounts.
         result = await self.engine.send(
             recipient,
             usage=usage,
             client_id=client.id,
             code_length=source.code_length if source else None,
             ttl_seconds=source.ttl_seconds if source else None,
+            deliver=not used,
         )
+        if used:
+            raise IdentifierUsed(recipient)
         return JSONResponse({"otp_token": result.otp_token})
 
     async def verify(self, request: Request) -> Response:
@@ -204,15 +209,14 @@ class CIAMApi:
             raise InvalidRequest(f"auth source {source_id} sends by {source.channel}")
         return source
 
-    async def _check_unused(self, recipient: Recipient) -> None:
+    async def _is_used(self, recipient: Recipient) -> bool:
         if self.users is None:
-            return
+            return False
         if recipient.channel == "sms":
             taken = await self.users.find_by_phone(recipient.value)
         else:
             taken = await self.users.find_by_email(recipient.value)
-        if taken is not None:
-            raise IdentifierUsed(recipient)
+        return taken is not None
 
 
 def _usage(raw: str | None) -> Usage:

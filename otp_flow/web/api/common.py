@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from otp_flow.errors import InvalidRequest, RateLimited, ServiceUnavailable
+from otp_flow.web.clientauth import is_text
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -38,7 +39,7 @@ log = logging.getLogger("otp_flow.web.api")
 MAX_BODY_BYTES = 64 * 1024
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-Problem = Literal["json", "missing", "type", "range", "content_type"]
+Problem = Literal["json", "missing", "type", "range", "content_type", "text"]
 
 
 class PayloadTooLarge(Exception):
@@ -55,6 +56,7 @@ class BadInput(InvalidRequest):
             "type": f"{field} must be a string",
             "range": f"{field} {detail}",
             "content_type": "the body must be application/x-www-form-urlencoded",
+            "text": f"{field} must be valid Unicode text",
         }[problem]
         super().__init__(english)
         self.problem: Problem = problem
@@ -124,6 +126,8 @@ def get_str(data: Mapping[str, object], name: str, *, required: bool = False) ->
         return None
     if not isinstance(value, str):
         raise BadInput("type", name)
+    if not is_text(value):
+        raise BadInput("text", name)
     if required and not value.strip():
         raise BadInput("missing", name)
     return value

@@ -1,7 +1,8 @@
 """Dialect 3, the OnlyID seed: ``POST /api/open/send-otp`` and ``POST /api/open/verify-otp``.
 
 JSON bodies carrying ``clientId`` and ``clientSecret``; failures are ``400 {"error": sentence}``
-in Chinese by default (the seed's own sentence for an unknown client), or English.
+in Chinese by default (the seed's own sentence for an unknown client), or English. A wrong secret
+gets the unknown-client sentence too, so answers do not tell which client ids exist.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from otp_flow.web.api.common import (
     read_json_object,
     retry_after_headers,
 )
-from otp_flow.web.clientauth import ClientAuthError, ClientDirectory
+from otp_flow.web.clientauth import ClientAuthError, ClientDirectory, is_text
 
 __all__ = ["MESSAGES", "OnlyIDApi"]
 
@@ -46,10 +47,10 @@ _LOW, _HIGH = CALLER_CODE_LENGTH
 MESSAGES: dict[str, dict[str, str]] = {
     "zh": {
         "unknown_client": "应用不存在或应用ID错误，请检查",
-        "bad_secret": "应用Secret错误，请检查",
         "json": "请求体应为JSON对象",
         "missing": "{field}不能为空",
         "type": "{field}应为字符串",
+        "text": "{field}含有无效字符",
         "range.code": f"code应为{_LOW}~{_HIGH}位数字",
         "range": "{field}要 >= {low} 且 <= {high}",
         "invalid": "请求参数错误：{detail}",
@@ -67,10 +68,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "en": {
         "unknown_client": "The app does not exist or the app ID is wrong; please check it",
-        "bad_secret": "The app secret is wrong; please check it",
         "json": "The request body must be a JSON object",
         "missing": "{field} is required",
         "type": "{field} must be a string",
+        "text": "{field} must be valid Unicode text",
         "range.code": f"code must be {_LOW} to {_HIGH} digits",
         "range": "{field} must be >= {low} and <= {high}",
         "invalid": "Invalid request: {detail}",
@@ -131,6 +132,9 @@ class OnlyIDApi:
         client_id, secret = data.get("clientId"), data.get("clientSecret")
         if not isinstance(client_id, str) or not client_id:
             raise ClientAuthError("unknown_client")
+        for name, value in (("clientId", client_id), ("clientSecret", secret)):
+            if isinstance(value, str) and not is_text(value):
+                raise BadInput("text", name)
         return self.clients.authenticate(client_id, secret if isinstance(secret, str) else "")
 
     async def send(self, request: Request) -> Response:
@@ -180,10 +184,8 @@ class OnlyIDApi:
 
     def to_response(self, exc: Exception) -> Response | None:
         match exc:
-            case ClientAuthError(reason="unknown_client"):
-                return self._error("unknown_client")
             case ClientAuthError():
-                return self._error("bad_secret")
+                return self._error("unknown_client")
             case PayloadTooLarge():
                 return self._error("too_large", 413)
             case BadInput(problem="range", field="code"):
@@ -191,7 +193,7 @@ class OnlyIDApi:
             case BadInput(problem="range", field=field):
                 low, high = _BOUNDS.get(field, (0, 0))
                 return self._error("range", field=field, low=low, high=high)
-            case BadInput(problem="missing" | "type" | "json" as problem, field=field):
+            case BadInput(problem="missing" | "type" | "json" | "text" as problem, field=field):
                 return self._error(problem, field=field)
             case MalformedPhoneNumber():
                 return self._error("phone")

@@ -78,6 +78,8 @@ def _bad_parameter(exc: InvalidRequest | IdentifierError) -> Response:
         detail = "请求体应为 application/x-www-form-urlencoded"
     elif isinstance(exc, BadInput) and exc.problem == "type":
         detail = f"参数 {exc.field} 重复且取值不同"
+    elif isinstance(exc, BadInput) and exc.problem == "text":
+        detail = f"参数 {exc.field} 含有无效字符"
     else:
         detail = str(exc)
     return envelope(40000, msg=f"{MESSAGES[40000]}: {detail}")

@@ -2,11 +2,13 @@
 
 Known and unknown identifiers get the same page, status, cookie and (within noise) timing; only
 an existing account is sent a code. A password attempt for an unknown identifier, or for a user
-without a password, still pays for one hash check.
+without a password, still pays for one hash check, and counts against the identifier's password
+attempts like any other (see ``otp_flow.web.throttle``).
 """
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from starlette.requests import Request
@@ -41,6 +43,10 @@ class LoginFlow(CodeFlow):
             recipient = self.settings.engine.identifiers.parse(form.get("identifier", ""))
         except IdentifierError as exc:
             return self.page(request, user, form=form, problem=send_problem(exc, texts))
+        throttle = self.settings.password_throttle
+        wait = await throttle.attempt(recipient.value)
+        if wait:
+            return self.too_many_attempts(request, user, form, wait)
         account = await find_user(self.settings.users, recipient)
         # check_password("") on an unknown user still hashes once: no timing oracle.
         ok = await self.settings.users.check_password(
@@ -49,8 +55,23 @@ class LoginFlow(CodeFlow):
         if not ok or account is None:
             message = texts.gettext("The account or password is not correct.")
             return self.page(request, user, form=form, problem=Problem(message))
+        await throttle.clear(account.phone_number, account.email)
         event = UserEvent("login", account, method="password")
         return await self.signed_in(request, account, safe_next(form.get("next"), ""), event)
+
+    def too_many_attempts(
+        self, request: Request, user: User | None, form: dict[str, str], wait: int
+    ) -> Response:
+        """429: this identifier used up its password attempts (whether or not it has an account)."""
+        minutes = math.ceil(wait / 60)
+        message = self.texts(request).ngettext(
+            "Too many attempts. Try again in 1 minute.",
+            "Too many attempts. Try again in {n} minutes.",
+            minutes,
+        )
+        response = self.page(request, user, form=form, problem=Problem(message, status=429))
+        response.headers["Retry-After"] = str(wait)
+        return response
 
     async def verified(self, request: Request, pending: Pending, user: User | None) -> Response:
         recipient = pending.recipient()

@@ -63,6 +63,8 @@ class ResetPasswordFlow(CodeFlow):
             return self.no_account(request, user)
         await self.settings.users.set_password(account.id, password)
         await self.settings.sessions.delete_user(account.id)
+        # Whoever was guessing the old password, the owner may use the new one at once.
+        await self.settings.password_throttle.clear(account.phone_number, account.email)
         account = await self.settings.users.get(account.id) or account
         event = UserEvent("reset_password", account)
         return await self.signed_in(request, account, pending.next, event)

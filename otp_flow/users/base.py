@@ -1,0 +1,95 @@
+"""The user record, the small store protocol an application implements, and what the shipped
+stores share."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol, runtime_checkable
+
+from otp_flow.errors import OTPError
+
+__all__ = [
+    "IDENTIFIER_FIELDS",
+    "IdentifierField",
+    "IdentifierTaken",
+    "User",
+    "UserStore",
+    "changed_user",
+    "new_user_id",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    display_name: str = ""
+    phone_number: str | None = None  # E.164
+    email: str | None = None  # normalised (lower-case)
+    has_password: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+IdentifierField = Literal["phone_number", "email"]
+IDENTIFIER_FIELDS: tuple[IdentifierField, ...] = ("phone_number", "email")
+
+
+class IdentifierTaken(OTPError):
+    """The phone number or email address already belongs to another user."""
+
+    def __init__(self, field: IdentifierField) -> None:
+        super().__init__(f"this {field.replace('_', ' ')} is already registered")
+        self.field: IdentifierField = field
+
+
+@runtime_checkable
+class UserStore(Protocol):
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def find_by_phone(self, phone_number: str) -> User | None: ...
+
+    async def find_by_email(self, email: str) -> User | None: ...
+
+    async def create(
+        self,
+        *,
+        display_name: str,
+        phone_number: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
+    ) -> User:
+        """Raise ``IdentifierTaken`` when the phone or email already belongs to a user."""
+        ...
+
+    async def update(
+        self,
+        user_id: str,
+        *,
+        display_name: str | None = None,
+        phone_number: str | None = None,
+        email: str | None = None,
+    ) -> User:
+        """Change the given fields (None = leave as is); ``IdentifierTaken`` as in ``create``."""
+        ...
+
+    async def set_password(self, user_id: str, password: str) -> None: ...
+
+    async def check_password(self, user_id: str, password: str) -> bool:
+        """Constant work whether or not the user exists or has a password (no timing oracle)."""
+        ...
+
+
+def new_user_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def changed_user(
+    user: User, display_name: str | None, phone_number: str | None, email: str | None
+) -> User:
+    """``user`` with the given fields changed (None = leave as is)."""
+    return replace(
+        user,
+        display_name=user.display_name if display_name is None else display_name,
+        phone_number=user.phone_number if phone_number is None else phone_number,
+        email=user.email if email is None else email,
+    )

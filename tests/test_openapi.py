@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 import schemathesis
 import uvicorn
@@ -20,7 +21,10 @@ from openapi_spec_validator import validate
 from schemathesis import checks
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from otp_flow import OTPEngine
+from otp_flow.senders import OutboxSender
 from otp_flow.service import create_app
+from otp_flow.stores.memory import MemoryStore
 from otp_flow.web.openapi import openapi_document
 from tests.api_helpers import (
     EMAIL,
@@ -209,3 +213,26 @@ def test_generated_requests_never_get_a_5xx_and_conform(case: schemathesis.Case[
     headers = credentials(case)
     response = case.call(headers=headers, timeout=10)
     case.validate_response(response, checks=CHECKS, headers=headers)
+
+
+async def test_outbox_notices_and_codes_fit_the_documented_message_shape(
+    clock: FakeClock,
+) -> None:
+    store = MemoryStore()
+    outbox = OutboxSender(store, clock=clock)
+    engine = OTPEngine(secret_keys=["k" * 32], store=store, sender=outbox, clock=clock)
+    await engine.send("13612345678")
+    notice = engine.renderer.render_notice(
+        channel="sms",
+        recipient="+8613612345678",
+        locale="en",
+        client_id="default",
+        changed="phone_number",
+        new_value_masked="+86139****0000",
+    )
+    await engine.notify(notice)
+    entries = await outbox.messages()
+    assert [e.get("kind", "code") for e in entries] == ["notice", "code"]
+    schema = openapi_document(dev=True)["components"]["schemas"]["OutboxMessage"]
+    for entry in entries:
+        jsonschema.validate(entry, schema)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import httpx
+
+from otp_flow.config import Settings
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -35,3 +38,12 @@ def test_the_readme_names_the_commands_ci_runs() -> None:
     assert test_command in text
     assert "python -m pip install -q -e '.[test]' && python -m pytest" in ci
     assert "pip install -e . && python -m demo_app" in text
+
+
+def test_the_configuration_example_loads() -> None:
+    example = re.search(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert example is not None
+    text = example.group(1).replace('["..."]', '["' + "x" * 32 + '"]')
+    settings = Settings.from_mapping(tomllib.loads(text))
+    assert settings.delivery_timeout_seconds == 10
+    assert [c.id for c in settings.clients] == ["TENANT_CLIENT_ID"]

@@ -170,6 +170,7 @@ _SCHEMAS: dict[str, Schema] = {
         code=_STR,
         text=_STR,
         sent_at=_STR,
+        kind={"type": "string", "enum": ["notice"], "description": "Only on notices (no code)"},
     ),
 }
 

@@ -1,0 +1,137 @@
+"""The document's paths: one operation per endpoint of each dialect (and the dev outbox)."""
+
+from __future__ import annotations
+
+from otp_flow.web.openapi.schemas import STRING, Schema, obj, ref
+
+__all__ = ["api_paths"]
+
+
+def _json_response(schema: Schema, description: str, **headers: Schema) -> Schema:
+    response: Schema = {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+_RETRY: Schema = {"description": "Seconds until a send may succeed", "schema": {"type": "integer"}}
+
+
+def _ciam(summary: str, request: str, ok: str) -> Schema:
+    error = ref("CiamError")
+    return {
+        "post": {
+            "tags": ["CIAM"],
+            "summary": summary,
+            "security": [{"clientBasic": []}],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ref(request)}},
+            },
+            "responses": {
+                "200": _json_response(ref(ok), "Success"),
+                "400": _json_response(error, "Refused; see error", **{"Retry-After": _RETRY}),
+                "401": _json_response(
+                    error,
+                    "invalid_client",
+                    **{"WWW-Authenticate": {"schema": STRING, "required": True}},
+                ),
+                "413": _json_response(error, "Body over 64 KiB"),
+                "503": _json_response(error, "temporarily_unavailable"),
+            },
+        }
+    }
+
+
+def _yunpian(summary: str, names: tuple[str, ...], ok: str) -> Schema:
+    headers = ("x-app-id", "x-app-key", "x-signature", "x-timestamp", "x-nonce")
+    params = [{"name": n, "in": "query", "required": False, "schema": STRING} for n in names]
+    params += [{"name": h, "in": "header", "required": False, "schema": STRING} for h in headers]
+    error = ref("YunpianError")
+    return {
+        "post": {
+            "tags": ["Yunpian"],
+            "summary": summary,
+            "description": "Auth: x-app-id with x-app-key, or with x-signature = hex "
+            "HMAC-SHA256(appKey, app_id + x-timestamp + x-nonce).",
+            "parameters": params,
+            "requestBody": {
+                "required": False,
+                "content": {"application/x-www-form-urlencoded": {"schema": ref("YunpianParams")}},
+            },
+            "responses": {
+                "200": _json_response(ref(ok), "code 0"),
+                "400": _json_response(error, "Any other code", **{"Retry-After": _RETRY}),
+                "413": _json_response(error, "Body over 64 KiB (41300)"),
+                "503": _json_response(error, "Outage (50300)"),
+            },
+        }
+    }
+
+
+def _onlyid(summary: str, request: str, ok: str) -> Schema:
+    error = ref("OnlyIdError")
+    return {
+        "post": {
+            "tags": ["OnlyID"],
+            "summary": summary,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ref(request)}},
+            },
+            "responses": {
+                "200": _json_response(ref(ok), "Success"),
+                "400": _json_response(error, "A human-readable reason", **{"Retry-After": _RETRY}),
+                "413": _json_response(error, "Body over 64 KiB"),
+                "503": _json_response(error, "Outage"),
+            },
+        }
+    }
+
+
+def _dev_paths() -> Schema:
+    messages = obj(("messages",), messages={"type": "array", "items": ref("OutboxMessage")})
+    unavailable = _json_response({"type": "object"}, "The store is unavailable")
+    html = {"description": "HTML page", "content": {"text/html": {"schema": STRING}}}
+    return {
+        "/dev/outbox.json": {
+            "get": {
+                "tags": ["Development"],
+                "summary": "Messages in the dev outbox, newest first",
+                "responses": {"200": _json_response(messages, "The outbox"), "503": unavailable},
+            }
+        },
+        "/dev/outbox": {
+            "get": {
+                "tags": ["Development"],
+                "summary": "The dev outbox as a page",
+                "responses": {"200": html, "503": {**html, "description": "Unavailable"}},
+            }
+        },
+    }
+
+
+def api_paths(*, dev: bool) -> Schema:
+    """Every path of the document; the dev outbox paths only when they are served (``dev``)."""
+    paths: Schema = {
+        "/otp/send": _ciam("Send an OTP by SMS or email", "CiamSendRequest", "CiamSendResponse"),
+        "/otp/verify": _ciam("Verify an OTP", "CiamVerifyRequest", "CiamVerifyResponse"),
+        "/api/sms/sendCode": _yunpian("Send an SMS code", ("phone",), "YunpianSendOk"),
+        "/api/sms/verifyCode": _yunpian("Verify an SMS code", ("phone", "code"), "YunpianVerifyOk"),
+        "/api/open/send-otp": _onlyid("Send an OTP", "OnlyIdSendRequest", "OnlyIdSendResponse"),
+        "/api/open/verify-otp": _onlyid(
+            "Verify an OTP", "OnlyIdVerifyRequest", "OnlyIdVerifyResponse"
+        ),
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "responses": {"200": _json_response({"type": "object"}, "OpenAPI 3.1")},
+            }
+        },
+    }
+    if dev:
+        paths.update(_dev_paths())
+    return paths

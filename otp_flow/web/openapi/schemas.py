@@ -1,0 +1,159 @@
+"""The document's component schemas: every request and response body of the three dialects.
+
+Error codes are taken from the dialect modules, so the schemas cannot drift from what the
+handlers answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from otp_flow.types import USAGES
+from otp_flow.web.api.yunpian import MESSAGES as YUNPIAN_MESSAGES
+
+__all__ = ["CIAM_ERRORS", "COMPONENT_SCHEMAS", "STRING", "Schema", "obj", "ref"]
+
+CIAM_ERRORS = (
+    "invalid_request",
+    "invalid_client",
+    "malformed_phone_number",
+    "malformed_email",
+    "insufficient_sms_quota",
+    "insufficient_email_quota",
+    "invalid_email",
+    "email_is_used",
+    "phone_number_is_used",
+    "sms_rate_limit_exceeded",
+    "email_rate_limit_exceeded",
+    "invalid_otp",
+    "otp_expired",
+    "otp_attempts_exceeded",
+    "invalid_otp_token",
+    "temporarily_unavailable",
+)
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(required: tuple[str, ...] = (), closed: bool = True, **properties: Schema) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+STRING: Schema = {"type": "string"}
+_COUNT: Schema = {"type": "integer", "minimum": 0}
+_DATE: Schema = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"}
+_WINDOW = obj(
+    ("count", "limit", "enabled"), count=_COUNT, limit=_COUNT, enabled={"type": "boolean"}
+)
+_STATS = obj(
+    ("appNaturalDay", "appToPhonePerMinute", "appToPhonePerHour", "appToPhonePerDay"),
+    appNaturalDay=ref("RateLimitWindow"),
+    appToPhonePerMinute=ref("RateLimitWindow"),
+    appToPhonePerHour=ref("RateLimitWindow"),
+    appToPhonePerDay=ref("RateLimitWindow"),
+)
+_YP_META_VERIFY = obj(
+    ("verifySuccessCount", "verifyFailLimit", "verifyFailCount"),
+    verifySuccessCount=_COUNT,
+    verifyFailLimit=_COUNT,
+    verifyFailCount=_COUNT,
+)
+
+
+def _yp_envelope(code: Schema, meta: Schema) -> Schema:
+    return obj(
+        ("code", "msg", "meta", "data"),
+        code=code,
+        msg=STRING,
+        meta=meta,
+        data={"type": "object", "maxProperties": 0},
+    )
+
+
+COMPONENT_SCHEMAS: dict[str, Schema] = {
+    "CiamError": obj(
+        ("error",),
+        error={"type": "string", "enum": list(CIAM_ERRORS)},
+        error_description=STRING,
+        attempts_remaining=_COUNT,
+    ),
+    "CiamSendRequest": obj(
+        closed=False,
+        usage={"type": "string", "enum": list(USAGES), "default": "login"},
+        phone_number={**STRING, "description": "Mainland-China 11-digit mobile (or E.164)"},
+        email={**STRING, "format": "email"},
+        auth_source_id={**STRING, "description": "login only: an SMS or email OTP auth source"},
+    ),
+    "CiamSendResponse": obj(("otp_token",), otp_token=STRING),
+    "CiamVerifyRequest": obj(("otp_token", "code"), closed=False, otp_token=STRING, code=STRING),
+    "CiamVerifyResponse": obj(
+        ("verified", "usage"),
+        verified={"const": True},
+        usage={"type": "string", "enum": list(USAGES)},
+        phone_number=STRING,
+        email=STRING,
+    ),
+    "RateLimitWindow": _WINDOW,
+    "YunpianSendOk": _yp_envelope({"const": 0}, obj(("rateLimitStats",), rateLimitStats=_STATS)),
+    "YunpianVerifyOk": _yp_envelope({"const": 0}, _YP_META_VERIFY),
+    "YunpianError": _yp_envelope(
+        {"type": "integer", "enum": [code for code in YUNPIAN_MESSAGES if code]},
+        {
+            "anyOf": [
+                obj(),
+                obj(("rateLimitStats",), rateLimitStats=_STATS),
+                _YP_META_VERIFY,
+            ]
+        },
+    ),
+    "YunpianParams": obj(closed=False, phone=STRING, code=STRING),
+    "OnlyIdSendRequest": obj(
+        ("recipient", "clientId", "clientSecret"),
+        closed=False,
+        recipient={**STRING, "description": "Mobile number or email address"},
+        clientId=STRING,
+        clientSecret=STRING,
+        code={"type": "string", "pattern": "^[0-9]{4,8}$"},
+        expireMin={"type": "integer", "minimum": 1, "maximum": 20},
+        maxFailCount={"type": "integer", "minimum": 1, "maximum": 20},
+    ),
+    "OnlyIdSendResponse": obj(
+        ("recipient", "code", "createDate", "expireDate", "maxFailCount"),
+        recipient=STRING,
+        code=STRING,
+        createDate=_DATE,
+        expireDate=_DATE,
+        maxFailCount={"type": "integer", "minimum": 1, "maximum": 20},
+    ),
+    "OnlyIdVerifyRequest": obj(
+        ("recipient", "code", "clientId", "clientSecret"),
+        closed=False,
+        recipient=STRING,
+        code=STRING,
+        clientId=STRING,
+        clientSecret=STRING,
+    ),
+    "OnlyIdVerifyResponse": obj(
+        ("recipient", "verified"), recipient=STRING, verified={"const": True}
+    ),
+    "OnlyIdError": obj(("error",), error=STRING),
+    "OutboxMessage": obj(
+        ("channel", "recipient", "usage", "code", "text", "sent_at"),
+        channel={"type": "string", "enum": ["sms", "email"]},
+        recipient=STRING,
+        usage={"type": "string", "enum": list(USAGES)},
+        code=STRING,
+        text=STRING,
+        sent_at=STRING,
+        kind={"type": "string", "enum": ["notice"], "description": "Only on notices (no code)"},
+    ),
+}

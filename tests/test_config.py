@@ -32,6 +32,7 @@ from otp_flow.web.api import create_api_app
 from tests.api_helpers import basic
 from tests.conftest import FakeClock
 from tests.http_harness import RecordingHTTPServer
+from tests.smtp_harness import SMTPServer
 
 # The example of the issue, verbatim apart from a real secret key.
 EXAMPLE = """
@@ -355,6 +356,34 @@ def test_smtp_options_map_one_to_one(clock: FakeClock) -> None:
     assert isinstance(sender, SMTPSender)
     assert (sender.host, sender.port) == ("smtp.example.com", 465)
     assert isinstance(outbox, OutboxSender)  # the SMS channel still uses the outbox
+
+
+async def test_smtp_ca_file_is_checked_at_start_up_and_trusted_when_sending(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    with SMTPServer(tls="starttls") as server:
+        email = {
+            "type": "smtp",
+            "host": "127.0.0.1",
+            "port": server.port,
+            "from_address": "otp@example.com",
+            "starttls": True,
+            "ca_file": str(tmp_path / "missing.pem"),
+        }
+        with pytest.raises(ConfigError, match=r"^senders\.email\.ca_file '.*' cannot be loaded"):
+            Settings.from_mapping(example(senders={"email": email}))
+
+        email["ca_file"] = server.write_ca_file(tmp_path / "ca.pem")
+        settings = Settings.from_mapping(example(senders={"email": email}))
+        router, _outbox = build_senders(settings, MemoryStore(), clock=clock)
+        sent = await build_engine(settings, store=MemoryStore(), clock=clock).send(
+            "bob@example.com", client_id="TENANT_CLIENT_ID"
+        )
+        sender = router.senders["email"]
+        assert isinstance(sender, SMTPSender) and sender.ca_file == email["ca_file"]
+        [mail] = server.mails
+    assert mail.tls_version is not None
+    assert sent.code in mail.part("text/plain")
 
 
 def test_the_api_table_maps_one_to_one_onto_create_api_app() -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import trustme
 
 from otp_flow.errors import DeliveryFailed
 from otp_flow.messages import TemplateRenderer
 from otp_flow.senders.base import Message
 from otp_flow.senders.smtp import SMTPSender
 from tests.redis_harness import free_port
-from tests.smtp_harness import SMTPServer
+from tests.smtp_harness import SMTPServer, TLSMode
 
 
 @pytest.fixture
@@ -96,6 +98,73 @@ async def test_required_starttls_fails_closed_when_the_server_cannot(
     assert smtp_server.mails == []
 
 
+async def test_starttls_upgrades_before_the_code_goes_out(tmp_path: Path) -> None:
+    with SMTPServer(tls="starttls") as server:
+        ca_file = server.write_ca_file(tmp_path / "ca.pem")
+        await sender_for(server, starttls=True, ca_file=ca_file).send(email_message())
+
+        [mail] = server.mails
+    assert mail.tls_version in ("TLSv1.2", "TLSv1.3")
+    assert "482913" in mail.part("text/plain")
+
+
+async def test_a_starttls_server_refuses_a_sender_that_stays_plain() -> None:
+    # The other half of the STARTTLS check: the harness really insists on the upgrade, so the
+    # test above cannot pass by delivering in clear.
+    with SMTPServer(tls="starttls") as server:
+        with pytest.raises(DeliveryFailed, match="530"):
+            await sender_for(server).send(email_message())
+        assert server.mails == []
+
+
+async def test_implicit_tls_delivers(tmp_path: Path) -> None:
+    with SMTPServer(tls="implicit") as server:
+        ca_file = server.write_ca_file(tmp_path / "ca.pem")
+        await sender_for(server, use_tls=True, ca_file=ca_file).send(email_message())
+
+        [mail] = server.mails
+    assert mail.tls_version in ("TLSv1.2", "TLSv1.3")
+    assert mail.rcpt_tos == ["alice@example.com"]
+
+
+async def test_logs_in_over_starttls(tmp_path: Path) -> None:
+    with SMTPServer(username="mailer", password="s3cret", tls="starttls") as server:
+        ca_file = server.write_ca_file(tmp_path / "ca.pem")
+        sender = sender_for(
+            server, username="mailer", password="s3cret", starttls=True, ca_file=ca_file
+        )
+        await sender.send(email_message())
+
+        [mail] = server.mails
+    assert mail.login == "mailer"
+    assert mail.tls_version is not None
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+async def test_an_untrusted_certificate_is_a_delivery_failure(tls: TLSMode, tmp_path: Path) -> None:
+    # Verification stays on: neither the system store nor an unrelated private CA vouches for
+    # the throwaway CA behind the server, so the code must not be sent.
+    other_ca = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    options = {"starttls": True} if tls == "starttls" else {"use_tls": True}
+    with SMTPServer(tls=tls) as server:
+        for ca_file in (None, str(other_ca)):
+            with pytest.raises(DeliveryFailed) as failed:
+                await sender_for(server, ca_file=ca_file, **options).send(email_message())
+            assert "unable to get local issuer certificate" in str(failed.value.__cause__)
+        assert server.mails == []
+
+
+async def test_the_host_name_is_checked_against_the_certificate(tmp_path: Path) -> None:
+    # A certificate from the trusted CA is not enough: it must name the host connected to.
+    with SMTPServer(tls="implicit", certificate_names=("mail.example.com",)) as server:
+        ca_file = server.write_ca_file(tmp_path / "ca.pem")
+        with pytest.raises(DeliveryFailed) as failed:
+            await sender_for(server, use_tls=True, ca_file=ca_file).send(email_message())
+        assert "IP address mismatch" in str(failed.value.__cause__)
+        assert server.mails == []
+
+
 async def test_refuses_sms_messages(smtp_server: SMTPServer) -> None:
     sms = Message("sms", "+8613800138000", "login", "123456", 60, "en", "123456")
     with pytest.raises(DeliveryFailed):
@@ -111,6 +180,10 @@ async def test_refuses_sms_messages(smtp_server: SMTPServer) -> None:
         ({"username": "u"}, "together"),
         ({"starttls": True, "use_tls": True}, "not both"),
         ({"timeout": 0}, "timeout"),
+        ({"ca_file": "", "starttls": True}, "ca_file must be the path"),
+        ({"ca_file": "ca.pem"}, "ca_file needs starttls or use_tls"),
+        ({"ca_file": "/nonexistent/ca.pem", "use_tls": True}, "cannot be loaded"),
+        ({"ca_file": __file__, "starttls": True}, "cannot be loaded"),
     ],
 )
 def test_rejects_bad_configuration(options: dict[str, object], error: str) -> None:

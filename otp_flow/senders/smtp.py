@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
@@ -23,6 +24,9 @@ class SMTPSender:
     port 587). ``use_tls``: implicit TLS from the first byte (usually port 465). With neither, the
     connection stays plain — for a relay on localhost or a test server; no opportunistic upgrade
     is attempted, so a server with a self-signed certificate cannot break delivery by surprise.
+
+    The server's certificate is always verified, host name included. ``ca_file``: a PEM bundle
+    of the CAs to trust *instead of* the system trust store — for a relay with a private CA.
     """
 
     def __init__(
@@ -36,6 +40,7 @@ class SMTPSender:
         starttls: bool = False,
         use_tls: bool = False,
         timeout: float = 10.0,
+        ca_file: str | None = None,
     ) -> None:
         if not isinstance(host, str) or not host.strip():
             raise ValueError("host must be a non-empty string")
@@ -49,6 +54,12 @@ class SMTPSender:
         if starttls and use_tls:
             raise ValueError("choose starttls (upgrade) or use_tls (implicit TLS), not both")
         timeout = check_timeout(timeout)
+        if ca_file is not None and (not isinstance(ca_file, str) or not ca_file.strip()):
+            raise ValueError("ca_file must be the path of a PEM file of CA certificates")
+        if ca_file is not None and not (starttls or use_tls):
+            # Silently sending in clear while the operator believes in a pinned CA is worse.
+            raise ValueError("ca_file needs starttls or use_tls: a plain connection checks no CA")
+        tls_context = _verifying_context(ca_file) if starttls or use_tls else None
         self.host = host
         self.port = port
         self.from_address = from_address
@@ -57,6 +68,9 @@ class SMTPSender:
         self.starttls = starttls
         self.use_tls = use_tls
         self.timeout = float(timeout)
+        self.ca_file = ca_file
+        # Built once: aiosmtplib would otherwise reload the trust store on a thread per send.
+        self._tls_context = tls_context
         self._msgid_domain = address.rpartition("@")[2]
 
     def build(self, message: Message) -> EmailMessage:
@@ -87,9 +101,19 @@ class SMTPSender:
                 use_tls=self.use_tls,
                 start_tls=self.starttls,
                 timeout=self.timeout,
+                tls_context=self._tls_context,
             )
         except aiosmtplib.SMTPResponseException as exc:
             raise DeliveryFailed(f"the SMTP server answered {exc.code}") from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             # SMTPConnectError, SMTPTimeoutError and socket errors are all OSError subclasses.
             raise DeliveryFailed(f"SMTP delivery failed: {type(exc).__name__}") from exc
+
+
+def _verifying_context(ca_file: str | None) -> ssl.SSLContext:
+    """A client context that checks the chain and the host name, trusting ``ca_file`` (or the
+    system store when None). A missing or unreadable bundle fails here, at start-up."""
+    try:
+        return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca_file)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        raise ValueError(f"ca_file {ca_file!r} cannot be loaded as PEM CA certificates") from exc

@@ -253,3 +253,26 @@ async def test_hung_server_times_out(private_redis: RedisServer) -> None:
     finally:
         private_redis.process.send_signal(signal.SIGCONT)
         await store.aclose()
+
+
+async def test_a_restart_between_requests_costs_no_request(private_redis: RedisServer) -> None:
+    """Pooled connections go stale when Redis restarts while they sit idle; the first command
+    on each is retried once on a fresh connection instead of failing a user's request."""
+    store = RedisStore.from_url(private_redis.url)
+    try:
+        # Ten concurrent sends leave ten connections in the pool.
+        first = await asyncio.gather(
+            *(store.issue(issue_request(recipient=f"+86136000000{n:02d}")) for n in range(10))
+        )
+        assert all(o.accepted for o in first)
+        private_redis.stop()
+        private_redis.start()  # nothing was sent meanwhile: every pooled connection is stale
+        again = await asyncio.gather(
+            *(
+                store.issue(issue_request(T + 1, recipient=f"+86137000000{n:02d}"))
+                for n in range(10)
+            )
+        )
+        assert all(o.accepted for o in again)
+    finally:
+        await store.aclose()

@@ -30,6 +30,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
 
 from otp_flow.errors import StoreUnavailable
@@ -167,8 +168,12 @@ class RedisStore:
 
         ``socket_timeout`` bounds connecting, every command, and (standalone) waiting for one of
         the ``max_connections`` pooled connections, so an outage fails fast as StoreUnavailable.
-        Nothing is retried: a script whose reply was lost may have run, and running a send or a
-        guess twice would count it twice.
+
+        A connection error is retried once, on a fresh connection: after a Redis restart every
+        pooled connection is stale, and without the retry the first request on each would fail.
+        Should a script have run before its connection broke, the retry counts that send or
+        guess twice, which errs on the safe side (a limit reached early, never late). Timeouts
+        are never retried: the server may still be working, and the caller must not wait twice.
         """
         if socket_timeout <= 0:
             raise ValueError("socket_timeout must be positive")
@@ -177,7 +182,8 @@ class RedisStore:
         scheme, sep, rest = url.partition("://")
         if scheme.endswith("+cluster"):
             url, cluster = scheme.removesuffix("+cluster") + sep + rest, True
-        timeout, no_retry = socket_timeout, Retry(NoBackoff(), 0)
+        timeout = socket_timeout
+        retry = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
         client: RedisClient
         if cluster:
             # max_connections is per node here, and the cluster client raises (so the caller
@@ -186,7 +192,8 @@ class RedisStore:
                 url,
                 socket_timeout=timeout,
                 socket_connect_timeout=timeout,
-                retry=no_retry,  # type: ignore[arg-type, unused-ignore]
+                retry=retry,  # type: ignore[arg-type, unused-ignore]
+                retry_on_error=[RedisConnectionError],
                 decode_responses=False,
                 max_connections=max_connections,
             )
@@ -199,7 +206,8 @@ class RedisStore:
                     url,
                     socket_timeout=timeout,
                     socket_connect_timeout=timeout,
-                    retry=no_retry,
+                    retry=retry,
+                    retry_on_error=[RedisConnectionError],
                     decode_responses=False,
                     max_connections=max_connections,
                     timeout=timeout,

@@ -10,7 +10,19 @@ __all__ = ["CodeHasher", "generate_code", "new_challenge_id"]
 
 
 def generate_code(length: int, alphabet: str) -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+    """``length`` characters of ``alphabet``, uniform and independent.
+
+    One draw from ``secrets`` of a number below base**length, written in the alphabet's base:
+    the digits of a uniform number are uniform and independent, at one call instead of one per
+    character.
+    """
+    base = len(alphabet)
+    value = secrets.randbelow(base**length)
+    out = []
+    for _ in range(length):
+        value, digit = divmod(value, base)
+        out.append(alphabet[digit])
+    return "".join(out)
 
 
 def new_challenge_id() -> str:

@@ -217,7 +217,8 @@ class OTPEngine:
                 locale=locale,
                 client_id=client_id,
             )
-            await asyncio.wait_for(self.sender.send(message), timeout=self.delivery_timeout)
+            async with asyncio.timeout(self.delivery_timeout):
+                await self.sender.send(message)
         except Exception as exc:
             # Never leave a code valid that nobody received, and do not bill the client for it.
             # The rate-limit counts stay: a failing send must not be a free retry for abuse.
@@ -247,7 +248,8 @@ class OTPEngine:
         if self.sender is None:
             return
         try:
-            await asyncio.wait_for(self.sender.send(message), timeout=self.delivery_timeout)
+            async with asyncio.timeout(self.delivery_timeout):
+                await self.sender.send(message)
         except Exception as exc:
             log.warning("delivery of a %s notice failed: %r", message.channel, exc)
             raise DeliveryFailed(f"could not deliver the {message.channel} notice") from exc

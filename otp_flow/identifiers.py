@@ -7,6 +7,7 @@ DNS checks are opt-in because they make every send depend on a resolver).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -19,6 +20,27 @@ __all__ = ["IdentifierParser"]
 
 # SMS only reaches mobiles; FIXED_LINE_OR_MOBILE covers regions (e.g. US) whose ranges overlap.
 _SMS_CAPABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+@lru_cache(maxsize=4096)
+def _e164_mobile(raw: str, allowed_regions: tuple[str, ...]) -> str:
+    """E.164 of a mobile number of an allowed region, else MalformedPhoneNumber.
+
+    Cached: a person's number is parsed at send and again at verify (Yunpian, OnlyID), and
+    phonenumbers' parse is the costliest step of a send. Errors are not cached (lru_cache does
+    not keep exceptions), so bad input costs the full parse each time.
+    """
+    try:
+        number = phonenumbers.parse(raw, allowed_regions[0])
+    except phonenumbers.NumberParseException as exc:
+        raise MalformedPhoneNumber(str(exc)) from exc
+    # number_type is UNKNOWN for an invalid number, so one call both validates and classifies
+    # (is_valid_number would repeat most of its work).
+    if phonenumbers.number_type(number) not in _SMS_CAPABLE:
+        raise MalformedPhoneNumber("not a valid mobile number")
+    if phonenumbers.region_code_for_number(number) not in allowed_regions:
+        raise MalformedPhoneNumber("phone numbers of this region are not accepted")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class IdentifierParser:
@@ -49,18 +71,7 @@ class IdentifierParser:
     def phone(self, raw: str) -> Recipient:
         if not isinstance(raw, str) or not raw.strip() or len(raw) > 32:
             raise MalformedPhoneNumber("empty or overlong phone number")
-        try:
-            number = phonenumbers.parse(raw, self.allowed_regions[0])
-        except phonenumbers.NumberParseException as exc:
-            raise MalformedPhoneNumber(str(exc)) from exc
-        if not phonenumbers.is_valid_number(number):
-            raise MalformedPhoneNumber("not a valid phone number")
-        if phonenumbers.region_code_for_number(number) not in self.allowed_regions:
-            raise MalformedPhoneNumber("phone numbers of this region are not accepted")
-        if phonenumbers.number_type(number) not in _SMS_CAPABLE:
-            raise MalformedPhoneNumber("not a mobile number")
-        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        return Recipient("sms", e164)
+        return Recipient("sms", _e164_mobile(raw, self.allowed_regions))
 
     def email(self, raw: str) -> Recipient:
         if not isinstance(raw, str) or not raw.strip() or len(raw) > 254:

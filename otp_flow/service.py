@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from otp_flow.config import Runtime, Settings, build_runtime
 from otp_flow.types import Clock, system_clock
@@ -47,6 +46,7 @@ def create_app(
             if owned:
                 await runtime.aclose()
 
-    app = Starlette(routes=[Mount("/", app=api)], lifespan=lifespan)
+    # The API's routes directly, not Mount("/", api): one middleware stack per request, not two.
+    app = Starlette(routes=api.routes, lifespan=lifespan)
     app.state.runtime = runtime
     return app

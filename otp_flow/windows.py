@@ -7,6 +7,7 @@ time zone (the seeds' "natural day"), so limits reset where an operator expects 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from otp_flow.policy import Limits
@@ -22,13 +23,22 @@ _HOUR_MS = 3_600_000
 RateWindows = dict[str, Window]
 
 
+@lru_cache(maxsize=16)
+def _calendar_day(minute: int, tz: ZoneInfo) -> tuple[int, int]:
+    """(day id, end of the day in ms) of the local calendar day holding this minute.
+
+    Cached per minute: time-zone arithmetic is the costly part of a send's windows, and every
+    zone's day starts on a whole minute, so all instants of one minute share the answer.
+    """
+    local = datetime.fromtimestamp(minute * 60, tz)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=tz)
+    return local.date().toordinal(), int((midnight + timedelta(days=1)).timestamp() * 1000)
+
+
 def rate_windows(now: float, limits: Limits, tz: ZoneInfo) -> RateWindows:
     now_ms = int(now * 1000)
     minute, hour = now_ms // _MINUTE_MS, now_ms // _HOUR_MS
-    local = datetime.fromtimestamp(now, tz)
-    midnight = datetime(local.year, local.month, local.day, tzinfo=tz)
-    day_end_ms = int((midnight + timedelta(days=1)).timestamp() * 1000)
-    day_id = local.date().toordinal()
+    day_id, day_end_ms = _calendar_day(minute, tz)
     return {
         "minute": Window(minute, (minute + 1) * _MINUTE_MS, limits.recipient_per_minute),
         "hour": Window(hour, (hour + 1) * _HOUR_MS, limits.recipient_per_hour),

@@ -32,6 +32,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
+from redis.maint_notifications import MaintNotificationsConfig
 
 from otp_flow.errors import StoreUnavailable
 from otp_flow.stores.base import (
@@ -211,6 +212,10 @@ class RedisStore:
                     decode_responses=False,
                     max_connections=max_connections,
                     timeout=timeout,
+                    # redis-py 8 skips its stale-connection check while maintenance
+                    # notifications are on ("auto" by default), handing out connections a Redis
+                    # restart killed; off, a dead connection is found before a command is sent.
+                    maint_notifications_config=MaintNotificationsConfig(enabled=False),
                 )
             )
         return cls(client, prefix=prefix)

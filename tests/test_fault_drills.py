@@ -1,0 +1,443 @@
+"""Fault drills: outages and abuse against the JSON APIs over real sockets, numbers printed.
+
+Each drill runs the API app (all three dialects) in a uvicorn process (tests/drill_helpers.py) on a
+private Redis, with messages going to the outbox (otp_flow's development sender) or to a real SMTP
+server, and prints what it measured (``pytest -s`` shows it): requests, answers by status, the
+slowest answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from redis import asyncio as aioredis
+
+from otp_flow.engine import OTPEngine
+from otp_flow.errors import NoChallenge
+from otp_flow.stores.redis import RedisStore
+from otp_flow.web.api import onlyid as onlyid_dialect
+from tests.drill_helpers import (
+    CIAM,
+    DIALECTS,
+    ONLYID,
+    Answer,
+    DrillServer,
+    Outbox,
+    Tally,
+    call,
+    ciam_request,
+    e164,
+    is_dialect_503,
+    post_all,
+)
+from tests.redis_harness import RedisServer
+from tests.smtp_harness import SMTPServer
+
+#: The store's socket_timeout in the outage drills: no answer may take longer (plus SLACK).
+TIMEOUT = 0.5
+#: Scheduling slack: the drill, the app and Redis share a busy 2-core machine.
+SLACK = 0.5
+WORKERS = 12
+#: The code OnlyID is asked to send in the SMTP drill.
+CODE = "424242"
+BURST = 64
+
+
+@asynccontextmanager
+async def served(
+    redis_url: str, *, connections: int = BURST, timeout: float = TIMEOUT, **options: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The API app on Redis (socket_timeout ``timeout``) in a uvicorn process, and a client
+    with up to ``connections`` connections to it."""
+    with DrillServer(redis_url, timeout=timeout, **options) as server:
+        limits = httpx.Limits(max_connections=connections)
+        async with httpx.AsyncClient(base_url=server.url, timeout=10, limits=limits) as http:
+            yield http
+
+
+# Phases of an outage drill, in order. A request "belongs" to a phase when it started and ended
+# in it; requests that straddle a change are checked only for never being a 500.
+UP, FAILING, DOWN, RECOVERING, BACK = range(5)
+PHASE_NAMES = ("up", "failing", "down", "recovering", "back")
+
+
+@dataclass(frozen=True)
+class Issued:
+    phone: str
+    code: str
+    token: str
+
+
+@dataclass
+class MixedLoad:
+    """Workers sending and verifying (correct codes) through all three dialects until stopped."""
+
+    http: httpx.AsyncClient
+    outbox: Outbox
+    phase: int = UP
+    stopped: bool = False
+    answers: list[tuple[int, int, Answer]] = field(default_factory=list)
+    # Codes issued before the outage (UP) and after it (BACK): a restarted Redis lost the first.
+    issued: dict[tuple[int, str], list[Issued]] = field(default_factory=dict)
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    phones: Iterator[int] = field(default_factory=lambda: iter(range(10**8)))
+
+    async def worker(self, index: int) -> None:
+        turn = index
+        while not self.stopped:
+            await self.one(turn)
+            turn += 1
+
+    async def burst(self, size: int) -> None:
+        """``size`` sends at once: the app's Redis pool grows to hold that many connections."""
+        await asyncio.gather(*(self.one(turn, send=True) for turn in range(size)))
+
+    async def one(self, turn: int, *, send: bool = False) -> None:
+        dialect = DIALECTS[turn % 3]
+        started = self.phase
+        epoch = BACK if started >= RECOVERING else UP
+        pool = self.issued.setdefault((epoch, dialect), [])
+        if pool and turn % 2 and not send:
+            code = pool.pop()
+            answer = await call(
+                self.http, dialect, "verify", code.phone, code=code.code, token=code.token
+            )
+            if answer.status == 503:
+                pool.append(code)  # not checked yet: keep it for another attempt
+        else:
+            phone = f"136{next(self.phones):08d}"
+            answer = await call(self.http, dialect, "send", phone)
+            if answer.status == 200:
+                token = answer.body.get("otp_token", "")
+                code = Issued(phone, await self.outbox.code(e164(phone)), token)
+                pool.append(code)
+        async with self.changed:
+            self.answers.append((started, self.phase, answer))
+            self.changed.notify_all()
+
+    def within(self, phase: int) -> list[Answer]:
+        return [a for start, end, a in self.answers if start == end == phase]
+
+    def count(self, phase: int, operation: str | None = None, status: int | None = None) -> int:
+        return sum(
+            1
+            for a in self.within(phase)
+            if (operation is None or a.operation == operation)
+            and (status is None or a.status == status)
+        )
+
+    async def until(self, done: Callable[[], bool]) -> None:
+        async with self.changed:
+            await self.changed.wait_for(done)
+
+    def tally(self, phase: int) -> Tally:
+        tally = Tally(PHASE_NAMES[phase])
+        for answer in self.within(phase):
+            tally.add(answer)
+        return tally
+
+
+async def run_outage(
+    load: MixedLoad, fail: Callable[[], None], recover: Callable[[], None], down_answers: int
+) -> None:
+    """UP: a burst, then until 20 successful verifies; ``fail``; DOWN for ``down_answers``;
+    ``recover``; BACK: a burst, then until 20 successful sends and 20 successful verifies.
+
+    The bursts matter: a pool that grew in a peak keeps idle connections the outage never
+    touched, and the first requests after recovery get them.
+    """
+    await load.burst(BURST)
+    workers = [asyncio.create_task(load.worker(i)) for i in range(WORKERS)]
+    try:
+        async with asyncio.timeout(45):
+            await load.until(lambda: load.count(UP, "verify", 200) >= 20)
+            load.phase = FAILING
+            await asyncio.to_thread(fail)
+            load.phase = DOWN
+            await load.until(lambda: load.count(DOWN) >= down_answers)
+            load.phase = RECOVERING
+            await asyncio.to_thread(recover)
+            load.phase = BACK
+            await load.burst(BURST)
+            await load.until(
+                lambda: (
+                    load.count(BACK, "send", 200) >= 20 and load.count(BACK, "verify", 200) >= 20
+                )
+            )
+    finally:
+        load.stopped = True
+        await asyncio.gather(*workers, return_exceptions=True)
+    for phase in range(5):
+        print(load.tally(phase).line())
+
+
+def check_outage(load: MixedLoad, *, slowest_allowed: float) -> None:
+    # Never a 500, whenever the request ran: a 200, a refusal (a code the outage lost) or a 503.
+    for _start, _end, answer in load.answers:
+        assert answer.status in (200, 400, 503), answer
+        assert answer.status != 503 or is_dialect_503(answer), answer
+    assert all(a.status == 200 for a in load.within(UP))
+    down = load.within(DOWN)
+    assert down and all(is_dialect_503(a) for a in down)  # no verify (nor send) succeeds
+    assert {a.operation for a in down} == {"send", "verify"}
+    assert {a.dialect for a in down} == set(DIALECTS)
+    assert max(a.seconds for a in down) <= slowest_allowed
+    # Back without restarting the app: every request that ran wholly after recovery succeeds.
+    assert all(a.status == 200 for a in load.within(BACK))
+
+
+async def test_redis_killed_under_load_answers_503_then_recovers(
+    private_redis: RedisServer,
+) -> None:
+    async with served(private_redis.url) as http:
+        load = MixedLoad(http, Outbox(private_redis.url))
+        await run_outage(load, private_redis.stop, private_redis.start, down_answers=90)
+    # A killed Redis refuses connections at once: answers come fast, well within the timeout.
+    check_outage(load, slowest_allowed=TIMEOUT + SLACK)
+
+
+async def test_redis_restarted_between_requests_the_next_requests_succeed(
+    private_redis: RedisServer,
+) -> None:
+    """A restart (an upgrade, a failover) while the app is idle: every pooled connection is now
+    dead, and the next requests must still succeed, each on a fresh connection."""
+    async with served(private_redis.url) as http:
+        load = MixedLoad(http, Outbox(private_redis.url))
+        await load.burst(BURST)  # the pool grows, then idles
+        private_redis.stop()
+        private_redis.start()
+        load.phase = BACK
+        for turn in range(30):
+            await load.one(turn)
+    print(load.tally(UP).line())
+    print(load.tally(BACK).line())
+    assert load.count(UP, "send", 200) == BURST
+    assert [a.status for a in load.within(BACK)] == [200] * 30
+
+
+async def test_redis_frozen_under_load_answers_503_within_the_timeout(
+    private_redis: RedisServer,
+) -> None:
+    """SIGSTOP: the socket stays open and nothing answers, so only the timeout ends a request."""
+    process = private_redis.process
+    assert process is not None
+
+    def freeze() -> None:
+        os.kill(process.pid, signal.SIGSTOP)
+
+    def thaw() -> None:
+        os.kill(process.pid, signal.SIGCONT)
+
+    try:
+        async with served(private_redis.url) as http:
+            load = MixedLoad(http, Outbox(private_redis.url))
+            await run_outage(load, freeze, thaw, down_answers=2 * WORKERS)
+    finally:
+        thaw()
+    # Each one waited for the timeout, and not much longer.
+    assert min(a.seconds for a in load.within(DOWN)) >= TIMEOUT * 0.9
+    check_outage(load, slowest_allowed=TIMEOUT + SLACK)
+
+
+# ------------------------------------------------------------------------- delivery outage
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPServer]:
+    with SMTPServer() as server:
+        yield server
+
+
+async def test_smtp_down_sends_answer_503_the_codes_die_and_quotas_are_restored(
+    private_redis: RedisServer, smtp: SMTPServer
+) -> None:
+    """CIAM and OnlyID clients with an email quota of 3 each; the SMTP server goes away."""
+    delivered = 0
+    store = RedisStore.from_url(private_redis.url)  # the drill's own look into Redis
+    inspector = OTPEngine(secret_keys=["inspector-key-0123456789abcdef"], store=store)
+    up, down, back = Tally("smtp up"), Tally("smtp down"), Tally("smtp back")
+    try:
+        async with served(private_redis.url, smtp_port=smtp.port) as http:
+            for dialect in ("ciam", "onlyid"):
+                up.add(await call(http, dialect, "send", f"{dialect}.first@example.com"))
+            assert up.counts == {("send", 200): 2} and len(smtp.mails) == 2
+
+            smtp.stop()
+            for i in range(5):
+                for dialect in ("ciam", "onlyid"):
+                    # OnlyID is asked to send a code of its choosing, so the drill knows it.
+                    answer = await call(
+                        http, dialect, "send", f"{dialect}.{i}@example.com", code=CODE
+                    )
+                    down.add(answer)
+                    assert is_dialect_503(answer), answer
+            # The codes issued for those sends are dead: OnlyID refuses its own code as expired
+            # (a live code with a wrong guess would say "wrong"), and nothing is pending for CIAM.
+            for i in range(5):
+                answer = await call(http, "onlyid", "verify", f"onlyid.{i}@example.com", code=CODE)
+                down.add(answer)
+                assert answer.status == 400, answer
+                assert answer.body == {"error": onlyid_dialect.MESSAGES["zh"]["expired"]}
+                with pytest.raises(NoChallenge):
+                    await inspector.verify_recipient(
+                        f"ciam.{i}@example.com", CODE, client_id=CIAM.id, channel="email"
+                    )
+            used = [await store.quota_used(c.id, "email") for c in (CIAM, ONLYID)]
+            assert used == [1, 1]  # ten failed sends, and only the first mails count
+
+        # SMTP is back (a new server, so a new app process pointing at it): the quotas in Redis
+        # still allow exactly 2 more emails per client, not 3 - 1 - 5.
+        with SMTPServer() as smtp_back:
+            async with served(private_redis.url, smtp_port=smtp_back.port) as http:
+                for dialect in ("ciam", "onlyid"):
+                    for i in range(3):
+                        recipient = f"{dialect}.back{i}@example.com"
+                        back.add(await call(http, dialect, "send", recipient))
+            delivered = len(smtp_back.mails)
+    finally:
+        await inspector.aclose()
+    for tally in (up, down, back):
+        print(tally.line())
+    print(f"email quota used after the outage: CIAM {used[0]}, OnlyID {used[1]}")
+    assert back.counts == {("send", 200): 4, ("send", 400): 2}
+    assert delivered == 4
+
+
+# ---------------------------------------------------------------------------- script flush
+
+
+async def test_script_flush_in_the_middle_of_a_run_fails_nothing(
+    private_redis: RedisServer,
+) -> None:
+    admin = aioredis.Redis.from_url(private_redis.url)
+    flushes = 0
+    try:
+        async with served(private_redis.url) as http:
+            load = MixedLoad(http, Outbox(private_redis.url))
+            workers = [asyncio.create_task(load.worker(i)) for i in range(WORKERS)]
+            try:
+                async with asyncio.timeout(30):
+                    for mark in range(30, 300, 30):  # a flush after every 30 answers
+
+                        def reached(mark: int = mark) -> bool:
+                            return len(load.answers) >= mark
+
+                        await load.until(reached)
+                        await admin.script_flush()
+                        flushes += 1
+                    await load.until(lambda: len(load.answers) >= 300)
+            finally:
+                load.stopped = True
+                await asyncio.gather(*workers)
+        errors = await admin.info("errorstats")
+    finally:
+        await admin.aclose()
+    noscript = int(errors.get("errorstat_NOSCRIPT", {}).get("count", 0))
+    tally = load.tally(UP)
+    print(f"{tally.line()}; {flushes} SCRIPT FLUSH, {noscript} NOSCRIPT answers reloaded")
+    assert [a.status for a in load.within(UP)] == [200] * len(load.answers)
+    assert tally.counts["verify", 200] > 50
+    assert noscript >= flushes  # each flush was felt, and each time the script came back
+
+
+# ----------------------------------------------------------------------------------- abuse
+
+PHONE = "13612345678"
+#: The drill's rate limits: ten sends per recipient per minute; nothing else in the way.
+TEN_PER_MINUTE = {
+    "app_per_day": 0,
+    "recipient_per_minute": 10,
+    "recipient_per_hour": 0,
+    "recipient_per_day": 0,
+    "resend_interval_seconds": 0,
+}
+
+
+async def test_1000_concurrent_sends_to_one_phone_accept_exactly_the_limit(
+    private_redis: RedisServer,
+) -> None:
+    """A thousand connections, one send each, all at once."""
+    send = ciam_request("/otp/send", {"phone_number": PHONE})
+    async with served(
+        private_redis.url, timeout=2.0, limits=TEN_PER_MINUTE, fixed_clock=True
+    ) as http:
+        port = http.base_url.port or 0
+        answers = await post_all(port, [send] * 1000, connections=1000)
+    statuses = Counter(status for status, _ in answers)
+    errors = Counter(body.get("error") for status, body in answers if status != 200)
+    print(f"1000 concurrent sends to one phone: {dict(statuses)}; refusals: {dict(errors)}")
+    assert statuses == {200: 10, 400: 990}
+    assert errors == {"sms_rate_limit_exceeded": 990}
+    outbox = await Outbox(private_redis.url).messages()
+    assert [m["recipient"] for m in outbox] == [e164(PHONE)] * 10
+
+
+async def test_50_concurrent_verifies_of_one_code_succeed_exactly_once(
+    private_redis: RedisServer,
+) -> None:
+    outbox = Outbox(private_redis.url)
+    expired = {
+        "ciam": {"error": "otp_expired"},
+        "onlyid": {"error": onlyid_dialect.MESSAGES["zh"]["expired"]},
+    }
+    async with served(private_redis.url) as http:
+        for number, dialect in enumerate(DIALECTS):
+            phone = f"1391234567{number}"
+            sent = await call(http, dialect, "send", phone)
+            code = await outbox.code(e164(phone))
+            token = sent.body.get("otp_token", "") if dialect == "ciam" else ""
+            answers = await asyncio.gather(
+                *(call(http, dialect, "verify", phone, code=code, token=token) for _ in range(50))
+            )
+            tally = Tally(f"50 concurrent verifies of one code, {dialect}")
+            for answer in answers:
+                tally.add(answer)
+            print(tally.line())
+            assert tally.counts == {("verify", 200): 1, ("verify", 400): 49}
+            for answer in answers:
+                if answer.status == 400 and dialect == "yunpian":
+                    assert answer.body["code"] == 40031  # expired or used
+                elif answer.status == 400:
+                    assert answer.body == expired[dialect]
+
+
+async def test_10000_random_codes_against_one_challenge_compare_only_max_failures(
+    private_redis: RedisServer,
+) -> None:
+    max_failures = 5
+    async with served(private_redis.url, max_failures=max_failures) as http:
+        sent = await call(http, "ciam", "send", PHONE)
+        code = await Outbox(private_redis.url).code(e164(PHONE))
+        token = sent.body["otp_token"]
+        rng = random.Random(10_000)
+        guesses: list[str] = []
+        while len(guesses) < 10_000:
+            guess = f"{rng.randrange(10**6):06d}"
+            if guess != code:  # every guess is wrong, so only the limit decides
+                guesses.append(guess)
+        requests = [ciam_request("/otp/verify", {"otp_token": token, "code": g}) for g in guesses]
+        answers = await post_all(http.base_url.port or 0, requests, connections=16, depth=8)
+        right = await call(http, "ciam", "verify", PHONE, code=code, token=token)
+    errors = Counter(body["error"] for _, body in answers)
+    print(
+        f"10000 random codes against one challenge: {dict(errors)}; "
+        f"then the right code: {right.status} {right.body}"
+    )
+    assert {status for status, _ in answers} == {400}
+    assert errors == {"invalid_otp": max_failures, "otp_attempts_exceeded": 10_000 - max_failures}
+    # attempts_remaining 4, 3, 2, 1, 0: each compared guess counted exactly once.
+    remaining = sorted(
+        body["attempts_remaining"] for _, body in answers if "attempts_remaining" in body
+    )
+    assert remaining == list(range(max_failures))
+    assert right.status == 400 and right.body == {"error": "otp_attempts_exceeded"}

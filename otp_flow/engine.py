@@ -181,7 +181,13 @@ class OTPEngine:
             [_TOKEN_VERSION, client_id, target.channel, target.value, usage, challenge_id]
         )
         if deliver and self.sender is not None:
-            await self._deliver(target, usage, client_id, code, ttl, locale, challenge_id, quota)
+            try:
+                await self._deliver(
+                    target, usage, client_id, code, ttl, locale, challenge_id, quota
+                )
+            except DeliveryFailed as exc:
+                exc.otp_token = token  # names the killed challenge (see DeliveryFailed)
+                raise
         return SendResult(
             otp_token=token,
             recipient=target,

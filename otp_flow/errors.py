@@ -151,4 +151,13 @@ class StoreUnavailable(ServiceUnavailable):
 
 
 class DeliveryFailed(ServiceUnavailable):
-    """The message could not be delivered. The code was killed and the quota given back."""
+    """The message could not be delivered. The code was killed and the quota given back.
+
+    ``otp_token`` names the killed challenge (None for a notice): a caller that must answer as
+    if the send had worked (the pages, so a failure does not reveal that an account exists) can
+    carry it on; verifying it only ever says the code expired.
+    """
+
+    def __init__(self, message: str = "", *, otp_token: str | None = None) -> None:
+        super().__init__(message or "could not deliver the message")
+        self.otp_token = otp_token

@@ -9,6 +9,7 @@ from otp_flow import (
     Client,
     CodeExpired,
     CodePolicy,
+    DeliveryFailed,
     InvalidRequest,
     InvalidToken,
     Limits,
@@ -18,6 +19,7 @@ from otp_flow import (
     RateLimited,
     WrongCode,
 )
+from otp_flow.senders.base import Message
 from otp_flow.stores.base import OTPStore
 from tests.conftest import FakeClock
 
@@ -379,3 +381,24 @@ async def test_quotas_are_per_client_and_channel(store: OTPStore, clock: FakeClo
     # Unmetered clients are not affected.
     await engine.send("13612345670", client_id="free")
     assert await store.quota_used("metered", "sms") == 2
+
+
+class _RefusingSender:
+    """A sender whose provider is down: every delivery raises."""
+
+    async def send(self, message: Message) -> None:
+        raise ConnectionError("provider down")
+
+
+async def test_a_failed_delivery_names_the_killed_challenge(
+    store: OTPStore, clock: FakeClock
+) -> None:
+    engine = make_engine(store, clock, sender=_RefusingSender())
+    with pytest.raises(DeliveryFailed) as failed:
+        await engine.send(PHONE, code="424242")
+    token = failed.value.otp_token
+    assert token is not None
+    # The token is genuine, and its code is dead: nothing that was never delivered verifies.
+    assert engine.read_token(token)[1].value == E164
+    with pytest.raises(CodeExpired):
+        await engine.verify(token, "424242")

@@ -30,6 +30,7 @@ from otp_flow.users import UserHooks, UserStore
 from otp_flow.web import flows
 from otp_flow.web.cookies import Signed
 from otp_flow.web.csrf import CSRF, CSRFError
+from otp_flow.web.forms import FormError
 from otp_flow.web.i18n import Translator
 from otp_flow.web.middleware import OTPAuthMiddleware
 from otp_flow.web.sessions import MemorySessionStore, SessionStore
@@ -62,6 +63,7 @@ def create_auth_app(
     password_attempts: int = 10,
     password_window_seconds: int = 15 * 60,
     clock: Clock | None = None,
+    send_timer: flows.SendTimer | None = None,
 ) -> Starlette:
     """Build the pages (login, signup, update_userinfo, reset_password, logout).
 
@@ -77,7 +79,8 @@ def create_auth_app(
     where a person goes after signing in without a ``next``. ``password_attempts`` per
     ``password_window_seconds``: how many password sign-ins one identifier may try (counted in
     the engine's store, known and unknown identifiers alike; a successful one starts afresh).
-    ``clock``: default the engine's.
+    ``clock``: default the engine's. ``send_timer``: how long a silent send (no account) waits,
+    learnt per channel from real sends (default: a fresh ``SendTimer``).
     """
     keys = normalise_keys(secret_keys)
     check_local_path("mount_path", mount_path)
@@ -132,16 +135,23 @@ def create_auth_app(
     async def forbidden(request: Request, exc: Exception) -> Response:
         return pages.render(request, "error.html", {"kind": "csrf"}, status=403)
 
+    async def unreadable(request: Request, exc: Exception) -> Response:
+        return pages.render(request, "error.html", {"kind": "form"}, status=422)
+
     async def unavailable(request: Request, exc: Exception) -> Response:
         response = pages.render(request, "error.html", {"kind": "unavailable"}, status=503)
         response.headers["Retry-After"] = "30"
         return response
 
     app = Starlette(
-        routes=flows.routes(settings),
+        routes=flows.routes(settings, send_timer or flows.SendTimer()),
         # The pages find the signed-in user themselves when the application has no middleware.
         middleware=[Middleware(OTPAuthMiddleware, auth=settings)],
-        exception_handlers={CSRFError: forbidden, ServiceUnavailable: unavailable},
+        exception_handlers={
+            CSRFError: forbidden,
+            FormError: unreadable,
+            ServiceUnavailable: unavailable,
+        },
     )
     app.state.otp_flow = settings
     pages.app = app

@@ -51,6 +51,11 @@ class CSRF:
         secret = secrets.token_urlsafe(24)
         return self._form.dumps(secret), self._cookie.dumps(secret)
 
+    def rotate(self, response: Response, conn: HTTPConnection, *, path: str) -> None:
+        """A new secret for this browser (at sign-in and sign-out): tokens from before, which a
+        page of another site may have planted, stop matching."""
+        self.set_cookie(response, conn, self._cookie.dumps(secrets.token_urlsafe(24)), path=path)
+
     def set_cookie(
         self, response: Response, conn: HTTPConnection, value: str, *, path: str
     ) -> None:

@@ -23,6 +23,7 @@ from otp_flow.errors import ServiceUnavailable
 from otp_flow.users import User
 from otp_flow.web.settings import AuthSettings, check_local_path
 from otp_flow.web.signin import SCOPE_KEY, resolve
+from otp_flow.web.templating import SITE_PREFIX_KEY
 
 __all__ = ["AuthUser", "OTPAuthMiddleware", "login_required"]
 
@@ -94,14 +95,27 @@ class OTPAuthMiddleware:
             scope[SCOPE_KEY] = found
             scope["user"] = AuthUser(found[1]) if found else UnauthenticatedUser()
             scope["auth"] = AuthCredentials(["authenticated"] if found else [])
-            scope.setdefault(_LOGIN_URL_KEY, self.login_url)
-        if scope[SCOPE_KEY] is None and self._is_protected(scope["path"]):
+            scope.setdefault(SITE_PREFIX_KEY, self._site_prefix(scope))
+            scope.setdefault(_LOGIN_URL_KEY, scope[SITE_PREFIX_KEY] + self.login_url)
+        if scope[SCOPE_KEY] is None and self._is_protected(route_path(scope)):
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
                 return
-            await turn_away(HTTPConnection(scope), self.login_url)(scope, receive, send)
+            login_url = scope[SITE_PREFIX_KEY] + self.login_url
+            await turn_away(HTTPConnection(scope), login_url)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    def _site_prefix(self, scope: Scope) -> str:
+        """Where the whole application is served (uvicorn ``--root-path``), "" at the root.
+
+        Seen first by the application's middleware, ``root_path`` is just that; seen first by the
+        sub-app's own, it also holds the sub-app's mount, which is not part of the prefix."""
+        root = str(scope.get("root_path") or "").rstrip("/")
+        mount = self.settings.mount_path
+        if scope.get("app") is self.settings.pages.app and root.endswith(mount):
+            return root[: len(root) - len(mount)]
+        return root
 
     def _is_protected(self, path: str) -> bool:
         return any(
@@ -117,6 +131,17 @@ class OTPAuthMiddleware:
                 headers={"Retry-After": "30"},
             )
         return self.settings.pages.render(conn, "error.html", {"kind": "unavailable"}, status=503)
+
+
+def route_path(scope: Scope) -> str:
+    """The path the application routes on: ``scope["path"]`` includes ``root_path`` (uvicorn
+    ``--root-path``, FastAPI ``root_path``), so "/app/account" is "/account" behind "/app".
+    Same rule as Starlette's ``get_route_path``."""
+    path: str = scope["path"]
+    root = str(scope.get("root_path") or "")
+    if root and (path == root or path.startswith(root + "/")):
+        return path[len(root) :] or "/"
+    return path
 
 
 def wants_json(conn: HTTPConnection) -> bool:

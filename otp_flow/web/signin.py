@@ -8,7 +8,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from otp_flow.users import User
-from otp_flow.web.cookies import delete_cookie, set_cookie
+from otp_flow.web.cookies import PENDING_COOKIE, delete_cookie, set_cookie
 from otp_flow.web.sessions import Session
 from otp_flow.web.settings import AuthSettings
 
@@ -53,11 +53,21 @@ async def sign_in(
     session = await settings.sessions.create(user.id, ttl_seconds=ttl)
     value = settings.session_signer.dumps([user.id, session.id])
     set_cookie(response, conn, settings.session_cookie, value, max_age=ttl, path="/")
+    _fresh_start(settings, conn, response)
 
 
 async def sign_out(settings: AuthSettings, conn: HTTPConnection, response: Response) -> None:
     await _end_current(settings, conn)
     delete_cookie(response, conn, settings.session_cookie, path="/")
+    _fresh_start(settings, conn, response)
+
+
+def _fresh_start(settings: AuthSettings, conn: HTTPConnection, response: Response) -> None:
+    """Nothing from before the sign-in or sign-out carries over: no half-done flow (its
+    ``otp_token``), no CSRF secret (a token planted by another site stops working)."""
+    path = settings.pages.base(conn) or "/"
+    delete_cookie(response, conn, PENDING_COOKIE, path=path)
+    settings.csrf.rotate(response, conn, path=path)
 
 
 async def _end_current(settings: AuthSettings, conn: HTTPConnection) -> None:

@@ -22,7 +22,10 @@ from otp_flow.web.csrf import CSRF
 from otp_flow.web.forms import safe_next
 from otp_flow.web.i18n import Texts, Translator, negotiate
 
-__all__ = ["SECURITY_HEADERS", "Pages"]
+__all__ = ["SECURITY_HEADERS", "SITE_PREFIX_KEY", "Pages"]
+
+#: Where the middleware leaves the application's ``root_path`` (behind a proxy prefix).
+SITE_PREFIX_KEY = "otp_flow.site_prefix"
 
 SECURITY_HEADERS = {
     # Pages carry CSRF tokens and personal data: never cache them, never frame them.
@@ -75,9 +78,13 @@ class Pages:
         query = {k: v for k, v in query.items() if v}
         return f"{path}?{urlencode(query)}" if query else path
 
+    def home(self, conn: HTTPConnection) -> str:
+        """``home_url`` as the browser must ask for it (behind a ``root_path``, prefixed)."""
+        return str(conn.scope.get(SITE_PREFIX_KEY) or "") + self.home_url
+
     def back_url(self, conn: HTTPConnection) -> str:
         """Where "try again" leads: the page the person came from (this site only), else home."""
-        return _same_site_referer(conn) or self.home_url
+        return _same_site_referer(conn) or self.home(conn)
 
     def texts(self, conn: HTTPConnection) -> Texts:
         """The request's language (from ``Accept-Language``) and its translation functions."""
@@ -108,6 +115,7 @@ class Pages:
             "values": {},
             "next": "",
             "back_url": self.back_url(conn),
+            "home_url": self.home(conn),
         }
         page.update(context or {})
         html = self.env.get_template(template).render(page)
@@ -118,7 +126,10 @@ class Pages:
 
 
 def _same_site_referer(conn: HTTPConnection) -> str | None:
-    referer = urlsplit(conn.headers.get("referer", ""))
+    try:
+        referer = urlsplit(conn.headers.get("referer", ""))
+    except ValueError:  # "http://[::1" and the like: a malformed header is no referer
+        return None
     if referer.netloc != conn.url.netloc or referer.scheme != conn.url.scheme:
         return None
     return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""), "") or None

@@ -12,12 +12,11 @@ from otp_flow.web.flows.signup import SignupFlow
 from otp_flow.web.flows.update_userinfo import UpdateUserinfoFlow
 from otp_flow.web.settings import AuthSettings
 
-__all__ = ["routes"]
+__all__ = ["SendTimer", "routes"]
 
 FLOWS = (LoginFlow, SignupFlow, UpdateUserinfoFlow, ResetPasswordFlow, LogoutFlow)
 
 
-def routes(settings: AuthSettings) -> list[BaseRoute]:
+def routes(settings: AuthSettings, timer: SendTimer) -> list[BaseRoute]:
     # One timer for all flows: every real send teaches the silent ones how long to take.
-    timer = SendTimer()
     return [route for flow in FLOWS for route in flow(settings, timer).routes()]

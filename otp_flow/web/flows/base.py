@@ -10,6 +10,7 @@ Routes of a flow named ``x``: ``/x`` (start), ``/x/code`` (enter the code), ``/x
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -29,10 +30,12 @@ from otp_flow.types import Recipient, Usage
 from otp_flow.users import User
 from otp_flow.web.flows.pages import FlowPages, Pending
 from otp_flow.web.flows.sending import find_user, send_code
-from otp_flow.web.forms import safe_next
+from otp_flow.web.forms import normalise_code, safe_next
 from otp_flow.web.outcomes import NOTICES, Problem, send_problem, verify_problem
 
 __all__ = ["CodeFlow"]
+
+log = logging.getLogger("otp_flow.web")
 
 
 class CodeFlow(FlowPages):
@@ -73,7 +76,9 @@ class CodeFlow(FlowPages):
         if request.method == "GET":
             next_url = safe_next(request.query_params.get("next"), "")
             if self.skip_when_signed_in and user is not None:
-                return RedirectResponse(next_url or self.settings.home_url, status_code=303)
+                return RedirectResponse(
+                    next_url or self.settings.pages.home(request), status_code=303
+                )
             notice = NOTICES.get(request.query_params.get("notice", ""))
             return self.page(request, user, notice=notice, next=next_url)
         form = await self.form(request)
@@ -106,7 +111,7 @@ class CodeFlow(FlowPages):
             notice = NOTICES.get(request.query_params.get("notice", ""))
             return self.code_page(request, pending, recipient, notice=notice)
         assert pending.token is not None
-        code = "".join(form.get("code", "").split())
+        code = normalise_code(form.get("code", ""))
         try:
             result = await self.settings.engine.verify(
                 pending.token, code, client_id=self.settings.client_id
@@ -123,7 +128,8 @@ class CodeFlow(FlowPages):
         if result.usage != self.usage:
             return self.restart(request, user, form)
         proved = (result.recipient.channel, result.recipient.value)
-        return await self.verified(request, replace(pending, token=None, verified=proved), user)
+        done = replace(pending, token=None, verified=proved, once=Pending.new_once())
+        return await self.verified(request, done, user)
 
     async def resend(self, request: Request) -> Response:
         user = await self.current_user(request)
@@ -156,7 +162,18 @@ class CodeFlow(FlowPages):
                 deliver=self.deliver_to(owner),
                 locale=texts.locale,
             )
-        except (SendRefused, IdentifierError, InvalidRequest, DeliveryFailed) as exc:
+        except DeliveryFailed as exc:
+            if self.deliver_to(None):  # the person owns this address: tell them it failed
+                return send_problem(exc, texts)
+            # Only accounts are sent codes here, so a failure would say "this one exists":
+            # answer as for an unknown identifier (the code page says "if it has an account").
+            # The killed challenge's token rides on, as an unknown identifier's silent one does,
+            # so the code page and a guess there look the same either way (code expired).
+            log.warning("a %s code could not be delivered: %r", self.name, exc)
+            return Pending(
+                flow=self.name, next=next_url, sent_at=self.settings.clock(), token=exc.otp_token
+            )
+        except (SendRefused, IdentifierError, InvalidRequest) as exc:
             return send_problem(exc, texts)
         return Pending(
             flow=self.name,

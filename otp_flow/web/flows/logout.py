@@ -30,7 +30,9 @@ class LogoutFlow(FlowPages):
         if request.method == "GET":
             next_url = safe_next(request.query_params.get("next"), "")
             if user is None:
-                return RedirectResponse(next_url or self.settings.home_url, status_code=303)
+                return RedirectResponse(
+                    next_url or self.settings.pages.home(request), status_code=303
+                )
             return self.page(request, user, next=next_url)
         form = await self.form(request)
         target = safe_next(form.get("next"), "") or self.url(request, "login", notice="signed_out")

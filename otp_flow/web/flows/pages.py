@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import astuple, dataclass
 from typing import Any, ClassVar
 
@@ -37,15 +38,22 @@ class Pending:
     verified: tuple[str, str] | None = None
     #: Whose change this is (update_userinfo): another signed-in user cannot finish it.
     user_id: str | None = None
+    #: A random id of the verified step, spent once (``FlowPages.spend``): a copy of the cookie
+    #: cannot set a password or create an account a second time.
+    once: str | None = None
 
     @classmethod
     def from_cookie(cls, raw: object) -> Pending | None:
-        if not isinstance(raw, list) or len(raw) != 6:
+        if not isinstance(raw, list) or len(raw) != 7:
             return None
-        flow, next_url, sent_at, token, verified, user_id = raw
+        flow, next_url, sent_at, token, verified, user_id, once = raw
         if verified is not None:
             verified = (verified[0], verified[1])
-        return cls(flow, next_url, sent_at, token, verified, user_id)
+        return cls(flow, next_url, sent_at, token, verified, user_id, once)
+
+    @staticmethod
+    def new_once() -> str:
+        return secrets.token_urlsafe(18)
 
     def recipient(self) -> Recipient | None:
         """The verified address, once the code was right."""
@@ -110,9 +118,8 @@ class FlowPages:
         self, request: Request, account: User, next_url: str, event: UserEvent
     ) -> Response:
         """Sign ``account`` in (a new session), end the flow, go on to ``next`` or home."""
-        response = RedirectResponse(next_url or self.settings.home_url, status_code=303)
-        await sign_in(self.settings, request, response, account)
-        self.clear(request, response)
+        response = RedirectResponse(next_url or self.settings.pages.home(request), status_code=303)
+        await sign_in(self.settings, request, response, account)  # also ends the flow's cookie
         await self.settings.hooks.fire(event)
         return response
 
@@ -189,6 +196,19 @@ class FlowPages:
         max_age = self.settings.pending.max_age
         set_cookie(
             response, request, PENDING_COOKIE, value, max_age=max_age, path=self._path(request)
+        )
+
+    async def spend(self, pending: Pending) -> bool:
+        """Use up the verified step of ``pending``; False when it was already used (a replayed
+        cookie) or never had an id. Remembered as long as the cookie could still be valid."""
+        if not pending.once:
+            return False
+        now_ms = int(self.settings.clock() * 1000)
+        return await self.settings.engine.store.remember_nonce(
+            f"{self.settings.client_id}:verified",
+            pending.once,
+            now_ms=now_ms,
+            ttl_ms=(self.settings.pending.max_age + 1) * 1000,
         )
 
     def clear(self, request: Request, response: Response) -> None:

@@ -61,6 +61,8 @@ class ResetPasswordFlow(CodeFlow):
         account = await find_user(self.settings.users, recipient)
         if account is None:
             return self.no_account(request, user)
+        if not await self.spend(pending):  # this cookie already set a password once
+            return self.restart(request, user, form)
         await self.settings.users.set_password(account.id, password)
         await self.settings.sessions.delete_user(account.id)
         # Whoever was guessing the old password, the owner may use the new one at once.

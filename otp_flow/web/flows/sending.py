@@ -10,34 +10,62 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
-from otp_flow.types import Recipient, SendResult, Usage
+from otp_flow.types import Channel, Recipient, SendResult, Usage
 from otp_flow.users import User, UserStore
 from otp_flow.web.settings import AuthSettings
 
 __all__ = ["SendTimer", "find_user", "send_code"]
 
+#: Until a channel has had a real send, a silent one takes this long: a typical SMS gateway or
+#: SMTP round trip. Without it the first unknown identifier after start-up answers instantly.
+DEFAULT_SEEDS: dict[Channel, float] = {"sms": 0.3, "email": 0.5}
+
 
 class SendTimer:
-    """A moving average of how long real sends take (capped: a hung provider is not the norm)."""
+    """How long real sends take, one moving average per channel (an email provider and an SMS
+    gateway differ: a shared average would give away an unknown address on the slower one).
 
-    def __init__(self, *, weight: float = 0.2, cap_seconds: float = 3.0) -> None:
-        self.average: float | None = None
+    ``seeds``: the starting guess per channel, replaced by the first real send. Averages are
+    capped at ``cap_seconds``: a hung provider is not the norm. ``timer`` and ``sleep`` are
+    injectable (tests measure without waiting).
+    """
+
+    def __init__(
+        self,
+        *,
+        seeds: dict[Channel, float] | None = None,
+        weight: float = 0.2,
+        cap_seconds: float = 3.0,
+        timer: Callable[[], float] = time.perf_counter,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        seeds = dict(DEFAULT_SEEDS if seeds is None else seeds)
+        if set(seeds) != {"sms", "email"} or any(not 0 <= s <= cap_seconds for s in seeds.values()):
+            raise ValueError("seeds must give sms and email each 0..cap_seconds seconds")
+        if not 0 < weight <= 1:
+            raise ValueError("weight must be in (0, 1]")
+        self.average: dict[Channel, float] = seeds
+        self._observed: set[Channel] = set()
         self._weight = weight
         self._cap = cap_seconds
+        self.timer = timer
+        self._sleep = sleep
 
-    def observe(self, seconds: float) -> None:
+    def observe(self, channel: Channel, seconds: float) -> None:
         seconds = min(seconds, self._cap)
-        if self.average is None:
-            self.average = seconds
+        if channel not in self._observed:
+            self._observed.add(channel)
+            self.average[channel] = seconds
         else:
-            self.average += self._weight * (seconds - self.average)
+            self.average[channel] += self._weight * (seconds - self.average[channel])
 
-    async def pad(self, elapsed: float) -> None:
-        """Sleep until a silent send has taken as long as a real one usually does."""
-        wait = (self.average or 0.0) - elapsed
+    async def pad(self, channel: Channel, elapsed: float) -> None:
+        """Sleep until a silent send has taken as long as a real one on ``channel`` usually does."""
+        wait = self.average[channel] - elapsed
         if wait > 0:
-            await asyncio.sleep(wait)
+            await self._sleep(wait)
 
 
 async def find_user(users: UserStore, recipient: Recipient) -> User | None:
@@ -56,13 +84,13 @@ async def send_code(
     locale: str,
 ) -> SendResult:
     """Issue a code; deliver it only when ``deliver`` (see the module docstring)."""
-    started = time.perf_counter()
+    started = timer.timer()
     result = await settings.engine.send(
         recipient, usage=usage, client_id=settings.client_id, locale=locale, deliver=deliver
     )
-    elapsed = time.perf_counter() - started
+    elapsed = timer.timer() - started
     if deliver:
-        timer.observe(elapsed)
+        timer.observe(recipient.channel, elapsed)
     else:
-        await timer.pad(elapsed)
+        await timer.pad(recipient.channel, elapsed)
     return result

@@ -66,6 +66,8 @@ class SignupFlow(CodeFlow):
         context["values"] = {"display_name": form.get("display_name", "")}
         if problem is not None:
             return self.render(request, "signup_details.html", context, problem=problem)
+        if not await self.spend(pending):  # this cookie already created an account once
+            return self.restart(request, user, form)
         try:
             account = await self.settings.users.create(
                 display_name=name,

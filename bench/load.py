@@ -6,17 +6,13 @@ import base64
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import TracebackType
 
 from bench.common import BENCH_DIR, CLIENT, REPO_ROOT, has_package
-from tests.redis_harness import free_port
+from tests.uvicorn_harness import UvicornProcess
 
 WRK_SCRIPT = BENCH_DIR / "wrk_requests.lua"
 #: The CIAM dialect's client authentication for the benchmark client.
@@ -31,70 +27,17 @@ def uvicorn_flags() -> list[str]:
     return ["--loop", loop, "--http", http]
 
 
-class UvicornServer:
-    """``uvicorn --factory <factory> --workers 1`` on a free loopback port (a context manager)."""
+class UvicornServer(UvicornProcess):
+    """``uvicorn --factory <factory> --workers 1`` with ``uvicorn_flags`` (a context manager)."""
 
     def __init__(self, factory: str, *, env: Mapping[str, str] | None = None) -> None:
-        self.factory = factory
-        self.port = free_port()
-        path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
-        self.env = {**os.environ, **(env or {}), "PYTHONPATH": path}
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        if self.process is None:
-            raise RuntimeError("the server is not running")
-        return self.process.pid
-
-    def __enter__(self) -> UvicornServer:
-        args = [
-            sys.executable, "-m", "uvicorn", "--factory", self.factory,
-            "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-            "--log-level", "warning", "--no-access-log", *uvicorn_flags(),
-        ]  # fmt: skip
-        self.process = subprocess.Popen(args, cwd=REPO_ROOT, env=self.env)
-        deadline = time.monotonic() + 30
-        while not _accepts(self.port):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uvicorn {self.factory} exited with {self.process.returncode}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn {self.factory} did not start in time")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+        super().__init__(factory, env=env, options=uvicorn_flags())
 
 
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time the process ``pid`` has used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)

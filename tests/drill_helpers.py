@@ -11,16 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -40,9 +35,8 @@ from otp_flow.web.api import onlyid as onlyid_dialect
 from otp_flow.web.api import yunpian as yunpian_dialect
 from tests.api_helpers import basic
 from tests.conftest import T0
-from tests.redis_harness import free_port
+from tests.uvicorn_harness import UvicornProcess
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 KEY = "drill-secret-key-0123456789abcdef"
 CIAM = Client("drill-ciam", "drill-ciam-secret", email_quota=3)
 YUNPIAN = Client("drill-yunpian", "drill-yunpian-key")
@@ -91,7 +85,7 @@ def drill_app() -> Starlette:
     return Starlette(routes=[Mount("/", app=api)], lifespan=asynccontextmanager(close))
 
 
-class DrillServer:
+class DrillServer(UvicornProcess):
     """``drill_app`` in one uvicorn worker on a free loopback port (a context manager)."""
 
     def __init__(
@@ -104,10 +98,7 @@ class DrillServer:
         max_failures: int = 5,
         smtp_port: int | None = None,
     ) -> None:
-        self.port = free_port()
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(REPO_ROOT),
+        env = {
             "DRILL_REDIS_URL": redis_url,
             "DRILL_TIMEOUT": str(timeout),
             "DRILL_LIMITS": json.dumps(dict(limits or {})),
@@ -115,49 +106,13 @@ class DrillServer:
             "DRILL_MAX_FAILURES": str(max_failures),
             "DRILL_SMTP_PORT": str(smtp_port or ""),
         }
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> DrillServer:
-        args = [
-            sys.executable, "-m", "uvicorn", "--factory", "tests.drill_helpers:drill_app",
-            "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-            "--log-level", "error", "--no-access-log", "--ws", "none",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(args, cwd=REPO_ROOT, env=self.env)
-        deadline = time.monotonic() + 20
-        while not _accepts(self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.__exit__(None, None, None)
-                raise RuntimeError("the drill's uvicorn did not start")
-            time.sleep(0.02)  # polling a child process's start-up, not passing test time
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+        super().__init__(
+            "tests.drill_helpers:drill_app",
+            env=env,
+            log_level="error",
+            options=("--ws", "none"),
+            start_timeout=20,
+        )
 
 
 class Outbox:

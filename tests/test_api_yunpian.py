@@ -18,19 +18,16 @@ SEED_NONCE = "rl29sm2df"
 SEED_PHONE = "+8613912345678"
 SEED_QUERY = "phone=%2B8613912345678"
 
-SEED_SEND_ANSWER = {
-    "code": 0,
-    "msg": "ok",
-    "meta": {
-        "rateLimitStats": {
-            "appNaturalDay": {"count": 1, "limit": 1000, "enabled": True},
-            "appToPhonePerMinute": {"count": 1, "limit": 10, "enabled": True},
-            "appToPhonePerHour": {"count": 1, "limit": 30, "enabled": True},
-            "appToPhonePerDay": {"count": 1, "limit": 30, "enabled": True},
-        }
-    },
-    "data": {},
+#: The rate-limit stats after one send to one phone, as the seed shows them.
+ONE_SEND_STATS = {
+    "rateLimitStats": {
+        "appNaturalDay": {"count": 1, "limit": 1000, "enabled": True},
+        "appToPhonePerMinute": {"count": 1, "limit": 10, "enabled": True},
+        "appToPhonePerHour": {"count": 1, "limit": 30, "enabled": True},
+        "appToPhonePerDay": {"count": 1, "limit": 30, "enabled": True},
+    }
 }
+SEED_SEND_ANSWER = {"code": 0, "msg": "ok", "meta": ONE_SEND_STATS, "data": {}}
 SEED_VERIFY_ANSWER = {
     "code": 40033,
     "msg": "验证码不正确",
@@ -327,14 +324,7 @@ async def test_the_rate_limit_is_42900_with_the_stats_and_retry_after(clock: Fak
     assert response.json() == {
         "code": 42900,
         "msg": "请求过多,达到短信发送频率限制",
-        "meta": {
-            "rateLimitStats": {
-                "appNaturalDay": {"count": 1, "limit": 1000, "enabled": True},
-                "appToPhonePerMinute": {"count": 1, "limit": 10, "enabled": True},
-                "appToPhonePerHour": {"count": 1, "limit": 30, "enabled": True},
-                "appToPhonePerDay": {"count": 1, "limit": 30, "enabled": True},
-            }
-        },
+        "meta": ONE_SEND_STATS,
         "data": {},
     }
 

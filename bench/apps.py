@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from bench.common import CLIENT, bench_engine
+from bench.common import bench_engine
 from otp_flow.stores.redis import RedisStore
 from otp_flow.web.api import create_api_app
 
@@ -52,5 +52,5 @@ def otp_app() -> Starlette:
         finally:
             await engine.aclose()
 
-    api = create_api_app(engine, clients=[CLIENT])
+    api = create_api_app(engine)
     return Starlette(routes=[Mount("/", app=api)], lifespan=lifespan)

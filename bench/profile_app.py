@@ -104,7 +104,7 @@ async def call(app: ASGIApp, path: str, body: bytes) -> int:
 
 def otp_app(store: OTPStore) -> Starlette:
     """As bench/apps.py serves it: the API app mounted in a service app."""
-    api = create_api_app(bench_engine(store), clients=[CLIENT])
+    api = create_api_app(bench_engine(store))
     return Starlette(routes=[Mount("/", app=api)])
 
 

@@ -90,7 +90,6 @@ def create_demo_app(
     demo = _DemoPages(auth.state.otp_flow)
     api = create_api_app(
         runtime.engine,
-        clients=config.clients,
         auth_sources=config.auth_sources,
         users=runtime.users,
         outbox=runtime.outbox,

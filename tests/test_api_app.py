@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from otp_flow import Client, OTPEngine
 from otp_flow.web.api import create_api_app
-from tests.api_helpers import QUOTA_CLIENT, basic
+from tests.api_helpers import basic
 from tests.conftest import FakeClock
 
 
@@ -27,15 +26,3 @@ async def test_the_api_authenticates_the_engines_clients_and_enforces_their_quot
         ]
     assert first.status_code == 200
     assert (second.status_code, second.json()) == (400, {"error": "insufficient_sms_quota"})
-
-
-def test_clients_the_engine_does_not_know_are_refused(clock: FakeClock) -> None:
-    # Authenticating clients the engine has never heard of would skip their quotas.
-    engine = OTPEngine(secret_keys=["k" * 32], clock=clock)
-    with pytest.raises(ValueError, match="clients"):
-        create_api_app(engine, clients=[Client("q", "q-secret", sms_quota=1)])
-    known = Client(*QUOTA_CLIENT, sms_quota=1)
-    engine = OTPEngine(secret_keys=["k" * 32], clients=[known], clock=clock)
-    with pytest.raises(ValueError, match="clients"):
-        create_api_app(engine, clients=[Client(*QUOTA_CLIENT, sms_quota=5)])
-    create_api_app(engine, clients=[known])  # the same clients: accepted

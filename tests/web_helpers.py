@@ -7,7 +7,6 @@ keeps cookies. Codes are read from the outbox, as a developer would.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -24,7 +23,7 @@ from starlette.routing import Mount, Route
 
 from otp_flow import OTPEngine
 from otp_flow.passwords import Passwords
-from otp_flow.senders.base import Message, Sender
+from otp_flow.senders.base import Sender
 from otp_flow.senders.outbox import OutboxEntry, OutboxSender
 from otp_flow.stores.base import OTPStore
 from otp_flow.users import MemoryUserStore, RedisUserStore, User, UserHooks, UserStore
@@ -152,32 +151,19 @@ class Site:
         self.clock.advance(seconds)
 
 
-class SlowSender:
-    """A real sender with a provider's latency: delivers to the outbox after ``delay`` seconds."""
-
-    def __init__(self, inner: Sender, delay: float) -> None:
-        self.inner = inner
-        self.delay = delay
-
-    async def send(self, message: Message) -> None:
-        await asyncio.sleep(self.delay)
-        await self.inner.send(message)
-
-
 def build_app(
     store: OTPStore,
     clock: FakeClock,
     *,
     template_dirs: Sequence[str] = (),
     engine_options: dict[str, Any] | None = None,
-    delivery_delay: float = 0.0,
     sender: Sender | None = None,
     **auth_options: Any,
 ) -> tuple[Starlette, Starlette, OTPEngine, OutboxSender, UserStore, SessionStore, UserHooks]:
-    """``sender``: deliver through it instead of the outbox (``delivery_delay``: slowly)."""
+    """``sender``: deliver through it instead of the outbox."""
     outbox = OutboxSender(store, clock=clock)
     if sender is None:
-        sender = SlowSender(outbox, delivery_delay) if delivery_delay else outbox
+        sender = outbox
     engine = OTPEngine(
         secret_keys=KEYS, store=store, sender=sender, clock=clock, **(engine_options or {})
     )

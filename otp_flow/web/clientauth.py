@@ -74,9 +74,6 @@ class ClientDirectory:
             found[client.id] = client
         self.clients = found
 
-    def __contains__(self, client_id: object) -> bool:
-        return client_id in self.clients
-
     def get(self, client_id: str) -> Client | None:
         return self.clients.get(client_id)
 

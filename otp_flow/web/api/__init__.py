@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from otp_flow.clients import Client
 from otp_flow.config import AuthSource
 from otp_flow.engine import OTPEngine
 from otp_flow.senders.outbox import OutboxSender
@@ -32,7 +31,6 @@ __all__ = ["UserLookup", "create_api_app"]
 def create_api_app(
     engine: OTPEngine,
     *,
-    clients: Iterable[Client] | None = None,
     auth_sources: Iterable[AuthSource] = (),
     users: UserLookup | None = None,
     outbox: OutboxSender | None = None,
@@ -47,8 +45,7 @@ def create_api_app(
     ``outbox`` is given, ``/dev/outbox`` and ``/dev/outbox.json``.
 
     Who may call is ``engine.clients``, the same registry the engine charges quotas to.
-    ``clients``, if given, must be exactly those clients (ValueError otherwise): it is only
-    kept so callers that pass it still work. ``users``: consulted by CIAM signup
+    ``users``: consulted by CIAM signup
     (``phone_number_is_used`` / ``email_is_used``); None skips that check.
     Timestamps of signed Yunpian requests are checked against the engine's clock.
     """
@@ -56,11 +53,6 @@ def create_api_app(
         raise ValueError("max_body_bytes must be an integer")
     if max_body_bytes < 1024:
         raise ValueError("max_body_bytes must be at least 1024")
-    if clients is not None and ClientDirectory(clients).clients != engine.clients:
-        raise ValueError(
-            "clients must be the engine's clients (leave it out): a client the engine does not "
-            "know would be authenticated without its quotas"
-        )
     directory = ClientDirectory(engine.clients)
     sources: dict[str, AuthSource] = {}
     for source in auth_sources:

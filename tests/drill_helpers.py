@@ -76,7 +76,7 @@ def drill_app() -> Starlette:
         # A clock that stands still: a drill never crosses a rate-limit window by bad luck.
         clock=(lambda: T0) if fixed else time.time,
     )
-    api = create_api_app(engine, clients=engine.clients.values())
+    api = create_api_app(engine)
 
     async def close(app: Starlette) -> AsyncIterator[None]:
         yield

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol, runtime_checkable
 
 from otp_flow.errors import OTPError
+from otp_flow.users.changes import CLEAR, Clear, require_identifier
 
 __all__ = [
     "IDENTIFIER_FIELDS",
@@ -84,12 +85,26 @@ def new_user_id() -> str:
 
 
 def changed_user(
-    user: User, display_name: str | None, phone_number: str | None, email: str | None
+    user: User,
+    display_name: str | None,
+    phone_number: str | Clear | None,
+    email: str | Clear | None,
 ) -> User:
-    """``user`` with the given fields changed (None = leave as is)."""
-    return replace(
+    """``user`` with the given fields changed (None = leave as is, ``CLEAR`` = remove).
+
+    Raises ``IdentifierRequired`` when neither a phone number nor an email would be left.
+    """
+    new = replace(
         user,
         display_name=user.display_name if display_name is None else display_name,
-        phone_number=user.phone_number if phone_number is None else phone_number,
-        email=user.email if email is None else email,
+        phone_number=_changed(user.phone_number, phone_number),
+        email=_changed(user.email, email),
     )
+    require_identifier(new.phone_number, new.email)
+    return new
+
+
+def _changed(old: str | None, change: str | Clear | None) -> str | None:
+    if change is CLEAR:
+        return None
+    return old if change is None else change

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from otp_flow.passwords import Passwords
 from otp_flow.users.base import IDENTIFIER_FIELDS, IdentifierTaken, User, changed_user, new_user_id
+from otp_flow.users.changes import Clear, require_identifier
 
 __all__ = ["MemoryUserStore"]
 
@@ -42,6 +43,7 @@ class MemoryUserStore:
         email: str | None = None,
         password: str | None = None,
     ) -> User:
+        require_identifier(phone_number, email)
         hashed = await self.passwords.hash(password) if password else None
         user = User(new_user_id(), display_name, phone_number, email, hashed is not None)
         with self._lock:
@@ -56,8 +58,8 @@ class MemoryUserStore:
         user_id: str,
         *,
         display_name: str | None = None,
-        phone_number: str | None = None,
-        email: str | None = None,
+        phone_number: str | Clear | None = None,
+        email: str | Clear | None = None,
     ) -> User:
         with self._lock:
             old = self._users.get(user_id)

@@ -28,6 +28,7 @@ from otp_flow.users.base import (
     changed_user,
     new_user_id,
 )
+from otp_flow.users.changes import Clear, IdentifierRequired, require_identifier
 
 if TYPE_CHECKING:
     from otp_flow.stores.redis import RedisClient
@@ -138,6 +139,7 @@ class RedisUserStore:
         email: str | None = None,
         password: str | None = None,
     ) -> User:
+        require_identifier(phone_number, email)
         hashed = await self.passwords.hash(password) if password else ""
         user = User(new_user_id(), display_name, phone_number, email, bool(hashed))
         phone, mail = phone_number or "", email or ""
@@ -159,8 +161,8 @@ class RedisUserStore:
         user_id: str,
         *,
         display_name: str | None = None,
-        phone_number: str | None = None,
-        email: str | None = None,
+        phone_number: str | Clear | None = None,
+        email: str | Clear | None = None,
     ) -> User:
         # Optimistic: read, then a script that applies only if nobody changed the identifiers
         # meanwhile (see update_user.lua).
@@ -183,6 +185,8 @@ class RedisUserStore:
                 return new
             if answer == "gone":
                 raise KeyError(user_id)
+            if answer == "no_identifier":
+                raise IdentifierRequired
             if answer != "stale":
                 raise _taken(answer)
         raise StoreUnavailable("the user kept changing while it was being updated")

@@ -8,14 +8,16 @@
 -- KEYS[4]  old email index     KEYS[5]  new email index
 --
 -- ARGV[1]  user id
--- ARGV[2]  old phone ('' for none)     ARGV[3]  new phone ('' for none)
--- ARGV[4]  old email ('' for none)     ARGV[5]  new email ('' for none)
+-- ARGV[2]  old phone ('' for none)     ARGV[3]  new phone ('' for none: removes it)
+-- ARGV[4]  old email ('' for none)     ARGV[5]  new email ('' for none: removes it)
 -- ARGV[6…] the user hash's fields and values to set
 --
 -- Returns 'ok'; 'gone' (no such user); 'stale' (the identifiers changed since they were read:
--- read again and retry); or the name of the identifier another user has ('phone_number' or
--- 'email'; nothing was changed then).
+-- read again and retry); 'no_identifier' (neither a phone nor an email would be left); or the
+-- name of the identifier another user has ('phone_number' or 'email'). Nothing was changed
+-- unless 'ok'.
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
+if ARGV[3] == '' and ARGV[5] == '' then return 'no_identifier' end
 local cur = redis.call('HMGET', KEYS[1], 'phone_number', 'email')
 if (cur[1] or '') ~= ARGV[2] or (cur[2] or '') ~= ARGV[4] then return 'stale' end
 local names = {'phone_number', 'email'}

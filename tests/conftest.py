@@ -1,16 +1,22 @@
-"""Shared fixtures: a private Redis, both stores, and a clock tests can move."""
+"""Shared fixtures: a private Redis, both stores, a private PostgreSQL, SQL engines, and a clock
+tests can move."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from otp_flow.stores.memory import MemoryStore
+from tests.pg_harness import PostgresServer, external_postgres_url
 from tests.redis_harness import RedisServer, external_redis_url
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from otp_flow.stores.base import OTPStore
     from otp_flow.stores.redis import RedisStore
 
@@ -82,3 +88,54 @@ def store(request: pytest.FixtureRequest) -> OTPStore:
     """The same test against every store backend."""
     name = "memory_store" if request.param == "memory" else "redis_store"
     return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One private PostgreSQL for the session (started by the first test that needs it), or
+    the server ``PG_URL`` names."""
+    external = external_postgres_url()
+    if external:
+        yield external
+        return
+    server = PostgresServer()
+    server.start()
+    yield server.url
+    server.cleanup()
+
+
+@pytest.fixture
+async def postgres_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine whose tables live in a schema of this test's own, dropped afterwards (so the
+    tests share one server without seeing each other's tables, on ``PG_URL``'s too)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    schema = f"test_{secrets.token_hex(6)}"
+    admin = create_async_engine(postgres_url)
+    async with admin.begin() as conn:
+        await conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = create_async_engine(
+        postgres_url, connect_args={"server_settings": {"search_path": schema}}
+    )
+    yield engine
+    await engine.dispose()
+    async with admin.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    await admin.dispose()
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An engine on a new SQLite file (a file, not :memory:, so connections are separate)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'users.db'}")
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def sql_engine(request: pytest.FixtureRequest) -> AsyncEngine:
+    """The same test on SQLite and PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_engine")  # type: ignore[no-any-return]

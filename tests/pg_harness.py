@@ -43,7 +43,9 @@ def postgres_binary(name: str) -> str:
     on_path = shutil.which(name)
     if on_path:
         return on_path
-    raise RuntimeError(f"no {name}: install Debian's postgresql package (apt-get install postgresql)")
+    raise RuntimeError(
+        f"no {name}: install Debian's postgresql package (apt-get install postgresql)"
+    )
 
 
 class PostgresServer:

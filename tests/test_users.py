@@ -1,9 +1,12 @@
-"""The user stores (memory and Redis, one suite), password hashing and the user hooks."""
+"""The user stores (memory, Redis, SQLite and PostgreSQL: one contract suite), password hashing
+and the user hooks."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import types
+from typing import TYPE_CHECKING, TypeAlias
 
 import pytest
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
@@ -11,30 +14,61 @@ from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
 import otp_flow.users
 from otp_flow import StoreUnavailable
 from otp_flow.passwords import Passwords
-from otp_flow.stores.base import OTPStore
 from otp_flow.stores.redis import RedisStore
 from otp_flow.users import (
+    CLEAR,
+    IdentifierRequired,
     IdentifierTaken,
     MemoryUserStore,
     RedisUserStore,
     User,
     UserEvent,
     UserHooks,
-    UserStore,
 )
+from otp_flow.users.sql import SQLUserStore
 from tests.redis_harness import free_port
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 PHONE, OTHER_PHONE, EMAIL = "+8613612345678", "+8613912345678", "ann@example.com"
 
+Users: TypeAlias = MemoryUserStore | RedisUserStore | SQLUserStore
+
+
+@pytest.fixture(params=["memory", "redis", "sqlite", "postgres"])
+def users(request: pytest.FixtureRequest) -> Users:
+    """The same contract test against every user store."""
+    return request.getfixturevalue(f"{request.param}_users")  # type: ignore[no-any-return]
+
 
 @pytest.fixture
-def users(store: OTPStore) -> UserStore:
-    if isinstance(store, RedisStore):
-        return RedisUserStore(store, passwords=Passwords(parameters=CHEAPEST))
+def memory_users() -> MemoryUserStore:
     return MemoryUserStore(passwords=Passwords(parameters=CHEAPEST))
 
 
-async def test_create_and_find(users: UserStore) -> None:
+@pytest.fixture
+def redis_users(redis_store: RedisStore) -> RedisUserStore:
+    return RedisUserStore(redis_store, passwords=Passwords(parameters=CHEAPEST))
+
+
+async def _sql_users(engine: AsyncEngine) -> SQLUserStore:
+    users = SQLUserStore(engine, passwords=Passwords(parameters=CHEAPEST))
+    await users.create_table()
+    return users
+
+
+@pytest.fixture
+async def sqlite_users(sqlite_engine: AsyncEngine) -> SQLUserStore:
+    return await _sql_users(sqlite_engine)
+
+
+@pytest.fixture
+async def postgres_users(postgres_engine: AsyncEngine) -> SQLUserStore:
+    return await _sql_users(postgres_engine)
+
+
+async def test_create_and_find(users: Users) -> None:
     ann = await users.create(display_name="Ann", phone_number=PHONE, email=EMAIL)
     assert ann == User(ann.id, "Ann", PHONE, EMAIL, False)
     assert await users.get(ann.id) == ann
@@ -47,7 +81,7 @@ async def test_create_and_find(users: UserStore) -> None:
     assert bo.id != ann.id and bo.phone_number is None
 
 
-async def test_an_identifier_belongs_to_one_user(users: UserStore) -> None:
+async def test_an_identifier_belongs_to_one_user(users: Users) -> None:
     await users.create(display_name="Ann", phone_number=PHONE, email=EMAIL)
     with pytest.raises(IdentifierTaken) as phone_taken:
         await users.create(display_name="Bo", phone_number=PHONE, email="bo@example.com")
@@ -60,7 +94,7 @@ async def test_an_identifier_belongs_to_one_user(users: UserStore) -> None:
     assert await users.find_by_phone(OTHER_PHONE) is None
 
 
-async def test_update(users: UserStore) -> None:
+async def test_update(users: Users) -> None:
     ann = await users.create(display_name="Ann", phone_number=PHONE)
     renamed = await users.update(ann.id, display_name="Annie")
     assert renamed.display_name == "Annie" and renamed.phone_number == PHONE
@@ -79,7 +113,55 @@ async def test_update(users: UserStore) -> None:
         await users.update("nobody", display_name="x")
 
 
-async def test_passwords(users: UserStore) -> None:
+async def test_two_signups_racing_for_one_email_give_it_to_one(users: Users) -> None:
+    results = await asyncio.gather(
+        users.create(display_name="Ann", phone_number=PHONE, email=EMAIL),
+        users.create(display_name="Bo", phone_number=OTHER_PHONE, email=EMAIL),
+        return_exceptions=True,
+    )
+    created = [r for r in results if isinstance(r, User)]
+    refused = [r for r in results if isinstance(r, IdentifierTaken)]
+    assert len(created) == 1 and len(refused) == 1, results
+    assert refused[0].field == "email"
+    assert await users.find_by_email(EMAIL) == created[0]
+    # The loser left nothing behind: its phone number is still free.
+    loser_phone = OTHER_PHONE if created[0].phone_number == PHONE else PHONE
+    assert await users.find_by_phone(loser_phone) is None
+
+
+async def test_removing_an_identifier(users: Users) -> None:
+    ann = await users.create(display_name="Ann", phone_number=PHONE, email=EMAIL)
+    phone_only = await users.update(ann.id, email=CLEAR)
+    assert (phone_only.phone_number, phone_only.email) == (PHONE, None)
+    assert await users.get(ann.id) == phone_only
+    assert await users.find_by_email(EMAIL) is None
+    bo = await users.create(display_name="Bo", email=EMAIL)  # the freed address is free
+    # The last identifier stays: removing it is refused and changes nothing.
+    with pytest.raises(IdentifierRequired):
+        await users.update(ann.id, phone_number=CLEAR, display_name="Annie")
+    assert await users.get(ann.id) == phone_only
+    with pytest.raises(IdentifierRequired):
+        await users.update(ann.id, phone_number=CLEAR, email=CLEAR)
+    # Swapping one for the other in one update is fine.
+    swapped = await users.update(ann.id, phone_number=CLEAR, email="ann@example.org")
+    assert (swapped.phone_number, swapped.email) == (None, "ann@example.org")
+    assert await users.find_by_phone(PHONE) is None
+    assert await users.find_by_email("ann@example.org") == swapped
+    with pytest.raises(IdentifierTaken) as taken:  # a taken one is still refused
+        await users.update(ann.id, email=EMAIL)
+    assert taken.value.field == "email"
+    assert await users.find_by_email(EMAIL) == bo
+    with pytest.raises(KeyError):
+        await users.update("nobody", email=CLEAR)
+
+
+async def test_a_user_without_phone_and_email_cannot_be_created(users: Users) -> None:
+    with pytest.raises(IdentifierRequired):
+        await users.create(display_name="Nobody")
+    assert isinstance(IdentifierRequired(), ValueError)
+
+
+async def test_passwords(users: Users) -> None:
     ann = await users.create(display_name="Ann", email=EMAIL, password="correct horse")
     assert ann.has_password
     assert await users.check_password(ann.id, "correct horse")
@@ -131,7 +213,7 @@ async def test_redis_outage_is_store_unavailable() -> None:
         await store.aclose()
 
 
-async def test_setting_a_password_of_nobody_creates_nobody(users: UserStore) -> None:
+async def test_setting_a_password_of_nobody_creates_nobody(users: Users) -> None:
     with pytest.raises(KeyError):
         await users.set_password("nobody", "correct horse")
     assert await users.get("nobody") is None
@@ -152,7 +234,10 @@ def test_the_package_exports_every_public_name() -> None:
     }
     assert set(otp_flow.users.__all__) == public
     assert {
+        "CLEAR",
+        "Clear",
         "IdentifierField",
+        "IdentifierRequired",
         "IdentifierTaken",
         "MemoryUserStore",
         "RedisKeyspace",

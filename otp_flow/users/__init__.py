@@ -1,19 +1,26 @@
 """The user store: a small async protocol so an application can plug in its own database.
 
-otp_flow ships a memory (``memory.py``) and a Redis (``redis.py``) implementation of
-``UserStore`` (``base.py``). Passwords are only ever stored hashed (see ``otp_flow.passwords``);
-``check_password`` costs the same whether or not the user exists. ``UserHooks`` (``hooks.py``)
-lets an application run its own code after signup, login, a userinfo update or a password reset.
+otp_flow ships a memory (``memory.py``), a Redis (``redis.py``) and an SQL (``sql/``, an
+optional extra, imported from ``otp_flow.users.sql``) implementation of ``UserStore``
+(``base.py``). ``update(user_id, email=CLEAR)`` removes an identifier (``changes.py``); a user
+always keeps a phone number or an email. Passwords are only ever stored hashed (see
+``otp_flow.passwords``); ``check_password`` costs the same whether or not the user exists.
+``UserHooks`` (``hooks.py``) lets an application run its own code after signup, login, a userinfo
+update or a password reset.
 """
 
 from otp_flow.users.base import IdentifierField, IdentifierTaken, User, UserStore
+from otp_flow.users.changes import CLEAR, Clear, IdentifierRequired
 from otp_flow.users.hooks import Hook, UserEvent, UserEventKind, UserHooks
 from otp_flow.users.memory import MemoryUserStore
 from otp_flow.users.redis import RedisKeyspace, RedisUserStore
 
 __all__ = [
+    "CLEAR",
+    "Clear",
     "Hook",
     "IdentifierField",
+    "IdentifierRequired",
     "IdentifierTaken",
     "MemoryUserStore",
     "RedisKeyspace",

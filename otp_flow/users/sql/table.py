@@ -57,7 +57,7 @@ class UserColumns:
     display_name: str = "display_name"
     phone_number: str = "phone_number"
     email: str = "email"
-    password_hash: str | None = "password_hash"
+    password_hash: str | None = "password_hash"  # noqa: S105 (a column's name)
     extra: tuple[str, ...] = ()
 
 
@@ -82,7 +82,8 @@ class Ids:
         # Who makes a new row's id: the column's own default, the database's autoincrement, or
         # (for UUID and text ids without a default) this store.
         self._made_by_table = column.default is not None or column.server_default is not None
-        if self._int and not self._made_by_table and column.table.autoincrement_column is not column:
+        autoincrement = column.table.autoincrement_column is column
+        if self._int and not self._made_by_table and not autoincrement:
             raise ValueError(
                 f"the integer id column {column.name!r} must autoincrement or have a default"
             )

@@ -109,15 +109,17 @@ class PostgresServer:
             secret.unlink()
         self._initialised = True
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server, cutting every connection. ``fast`` keeps the data for a restart
+        (commits are asynchronous here, so ``immediate`` may lose the last ones)."""
         if self.data.joinpath("postmaster.pid").exists():
-            self._run(postgres_binary("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w",
+            self._run(postgres_binary("pg_ctl"), "-D", str(self.data), "-m", mode, "-w",
                       "stop")  # fmt: skip
 
     def cleanup(self) -> None:
         if self.dir.exists():
             try:
-                self.stop()
+                self.stop("immediate")  # the data is thrown away anyway
             finally:
                 shutil.rmtree(self.dir, ignore_errors=True)
 

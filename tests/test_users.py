@@ -155,6 +155,19 @@ async def test_removing_an_identifier(users: Users) -> None:
         await users.update("nobody", email=CLEAR)
 
 
+async def test_the_redis_update_script_itself_keeps_an_identifier(
+    redis_users: RedisUserStore,
+) -> None:
+    """The script refuses to leave a user with no identifier even if the caller asks it to."""
+    ann = await redis_users.create(display_name="Ann", phone_number=PHONE)
+    key = redis_users._key
+    keys = [key("user", ann.id), key("phone_number", PHONE), key("phone_number", "")]
+    keys += [key("email", ""), key("email", "")]
+    args = [ann.id, PHONE, "", "", "", "display_name", "Ann", "phone_number", "", "email", ""]
+    assert await redis_users._update(keys=keys, args=args) == b"no_identifier"
+    assert await redis_users.find_by_phone(PHONE) == ann
+
+
 async def test_a_user_without_phone_and_email_cannot_be_created(users: Users) -> None:
     with pytest.raises(IdentifierRequired):
         await users.create(display_name="Nobody")

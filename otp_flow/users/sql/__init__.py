@@ -15,6 +15,9 @@ or onto the application's existing table (its ``Table``, e.g. ``Account.__table_
 
 ``PasswordlessSQLUserStore`` is the same without the password methods (and needs no password
 column). Duplicates are refused by the table's unique constraints, which the store requires.
+
+PostgreSQL through asyncpg rather than psycopg 3: asyncio-native, wheels without libpq, and its
+``UniqueViolationError`` names the violated constraint, which is how a duplicate is recognised.
 """
 
 from otp_flow.users.sql.store import PasswordlessSQLUserStore, SQLUserStore

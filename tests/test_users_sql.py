@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from otp_flow.errors import ServiceUnavailable, StoreUnavailable
 from otp_flow.passwords import Passwords
-from otp_flow.users import CLEAR, IdentifierTaken, User
+from otp_flow.users import CLEAR, IdentifierRequired, IdentifierTaken, User
 from otp_flow.users.sql import (
     PasswordlessSQLUserStore,
     SQLUserStore,
@@ -274,6 +274,13 @@ async def test_rows_the_application_wrote_are_read(sql_engine: AsyncEngine) -> N
     users = SQLUserStore(sql_engine, table=table, columns=APP_COLUMNS, passwords=CHEAP)
     di = await users.find_by_email("di@example.com")
     assert di == User("41", "Di", None, "di@example.com", False, {"plan": "pro"})
+    # A row the application keeps without phone and email can still be renamed (only removing
+    # an identifier needs the other one).
+    async with sql_engine.begin() as conn:
+        await conn.execute(text("INSERT INTO accounts (id, name) VALUES (42, 'Eve')"))
+    assert (await users.update("42", display_name="Eva")).display_name == "Eva"
+    with pytest.raises(IdentifierRequired):
+        await users.update("41", email=CLEAR)
 
 
 async def test_the_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,8 +4,8 @@ Each server is a fresh cluster (``initdb``) in its own temporary directory, star
 ``pg_ctl`` on a free loopback port, its unix socket inside that directory, fsync off: the suite
 never touches a PostgreSQL it did not start (the machine's own on 5432 included). PostgreSQL
 refuses to run as root, so as root the cluster belongs to, and runs as, the ``postgres`` system
-user. ``PG_URL`` points the suite at a server someone else runs instead (its otp_flow tables are
-dropped and created again!).
+user. ``PG_URL`` points the suite at a server someone else runs instead (each test makes and
+drops a schema of its own there; the outage test still starts and stops a server of its own).
 """
 
 from __future__ import annotations

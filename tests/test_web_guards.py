@@ -25,9 +25,7 @@ async def site(store: OTPStore, clock: FakeClock) -> AsyncIterator[Site]:
 def company_only(seen: list[BeforeEvent]) -> Guard:
     async def guard(event: BeforeEvent) -> None:
         seen.append(event)
-        if event.recipient.channel != "email" or not event.recipient.value.endswith(
-            "@example.com"
-        ):
+        if event.recipient.channel != "email" or not event.recipient.value.endswith("@example.com"):
             raise Refused(COMPANY_ONLY)
 
     return guard

@@ -162,18 +162,18 @@ def build_app(
     template_dirs: Sequence[str] = (),
     engine_options: dict[str, Any] | None = None,
     sender: Sender | None = None,
-    users: UserStore | None = None,
+    user_store: UserStore | None = None,
     **auth_options: Any,
 ) -> tuple[Starlette, Starlette, OTPEngine, OutboxSender, UserStore, SessionStore, UserHooks]:
-    """``sender``: deliver through it instead of the outbox; ``users``: instead of the store's."""
+    """``sender``: deliver through it instead of the outbox."""
     outbox = OutboxSender(store, clock=clock)
     if sender is None:
         sender = outbox
     engine = OTPEngine(
         secret_keys=KEYS, store=store, sender=sender, clock=clock, **(engine_options or {})
     )
-    default_users, sessions = stores_for(store, clock)
-    users = users or default_users
+    users, sessions = stores_for(store, clock)
+    users = user_store or users  # an application's own store instead
     hooks = UserHooks()
     auth = create_auth_app(
         engine,

@@ -1,12 +1,9 @@
 """The user store: a small async protocol so an application can plug in its own database.
 
 otp_flow ships a memory (``memory.py``) and a Redis (``redis.py``) implementation of
-``UserStore`` (``base.py``; ``PasswordUserStore`` adds the two password methods, and
-``check_user_store`` tells at start-up which methods a store lacks). Passwords are only ever
-stored hashed (see ``otp_flow.passwords``); ``check_password`` costs the same whether or not the
-user exists. ``UserHooks`` (``hooks.py``)
-lets an application refuse a send or a signup before it happens (``Refused``) and run
-its own code after signup, login, a userinfo update or a password reset.
+``UserStore`` (``base.py``). Passwords are only ever stored hashed (see ``otp_flow.passwords``);
+``check_password`` costs the same whether or not the user exists. ``UserHooks`` (``hooks.py``)
+lets an application run its own code after signup, login, a userinfo update or a password reset.
 """
 
 from otp_flow.users.base import (

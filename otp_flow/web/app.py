@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -33,7 +32,6 @@ from otp_flow.web.cookies import Signed
 from otp_flow.web.csrf import CSRF, CSRFError
 from otp_flow.web.forms import FormError
 from otp_flow.web.i18n import Translator
-from otp_flow.web.middleware import OTPAuthMiddleware
 from otp_flow.web.sessions import MemorySessionStore, SessionStore
 from otp_flow.web.settings import AuthSettings, check_cookie_name, check_local_path
 from otp_flow.web.templating import Pages
@@ -173,9 +171,9 @@ def create_auth_app(
         return response
 
     app = Starlette(
+        # No middleware of its own: the pages find the signed-in user themselves
+        # (middleware.authenticate) when the application has no OTPAuthMiddleware.
         routes=flows.routes(settings, send_timer or flows.SendTimer()),
-        # The pages find the signed-in user themselves when the application has no middleware.
-        middleware=[Middleware(OTPAuthMiddleware, auth=settings)],
         exception_handlers={
             CSRFError: forbidden,
             FormError: unreadable,

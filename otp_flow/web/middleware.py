@@ -26,11 +26,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from otp_flow.errors import ServiceUnavailable
 from otp_flow.users import User
+from otp_flow.web.sessions import Session
 from otp_flow.web.settings import AuthSettings, check_local_path
 from otp_flow.web.signin import SCOPE_KEY, resolve
 from otp_flow.web.templating import SITE_PREFIX_KEY
 
-__all__ = ["AuthUser", "LoginRequired", "OTPAuthMiddleware", "login_required"]
+__all__ = ["AuthUser", "LoginRequired", "OTPAuthMiddleware", "authenticate", "login_required"]
 
 _LOGIN_URL_KEY = "otp_flow.login_url"
 P = ParamSpec("P")
@@ -123,18 +124,11 @@ class OTPAuthMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if SCOPE_KEY not in scope:  # not already done by an outer instance
-            conn = HTTPConnection(scope)
-            try:
-                found = await resolve(self.settings, conn)
-            except ServiceUnavailable:
-                await self._unavailable(conn)(scope, receive, send)
-                return
-            scope[SCOPE_KEY] = found
-            scope["user"] = AuthUser(found[1]) if found else UnauthenticatedUser()
-            scope["auth"] = AuthCredentials(["authenticated"] if found else [])
-            scope.setdefault(SITE_PREFIX_KEY, _site_prefix(scope))
-            scope.setdefault(_LOGIN_URL_KEY, scope[SITE_PREFIX_KEY] + self._login_url(scope))
+        try:
+            await authenticate(self.settings, scope, self.login_url)
+        except ServiceUnavailable:
+            await self._unavailable(HTTPConnection(scope))(scope, receive, send)
+            return
         if scope[SCOPE_KEY] is None and self._is_protected(route_path(scope)):
             await self._turn_away(scope, receive, send)
             return
@@ -151,9 +145,6 @@ class OTPAuthMiddleware:
             if started or scope[SCOPE_KEY] is not None:
                 raise
             await self._turn_away(scope, receive, send)
-
-    def _login_url(self, scope: Scope) -> str:
-        return self.login_url or self.settings.pages.mount_in(scope).rstrip("/") + "/login"
 
     async def _turn_away(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -175,6 +166,27 @@ class OTPAuthMiddleware:
                 headers={"Retry-After": "30"},
             )
         return self.settings.pages.render(conn, "error.html", {"kind": "unavailable"}, status=503)
+
+
+async def authenticate(
+    settings: AuthSettings, scope: Scope, login_url: str | None = None
+) -> tuple[Session, User] | None:
+    """The session cookie's live session and user, found once per request and left in the
+    scope (``request.user``, ``request.auth``, and what the pages and ``login_required`` need).
+
+    The middleware calls it first; the pages call it too, so they know who is signed in even
+    in an application without the middleware. Raises ``ServiceUnavailable`` when a store is down.
+    """
+    if SCOPE_KEY not in scope:
+        found = await resolve(settings, HTTPConnection(scope))
+        scope[SCOPE_KEY] = found
+        scope["user"] = AuthUser(found[1]) if found else UnauthenticatedUser()
+        scope["auth"] = AuthCredentials(["authenticated"] if found else [])
+        scope.setdefault(SITE_PREFIX_KEY, _site_prefix(scope))
+        login = login_url or settings.pages.mount_in(scope).rstrip("/") + "/login"
+        scope.setdefault(_LOGIN_URL_KEY, scope[SITE_PREFIX_KEY] + login)
+    found_now: tuple[Session, User] | None = scope[SCOPE_KEY]
+    return found_now
 
 
 def _site_prefix(scope: Scope) -> str:

@@ -16,9 +16,10 @@ from otp_flow.web.cookies import PENDING_COOKIE, delete_cookie, set_cookie
 from otp_flow.web.flows.sending import SendTimer
 from otp_flow.web.forms import DISPLAY_NAME_MAX, read_form, safe_next
 from otp_flow.web.i18n import Texts
+from otp_flow.web.middleware import authenticate
 from otp_flow.web.outcomes import NOTICES, Problem, name_problem, password_problem
 from otp_flow.web.settings import AuthSettings
-from otp_flow.web.signin import resolve, sign_in
+from otp_flow.web.signin import sign_in
 
 __all__ = ["FlowPages", "Pending"]
 
@@ -84,7 +85,7 @@ class FlowPages:
     # -------------------------------------------------------------------- requests
 
     async def current_user(self, request: Request) -> User | None:
-        found = await resolve(self.settings, request)
+        found = await authenticate(self.settings, request.scope)
         return found[1] if found else None
 
     async def form(self, request: Request) -> dict[str, str]:

@@ -83,8 +83,9 @@ def create_auth_app(
     offered (default all of ``LOCALES``; ``["en"]`` for an English-only site, so a Chinese browser
     does not get Chinese errors under English labels). ``translations``: extra or replaced
     strings per locale. ``template_globals``: extra variables every page sees (for the
-    application's overriding templates). ``mount_path``: where the app is mounted (for links
-    from the application's own pages and for the middleware's login redirect). ``home_url``:
+    application's overriding templates). ``mount_path``: where the app is mounted, used only
+    when the application's routes do not show it (the pages and the middleware find the real
+    ``Mount`` themselves). ``home_url``:
     where a person goes after signing in without a ``next``. ``password_attempts`` per
     ``password_window_seconds``: how many password sign-ins one identifier may try (counted in
     the engine's store, known and unknown identifiers alike; a successful one starts afresh).

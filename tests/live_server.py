@@ -25,11 +25,12 @@ __all__ = ["open_live_site", "serve"]
 
 
 @asynccontextmanager
-async def serve(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve ``app`` until the block ends; yields its base URL."""
+async def serve(app: ASGIApp, **options: Any) -> AsyncIterator[str]:
+    """Serve ``app`` until the block ends (``options`` go to ``uvicorn.Config``, e.g.
+    ``root_path``); yields its base URL."""
     port = free_port()
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none", **options
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -153,3 +153,21 @@ async def test_the_pages_know_the_user_without_the_middleware(clock: FakeClock) 
         profile = await client.get("/auth/update_userinfo")
         assert profile.status_code == 200
         assert "Signed in as Ann" in profile.text
+
+
+async def test_without_the_middleware_behind_a_root_path(clock: FakeClock) -> None:
+    """uvicorn --root-path /app: the pages alone still know the site's prefix (home, links)."""
+    from starlette.routing import Mount
+
+    from otp_flow.stores.memory import MemoryStore
+    from tests.live_server import serve
+    from tests.web_helpers import build_app
+
+    _, auth, *_ = build_app(MemoryStore(), clock)
+    app = Starlette(routes=[Mount("/auth", app=auth)])
+    # The client stands where the proxy does (it strips "/app" before uvicorn).
+    async with serve(app, root_path="/app") as url, httpx.AsyncClient(base_url=url) as client:
+        page = await client.get("/auth/signup")
+        assert 'action="/app/auth/signup"' in page.text
+        assert 'class="brand" href="/app/"' in page.text
+        assert "Path=/app/auth" in page.headers["set-cookie"]

@@ -142,6 +142,8 @@ class OTPAuthMiddleware:
         try:
             await self.app(scope, receive, watched)
         except LoginRequired:
+            # Too late to answer, or raised for a signed-in user (the application's own mix-up,
+            # which a redirect to login would only loop on): not ours to hide.
             if started or scope[SCOPE_KEY] is not None:
                 raise
             await self._turn_away(scope, receive, send)
@@ -192,9 +194,9 @@ async def authenticate(
 def _site_prefix(scope: Scope) -> str:
     """Where the whole application is served (uvicorn ``--root-path``), "" at the root.
 
-    Seen first by the application's middleware, ``root_path`` is just that; seen first by the
-    sub-app's own, ``root_path`` also holds the mount, and Starlette's Mount kept the prefix
-    alone in ``app_root_path``."""
+    Seen first by the application's middleware, ``root_path`` is just that; seen first from
+    inside the sub-app (its pages, in an application without the middleware), ``root_path`` also
+    holds the mount, and Starlette's Mount kept the prefix alone in ``app_root_path``."""
     return str(scope.get("app_root_path", scope.get("root_path")) or "").rstrip("/")
 
 

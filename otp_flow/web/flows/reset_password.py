@@ -6,8 +6,9 @@ this browser gets a fresh one.
 
 In passwordless mode there is no password to reset, and signing in by code is what the login page
 does: the flow is gone, and its first URL (old links, ``url('reset_password')`` in templates)
-leads to the login page, keeping ``next``. Flask-Security does the same (no recovery views unless
-``SECURITY_RECOVERABLE``), as does allauth (no "forgot password" without a password).
+leads to the login page, keeping ``next``. Flask-Security likewise registers its recovery views
+only with ``SECURITY_RECOVERABLE`` on, and allauth's sign-in by code is its login view, not a
+reset: one way in by code, under the name people look for.
 """
 
 from __future__ import annotations

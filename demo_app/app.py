@@ -27,13 +27,14 @@ from otp_flow.types import Clock, system_clock
 from otp_flow.web import (
     MemorySessionStore,
     OTPAuthMiddleware,
+    Pages,
     RedisSessionStore,
     SessionStore,
+    auth_pages,
     create_auth_app,
     login_required,
 )
 from otp_flow.web.api import create_api_app
-from otp_flow.web.settings import AuthSettings
 
 __all__ = ["create_demo_app", "load_settings"]
 
@@ -87,7 +88,7 @@ def create_demo_app(
         mount_path="/auth",
         **pages,
     )
-    demo = _DemoPages(auth.state.otp_flow)
+    demo = _DemoPages(auth_pages(auth))
     api = create_api_app(
         runtime.engine,
         auth_sources=config.auth_sources,
@@ -146,8 +147,8 @@ def _sessions(runtime: Runtime, clock: Clock) -> SessionStore:
 class _DemoPages:
     """The demo's own pages, rendered like otp_flow's (same base template, languages, user)."""
 
-    def __init__(self, settings: AuthSettings) -> None:
-        self.pages = settings.pages
+    def __init__(self, pages: Pages) -> None:
+        self.pages = pages
 
     async def home(self, request: Request) -> Response:
         return self.pages.render(request, "home.html")

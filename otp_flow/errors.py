@@ -6,7 +6,8 @@ error code of the dialect it speaks (CIAM strings, Yunpian numbers, OnlyID sente
     OTPError
     ├── InvalidRequest              a parameter is missing, of the wrong type or out of range
     ├── IdentifierError
-    │   ├── MalformedPhoneNumber    not a phone number of an allowed region
+    │   ├── MalformedPhoneNumber    not a mobile number (or not of an allowed region)
+    │   │   └── PhoneRegionNotAllowed   a valid mobile number of a region not allowed
     │   ├── MalformedEmail          not a syntactically valid address
     │   └── BlockedEmail            a valid address on a blocked domain ("invalid_email")
     ├── SendRefused
@@ -43,6 +44,7 @@ __all__ = [
     "MalformedPhoneNumber",
     "NoChallenge",
     "OTPError",
+    "PhoneRegionNotAllowed",
     "QuotaExhausted",
     "RateLimited",
     "SendRefused",
@@ -67,6 +69,16 @@ class IdentifierError(OTPError):
 
 class MalformedPhoneNumber(IdentifierError):
     pass
+
+
+class PhoneRegionNotAllowed(MalformedPhoneNumber):
+    """A real mobile number, but of a region not in ``allowed_regions`` (``region``: its ISO
+    3166 code, ``calling_code``: e.g. 1 for +1), so a page can say why instead of "invalid"."""
+
+    def __init__(self, region: str, calling_code: int) -> None:
+        super().__init__(f"mobile numbers of region {region} (+{calling_code}) are not accepted")
+        self.region = region
+        self.calling_code = calling_code
 
 
 class MalformedEmail(IdentifierError):

@@ -13,7 +13,12 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers import PhoneNumberType
 
-from otp_flow.errors import BlockedEmail, MalformedEmail, MalformedPhoneNumber
+from otp_flow.errors import (
+    BlockedEmail,
+    MalformedEmail,
+    MalformedPhoneNumber,
+    PhoneRegionNotAllowed,
+)
 from otp_flow.types import Channel, Recipient
 
 __all__ = ["IdentifierParser"]
@@ -38,8 +43,9 @@ def _e164_mobile(raw: str, allowed_regions: tuple[str, ...]) -> str:
     # (is_valid_number would repeat most of its work).
     if phonenumbers.number_type(number) not in _SMS_CAPABLE:
         raise MalformedPhoneNumber("not a valid mobile number")
-    if phonenumbers.region_code_for_number(number) not in allowed_regions:
-        raise MalformedPhoneNumber("phone numbers of this region are not accepted")
+    region = phonenumbers.region_code_for_number(number)
+    if region not in allowed_regions:
+        raise PhoneRegionNotAllowed(region or "ZZ", number.country_code or 0)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -47,7 +53,8 @@ class IdentifierParser:
     """Parses and normalises phone numbers and email addresses.
 
     ``allowed_regions``: ISO 3166 codes whose mobile numbers are accepted; the first one is the
-    region assumed for numbers written without ``+`` (so ``13612345678`` is read as Chinese).
+    region assumed for numbers written without ``+`` (so ``13612345678`` is read as Chinese),
+    unless ``default_region`` (one of them) names another.
     ``blocked_email_domains``: a domain here, or any subdomain of it, is refused with
     ``BlockedEmail``.
     """
@@ -56,6 +63,7 @@ class IdentifierParser:
         self,
         *,
         allowed_regions: Iterable[str] = ("CN",),
+        default_region: str | None = None,
         blocked_email_domains: Iterable[str] = (),
         check_email_deliverability: bool = False,
     ) -> None:
@@ -65,6 +73,15 @@ class IdentifierParser:
         for region in self.allowed_regions:
             if region not in phonenumbers.SUPPORTED_REGIONS:
                 raise ValueError(f"allowed_regions: {region!r} is not a known region code")
+        if default_region is not None:
+            default = default_region.upper()
+            if default not in self.allowed_regions:
+                raise ValueError(
+                    f"default_region {default_region!r} must be one of allowed_regions "
+                    f"{list(self.allowed_regions)}"
+                )
+            rest = tuple(r for r in self.allowed_regions if r != default)
+            self.allowed_regions = (default, *rest)
         self.blocked_email_domains = frozenset(d.lower().strip(".") for d in blocked_email_domains)
         self.check_email_deliverability = check_email_deliverability
 

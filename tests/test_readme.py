@@ -47,3 +47,19 @@ def test_the_configuration_example_loads() -> None:
     settings = Settings.from_mapping(tomllib.loads(text))
     assert settings.delivery_timeout_seconds == 10
     assert [c.id for c in settings.clients] == ["TENANT_CLIENT_ID"]
+
+
+async def test_the_fastapi_example_runs_passwordless_at_any_mount() -> None:
+    from tests.live_server import serve
+
+    example = next(block for block in python_blocks() if "FastAPI()" in block)
+    namespace: dict[str, object] = {}
+    exec(compile(example, "README.md", "exec"), namespace)
+    async with serve(namespace["app"]) as url, httpx.AsyncClient(base_url=url) as http:  # type: ignore[arg-type]
+        login = await http.get("/sign-in/login")
+        assert login.status_code == 200 and "password" not in login.text.lower()
+        me = await http.get("/me", headers={"accept": "text/html"})
+        assert me.status_code == 303
+        assert me.headers["location"] == "/sign-in/login?next=%2Fme"
+        assert (await http.get("/me", headers={"accept": "application/json"})).status_code == 401
+        assert (await http.get("/hello")).json() == {"hello": "stranger"}

@@ -131,3 +131,43 @@ def test_configuration_is_validated(site: Site) -> None:
         OTPAuthMiddleware(site.app, auth=site.auth, protected=["account"])
     with pytest.raises(ValueError, match="login_url"):
         OTPAuthMiddleware(site.app, auth=site.auth, login_url="https://evil.example/login")
+
+
+async def test_the_pages_know_the_user_without_the_middleware(clock: FakeClock) -> None:
+    """The middleware is installed once, by the application; the sub-app has none of its own
+    and still shows who is signed in when the application installs none at all."""
+    from starlette.routing import Mount
+
+    from otp_flow.stores.memory import MemoryStore
+    from tests.live_server import serve
+    from tests.web_helpers import build_app
+
+    _, auth, engine, outbox, users, sessions, hooks = build_app(MemoryStore(), clock)
+    assert auth.user_middleware == []
+    app = Starlette(routes=[Mount("/auth", app=auth)])
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+        site = Site(app, auth, engine, outbox, users, sessions, hooks, clock, client)
+        await site.send_code("signup", PHONE)
+        await site.enter_code("signup", await site.code_for(E164))
+        await site.post("/auth/signup/details", {"display_name": "Ann"})
+        profile = await client.get("/auth/update_userinfo")
+        assert profile.status_code == 200
+        assert "Signed in as Ann" in profile.text
+
+
+async def test_without_the_middleware_behind_a_root_path(clock: FakeClock) -> None:
+    """uvicorn --root-path /app: the pages alone still know the site's prefix (home, links)."""
+    from starlette.routing import Mount
+
+    from otp_flow.stores.memory import MemoryStore
+    from tests.live_server import serve
+    from tests.web_helpers import build_app
+
+    _, auth, *_ = build_app(MemoryStore(), clock)
+    app = Starlette(routes=[Mount("/auth", app=auth)])
+    # The client stands where the proxy does (it strips "/app" before uvicorn).
+    async with serve(app, root_path="/app") as url, httpx.AsyncClient(base_url=url) as client:
+        page = await client.get("/auth/signup")
+        assert 'action="/app/auth/signup"' in page.text
+        assert 'class="brand" href="/app/"' in page.text
+        assert "Path=/app/auth" in page.headers["set-cookie"]

@@ -98,10 +98,14 @@ class Site:
     # ------------------------------------------------------------------ pages
 
     async def csrf(self, path: str = "/auth/reset_password") -> str:
-        page = await self.client.get(path)
-        match = _CSRF.search(page.text)
-        assert match, f"no CSRF token on {path} ({page.status_code})"
-        return match.group(1)
+        """The token from ``path``; in passwordless mode (no reset page) from the login page, or
+        the profile page once signed in."""
+        for candidate in (path, "/auth/login", "/auth/update_userinfo"):
+            page = await self.client.get(candidate)
+            match = _CSRF.search(page.text)
+            if match:
+                return match.group(1)
+        raise AssertionError(f"no CSRF token on {path} ({page.status_code})")
 
     async def post(self, path: str, data: dict[str, str], **kwargs: Any) -> httpx.Response:
         """POST a form with this browser's CSRF token (from a page that always renders)."""
@@ -158,6 +162,7 @@ def build_app(
     template_dirs: Sequence[str] = (),
     engine_options: dict[str, Any] | None = None,
     sender: Sender | None = None,
+    user_store: UserStore | None = None,
     **auth_options: Any,
 ) -> tuple[Starlette, Starlette, OTPEngine, OutboxSender, UserStore, SessionStore, UserHooks]:
     """``sender``: deliver through it instead of the outbox."""
@@ -168,6 +173,7 @@ def build_app(
         secret_keys=KEYS, store=store, sender=sender, clock=clock, **(engine_options or {})
     )
     users, sessions = stores_for(store, clock)
+    users = user_store or users  # an application's own store instead
     hooks = UserHooks()
     auth = create_auth_app(
         engine,

@@ -9,13 +9,30 @@ always keeps a phone number or an email. Passwords are only ever stored hashed (
 update or a password reset.
 """
 
-from otp_flow.users.base import IdentifierField, IdentifierTaken, User, UserStore
+from otp_flow.users.base import (
+    IdentifierField,
+    IdentifierTaken,
+    PasswordUserStore,
+    User,
+    UserStore,
+    check_user_store,
+)
 from otp_flow.users.changes import CLEAR, Clear, IdentifierRequired
-from otp_flow.users.hooks import Hook, UserEvent, UserEventKind, UserHooks
+from otp_flow.users.hooks import (
+    BeforeEvent,
+    Guard,
+    Hook,
+    Refused,
+    UserEvent,
+    UserEventKind,
+    UserHooks,
+)
 from otp_flow.users.memory import MemoryUserStore
 from otp_flow.users.redis import RedisKeyspace, RedisUserStore
 
 __all__ = [
+    "BeforeEvent",
+    "Guard",
     "CLEAR",
     "Clear",
     "Hook",
@@ -23,11 +40,14 @@ __all__ = [
     "IdentifierRequired",
     "IdentifierTaken",
     "MemoryUserStore",
+    "PasswordUserStore",
     "RedisKeyspace",
     "RedisUserStore",
+    "Refused",
     "User",
     "UserEvent",
     "UserEventKind",
     "UserHooks",
     "UserStore",
+    "check_user_store",
 ]

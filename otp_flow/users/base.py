@@ -14,9 +14,11 @@ __all__ = [
     "IDENTIFIER_FIELDS",
     "IdentifierField",
     "IdentifierTaken",
+    "PasswordUserStore",
     "User",
     "UserStore",
     "changed_user",
+    "check_user_store",
     "new_user_id",
 ]
 
@@ -45,6 +47,12 @@ class IdentifierTaken(OTPError):
 
 @runtime_checkable
 class UserStore(Protocol):
+    """What every page needs of an application's user store (passwordless pages need no more).
+
+    Ids are strings; phone numbers are E.164 and emails lower-cased (as ``IdentifierParser``
+    gives them); ``create`` and ``update`` raise ``IdentifierTaken`` on a duplicate.
+    """
+
     async def get(self, user_id: str) -> User | None: ...
 
     async def find_by_phone(self, phone_number: str) -> User | None: ...
@@ -57,7 +65,6 @@ class UserStore(Protocol):
         display_name: str,
         phone_number: str | None = None,
         email: str | None = None,
-        password: str | None = None,
     ) -> User:
         """Raise ``IdentifierTaken`` when the phone or email already belongs to a user."""
         ...
@@ -67,10 +74,30 @@ class UserStore(Protocol):
         user_id: str,
         *,
         display_name: str | None = None,
+        phone_number: str | Clear | None = None,
+        email: str | Clear | None = None,
+    ) -> User:
+        """Change the given fields (None = leave as is, ``CLEAR`` = remove the identifier).
+
+        ``IdentifierTaken`` as in ``create``; ``IdentifierRequired`` when neither a phone number
+        nor an email would be left.
+        """
+        ...
+
+
+@runtime_checkable
+class PasswordUserStore(UserStore, Protocol):
+    """A store that also keeps (hashed) passwords: what password sign-in and reset need."""
+
+    async def create(
+        self,
+        *,
+        display_name: str,
         phone_number: str | None = None,
         email: str | None = None,
+        password: str | None = None,
     ) -> User:
-        """Change the given fields (None = leave as is); ``IdentifierTaken`` as in ``create``."""
+        """As ``UserStore.create``; ``password`` (already checked against the rules) is hashed."""
         ...
 
     async def set_password(self, user_id: str, password: str) -> None: ...
@@ -78,6 +105,34 @@ class UserStore(Protocol):
     async def check_password(self, user_id: str, password: str) -> bool:
         """Constant work whether or not the user exists or has a password (no timing oracle)."""
         ...
+
+
+#: The methods each kind of store must have, and what needs them (for start-up messages).
+_STORE_METHODS = ("get", "find_by_phone", "find_by_email", "create", "update")
+_PASSWORD_METHODS = ("set_password", "check_password")
+
+
+def check_user_store(store: object, *, passwords: bool) -> None:
+    """Raise ``ValueError`` naming every method ``store`` lacks for the pages switched on.
+
+    Called by ``create_auth_app`` at start-up, so a missing method is a clear message then, not
+    a 500 the first time someone uses the page that needs it.
+    """
+    name = type(store).__name__
+    problems = [
+        f"the user store {name} has no method {method}, which every page needs"
+        for method in _STORE_METHODS
+        if not callable(getattr(store, method, None))
+    ]
+    if passwords:
+        problems += [
+            f"the user store {name} has no method {method}, which password sign-in needs; "
+            "pass passwords=False to create_auth_app for passwordless pages"
+            for method in _PASSWORD_METHODS
+            if not callable(getattr(store, method, None))
+        ]
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def new_user_id() -> str:

@@ -17,22 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
 from otp_flow.engine import OTPEngine
 from otp_flow.errors import ServiceUnavailable
+from otp_flow.identifiers import IdentifierParser
 from otp_flow.passwords import Passwords
 from otp_flow.signing import normalise_keys
 from otp_flow.types import Clock
-from otp_flow.users import UserHooks, UserStore
+from otp_flow.users import UserHooks, UserStore, check_user_store
 from otp_flow.web import flows
 from otp_flow.web.cookies import Signed
 from otp_flow.web.csrf import CSRF, CSRFError
 from otp_flow.web.forms import FormError
 from otp_flow.web.i18n import Translator
-from otp_flow.web.middleware import OTPAuthMiddleware
 from otp_flow.web.sessions import MemorySessionStore, SessionStore
 from otp_flow.web.settings import AuthSettings, check_cookie_name, check_local_path
 from otp_flow.web.templating import Pages
@@ -52,7 +51,10 @@ def create_auth_app(
     template_dirs: Sequence[str | Path] = (),
     client_id: str = "otp_flow.web",
     hooks: UserHooks | None = None,
-    passwords: Passwords | None = None,
+    passwords: Passwords | bool | None = None,
+    allowed_regions: Sequence[str] | None = None,
+    default_region: str | None = None,
+    locales: Sequence[str] | None = None,
     translations: Mapping[str, Mapping[str, str]] | None = None,
     template_globals: Mapping[str, Any] | None = None,
     mount_path: str = "/auth",
@@ -71,11 +73,19 @@ def create_auth_app(
     at least 16 bytes each). ``sessions``: server-side sessions (default: in this process; use
     ``RedisSessionStore`` with several workers). ``template_dirs``: the application's folders,
     searched before the packaged templates. ``client_id``: the engine client the codes are
-    issued for. ``hooks``: run after signup, login, update and reset. ``passwords``: the password
-    rules (default: the user store's own, if it has one). ``translations``: extra or replaced
+    issued for. ``hooks``: guards run before a send or a signup (they may refuse) and hooks run
+    after signup, login, update and reset. ``passwords``: ``False`` for passwordless pages (no
+    password field anywhere, no password sign-in, no reset flow; the store then needs no password
+    methods); a ``Passwords`` for the password rules; default (``None`` or ``True``) passwords on
+    with the user store's own rules, if it has them. ``allowed_regions`` / ``default_region``:
+    whose mobile numbers the pages accept and which region a number without ``+`` is read in
+    (default: the engine's ``IdentifierParser``, mainland China). ``locales``: the page languages
+    offered (default all of ``LOCALES``; ``["en"]`` for an English-only site, so a Chinese browser
+    does not get Chinese errors under English labels). ``translations``: extra or replaced
     strings per locale. ``template_globals``: extra variables every page sees (for the
-    application's overriding templates). ``mount_path``: where the app is mounted (for links
-    from the application's own pages and for the middleware's login redirect). ``home_url``:
+    application's overriding templates). ``mount_path``: where the app is mounted, used only
+    when the application's routes do not show it (the pages and the middleware find the real
+    ``Mount`` themselves). ``home_url``:
     where a person goes after signing in without a ``next``. ``password_attempts`` per
     ``password_window_seconds``: how many password sign-ins one identifier may try (counted in
     the engine's store, known and unknown identifiers alike; a successful one starts afresh).
@@ -96,17 +106,33 @@ def create_auth_app(
             "the engine's renderer has no render_notice (see otp_flow.messages.MessageRenderer); "
             "the pages need it to tell an old address that it was replaced"
         )
+    if passwords is not None and not isinstance(passwords, (bool, Passwords)):
+        raise ValueError("passwords must be True, False or a Passwords (the password rules)")
+    password_signin = passwords is not False
+    check_user_store(users, passwords=password_signin)
+    identifiers = engine.identifiers
+    if allowed_regions is not None or default_region is not None:
+        identifiers = IdentifierParser(
+            allowed_regions=identifiers.allowed_regions
+            if allowed_regions is None
+            else allowed_regions,
+            default_region=default_region,
+            blocked_email_domains=identifiers.blocked_email_domains,
+            check_email_deliverability=identifiers.check_email_deliverability,
+        )
     clock = clock or engine.clock
     csrf = CSRF(keys, clock=clock)
-    passwords = passwords or getattr(users, "passwords", None) or Passwords()
+    rules = passwords if isinstance(passwords, Passwords) else None
+    rules = rules or getattr(users, "passwords", None) or Passwords()
     pages = Pages(
         template_dirs=template_dirs,
-        translator=Translator(translations),
+        translator=Translator(translations, locales=locales),
         csrf=csrf,
         site_name=site_name,
         mount_path=mount_path.rstrip("/"),
         home_url=home_url,
-        password_min_length=passwords.min_length,
+        password_min_length=rules.min_length,
+        password_signin=password_signin,
     )
     pages.env.globals.update(template_globals or {})
     settings = AuthSettings(
@@ -114,7 +140,7 @@ def create_auth_app(
         users=users,
         sessions=sessions or MemorySessionStore(clock=clock),
         hooks=hooks or UserHooks(),
-        passwords=passwords,
+        passwords=rules,
         pages=pages,
         csrf=csrf,
         pending=Signed(
@@ -130,6 +156,8 @@ def create_auth_app(
         password_throttle=PasswordThrottle(
             engine.store, clock, password_attempts, password_window_seconds
         ),
+        identifiers=identifiers,
+        password_signin=password_signin,
     )
 
     async def forbidden(request: Request, exc: Exception) -> Response:
@@ -144,9 +172,9 @@ def create_auth_app(
         return response
 
     app = Starlette(
+        # No middleware of its own: the pages find the signed-in user themselves
+        # (middleware.authenticate) when the application has no OTPAuthMiddleware.
         routes=flows.routes(settings, send_timer or flows.SendTimer()),
-        # The pages find the signed-in user themselves when the application has no middleware.
-        middleware=[Middleware(OTPAuthMiddleware, auth=settings)],
         exception_handlers={
             CSRFError: forbidden,
             FormError: unreadable,

@@ -9,7 +9,7 @@ of its own overriding templates) with ``translations={"zh-CN": {...}}``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -33,12 +33,13 @@ class Texts:
     duration: Callable[[float], str]
 
 
-def negotiate(accept_language: str | None) -> str:
-    """The best of ``LOCALES`` for an ``Accept-Language`` header (q-values honoured).
+def negotiate(accept_language: str | None, locales: Sequence[str] = LOCALES) -> str:
+    """The best of ``locales`` for an ``Accept-Language`` header (q-values honoured).
 
     Any Chinese variant maps to zh-CN: Simplified is closer for a Traditional reader than English.
+    Without a match: English, or the first of ``locales`` when English is not offered.
     """
-    best, best_q = DEFAULT_LOCALE, 0.0
+    best, best_q = (DEFAULT_LOCALE if DEFAULT_LOCALE in locales else locales[0]), 0.0
     for item in (accept_language or "").split(",")[:20]:
         tag, _, params = item.strip().partition(";")
         q = 1.0
@@ -52,7 +53,7 @@ def negotiate(accept_language: str | None) -> str:
         primary = tag.strip().lower().split("-")[0]
         locale = {"zh": "zh-CN", "en": "en"}.get(primary)
         # Strictly greater: with equal q the earlier entry wins, as browsers list preferences.
-        if locale and q > best_q:
+        if locale is not None and locale in locales and q > best_q:
             best, best_q = locale, q
     return best
 
@@ -65,7 +66,18 @@ def _packaged(locale: str) -> dict[str, str]:
 
 
 class Translator:
-    def __init__(self, extra: Mapping[str, Mapping[str, str]] | None = None) -> None:
+    """The catalogs, and the page languages offered (``locales``, default all of ``LOCALES``)."""
+
+    def __init__(
+        self,
+        extra: Mapping[str, Mapping[str, str]] | None = None,
+        *,
+        locales: Sequence[str] | None = None,
+    ) -> None:
+        offered = tuple(LOCALES if locales is None else locales)
+        if not offered or not set(offered) <= set(LOCALES) or isinstance(locales, str):
+            raise ValueError(f"locales must be a non-empty list of {LOCALES}, got {locales!r}")
+        self.locales = offered
         extra = extra or {}
         unknown = set(extra) - set(LOCALES)
         if unknown:
@@ -76,6 +88,10 @@ class Translator:
             locale: {**(_packaged(locale) if locale != "en" else {}), **extra.get(locale, {})}
             for locale in LOCALES
         }
+
+    def negotiate(self, accept_language: str | None) -> str:
+        """The best offered locale for an ``Accept-Language`` header."""
+        return negotiate(accept_language, self.locales)
 
     def texts(self, locale: str) -> Texts:
         return Texts(locale, self.gettext(locale), self.ngettext(locale), self.duration(locale))

@@ -14,6 +14,7 @@ from otp_flow.errors import (
     DeliveryFailed,
     MalformedEmail,
     OTPError,
+    PhoneRegionNotAllowed,
     QuotaExhausted,
     RateLimited,
     VerificationFailed,
@@ -54,6 +55,12 @@ def send_problem(exc: OTPError, t: Texts) -> Problem:
     """A refused or failed send (the identifier field, or the whole form)."""
     _ = t.gettext
     match exc:
+        case PhoneRegionNotAllowed():
+            message = _(
+                "Mobile numbers from this country or region (+{code}) cannot be used here.",
+                code=str(exc.calling_code),
+            )
+            return Problem(message, field="identifier")
         case MalformedEmail():
             return Problem(_("Enter a valid email address."), field="identifier")
         case BlockedEmail():

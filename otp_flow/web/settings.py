@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from otp_flow.engine import OTPEngine
+from otp_flow.identifiers import IdentifierParser
 from otp_flow.passwords import Passwords
 from otp_flow.types import Clock
 from otp_flow.users import UserHooks, UserStore
@@ -59,3 +60,8 @@ class AuthSettings:
     session_ttl_seconds: int
     clock: Clock
     password_throttle: PasswordThrottle
+    #: How the pages read what people type (the engine's parser, or one with the regions
+    #: given to ``create_auth_app``).
+    identifiers: IdentifierParser
+    #: False: passwordless pages (no password fields, no password sign-in, no reset flow).
+    password_signin: bool

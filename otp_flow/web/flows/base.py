@@ -88,7 +88,7 @@ class CodeFlow(FlowPages):
         self, request: Request, form: dict[str, str], user: User | None
     ) -> Response:
         try:
-            recipient = self.settings.engine.identifiers.parse(form.get("identifier", ""))
+            recipient = self.settings.identifiers.parse(form.get("identifier", ""))
         except IdentifierError as exc:
             return self.page(
                 request, user, form=form, problem=send_problem(exc, self.texts(request))
@@ -151,6 +151,9 @@ class CodeFlow(FlowPages):
         self, request: Request, recipient: Recipient, user: User | None, next_url: str
     ) -> Pending | Problem:
         """Send (or silently issue) a code; the new pending state, or what went wrong."""
+        refused = await self.refused(request, recipient, self.usage, user)
+        if refused is not None:
+            return refused
         owner = user if self.needs_user else await find_user(self.settings.users, recipient)
         texts = self.texts(request)
         try:

@@ -1,4 +1,5 @@
-"""Login: an identifier, then a code (or, when the password field is filled, a password).
+"""Login: an identifier, then a code (or, when the password field is filled, a password; in
+passwordless mode there is no password field and a posted password is ignored).
 
 Known and unknown identifiers get the same page, status, cookie and (within noise) timing; only
 an existing account is sent a code. A password attempt for an unknown identifier, or for a user
@@ -36,11 +37,11 @@ class LoginFlow(CodeFlow):
         return user is not None
 
     async def submit(self, request: Request, form: dict[str, str], user: User | None) -> Response:
-        if not form.get("password"):
+        if not self.settings.password_signin or not form.get("password"):
             return await self.send_first(request, form, user)
         texts = self.texts(request)
         try:
-            recipient = self.settings.engine.identifiers.parse(form.get("identifier", ""))
+            recipient = self.settings.identifiers.parse(form.get("identifier", ""))
         except IdentifierError as exc:
             return self.page(request, user, form=form, problem=send_problem(exc, texts))
         throttle = self.settings.password_throttle
@@ -49,7 +50,7 @@ class LoginFlow(CodeFlow):
             return self.too_many_attempts(request, user, form, wait)
         account = await find_user(self.settings.users, recipient)
         # check_password("") on an unknown user still hashes once: no timing oracle.
-        ok = await self.settings.users.check_password(
+        ok = await self.password_users().check_password(
             account.id if account else "", form["password"]
         )
         if not ok or account is None:

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import astuple, dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, cast
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from otp_flow.types import Recipient
-from otp_flow.users import User, UserEvent
+from otp_flow.types import Recipient, Usage
+from otp_flow.users import BeforeEvent, PasswordUserStore, Refused, User, UserEvent
 from otp_flow.web.cookies import PENDING_COOKIE, delete_cookie, set_cookie
 from otp_flow.web.flows.sending import SendTimer
 from otp_flow.web.forms import DISPLAY_NAME_MAX, read_form, safe_next
 from otp_flow.web.i18n import Texts
+from otp_flow.web.middleware import authenticate
 from otp_flow.web.outcomes import NOTICES, Problem, name_problem, password_problem
 from otp_flow.web.settings import AuthSettings
-from otp_flow.web.signin import resolve, sign_in
+from otp_flow.web.signin import sign_in
 
 __all__ = ["FlowPages", "Pending"]
+
+log = logging.getLogger("otp_flow.web")
 
 #: Form fields never echoed back into a re-rendered page.
 _NOT_ECHOED = ("password", "csrf_token", "code")
@@ -81,7 +85,7 @@ class FlowPages:
     # -------------------------------------------------------------------- requests
 
     async def current_user(self, request: Request) -> User | None:
-        found = await resolve(self.settings, request)
+        found = await authenticate(self.settings, request.scope)
         return found[1] if found else None
 
     async def form(self, request: Request) -> dict[str, str]:
@@ -102,6 +106,33 @@ class FlowPages:
             target = self.url(request, self.name)
         login = self.url(request, "login", next=target, notice="sign_in_first")
         return RedirectResponse(login, status_code=303)
+
+    def password_users(self) -> PasswordUserStore:
+        """The user store as a password store: only called with passwords on, where
+        ``create_auth_app`` checked that it has the password methods."""
+        return cast(PasswordUserStore, self.settings.users)
+
+    async def refused(
+        self, request: Request, recipient: Recipient, usage: Usage, user: User | None
+    ) -> Problem | None:
+        """What the application's before-hooks say about sending ``usage``'s code to
+        ``recipient``: None to go on, or the problem to show (nothing is sent then)."""
+        texts = self.texts(request)
+        kinds: tuple[Literal["signup", "send"], ...] = (
+            ("signup", "send") if usage == "signup" else ("send",)
+        )
+        try:
+            for kind in kinds:
+                event = BeforeEvent(kind, recipient, usage, user, texts.locale)
+                await self.settings.hooks.check(event)
+        except Refused as refusal:
+            return Problem(texts.gettext(refusal.message))
+        except Exception:
+            # The application's own code broke: fail closed, send nothing.
+            log.exception("a before-%s hook failed", usage)
+            message = "We cannot complete this right now. Please try again in a moment."
+            return Problem(texts.gettext(message), status=503)
+        return None
 
     def name_problem(self, request: Request, problem: str) -> Problem:
         return name_problem(problem, self.texts(request), DISPLAY_NAME_MAX)

@@ -3,6 +3,12 @@
 Like login, known and unknown identifiers get the same answers and only accounts get a code.
 Setting the password ends every session of the user (a thief signed in elsewhere is out) before
 this browser gets a fresh one.
+
+In passwordless mode there is no password to reset, and signing in by code is what the login page
+does: the flow is gone, and its first URL (old links, ``url('reset_password')`` in templates)
+leads to the login page, keeping ``next``. Flask-Security likewise registers its recovery views
+only with ``SECURITY_RECOVERABLE`` on, and allauth's sign-in by code is its login view, not a
+reset: one way in by code, under the name people look for.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from otp_flow.users import User, UserEvent
 from otp_flow.web.flows.base import CodeFlow
 from otp_flow.web.flows.pages import Pending
 from otp_flow.web.flows.sending import find_user
+from otp_flow.web.forms import safe_next
 
 __all__ = ["ResetPasswordFlow"]
 
@@ -28,6 +35,9 @@ class ResetPasswordFlow(CodeFlow):
     template: ClassVar[str] = "reset_password.html"
 
     def routes(self) -> list[Route]:
+        if not self.settings.password_signin:
+            methods = ["GET", "POST"]
+            return [Route("/reset_password", self.login_instead, methods=methods, name=self.name)]
         new = Route(
             "/reset_password/new",
             self.new_password,
@@ -35,6 +45,10 @@ class ResetPasswordFlow(CodeFlow):
             name="reset_password_new",
         )
         return [*super().routes(), new]
+
+    async def login_instead(self, request: Request) -> Response:
+        next_url = safe_next(request.query_params.get("next"), "")
+        return RedirectResponse(self.url(request, "login", next=next_url), status_code=303)
 
     def deliver_to(self, user: User | None) -> bool:
         return user is not None
@@ -63,7 +77,7 @@ class ResetPasswordFlow(CodeFlow):
             return self.no_account(request, user)
         if not await self.spend(pending):  # this cookie already set a password once
             return self.restart(request, user, form)
-        await self.settings.users.set_password(account.id, password)
+        await self.password_users().set_password(account.id, password)
         await self.settings.sessions.delete_user(account.id)
         # Whoever was guessing the old password, the owner may use the new one at once.
         await self.settings.password_throttle.clear(account.phone_number, account.email)

@@ -1,4 +1,5 @@
-"""Signup: an identifier, then a code, then ``display_name`` and an optional ``password``.
+"""Signup: an identifier, then a code, then ``display_name`` and an optional ``password`` (none
+in passwordless mode). The application's ``before_signup`` hooks run before the code is sent.
 
 Anyone may ask for a signup code, registered or not, so the first step tells a stranger nothing.
 Only the page the code leads to (which needs the code, so the address's owner) says that the
@@ -68,13 +69,20 @@ class SignupFlow(CodeFlow):
             return self.render(request, "signup_details.html", context, problem=problem)
         if not await self.spend(pending):  # this cookie already created an account once
             return self.restart(request, user, form)
+        phone = recipient.value if recipient.channel == "sms" else None
+        email = recipient.value if recipient.channel == "email" else None
         try:
-            account = await self.settings.users.create(
-                display_name=name,
-                phone_number=recipient.value if recipient.channel == "sms" else None,
-                email=recipient.value if recipient.channel == "email" else None,
-                password=form.get("password") or None,
-            )
+            if self.settings.password_signin:
+                account = await self.password_users().create(
+                    display_name=name,
+                    phone_number=phone,
+                    email=email,
+                    password=form.get("password") or None,
+                )
+            else:  # a passwordless store's create takes no password
+                account = await self.settings.users.create(
+                    display_name=name, phone_number=phone, email=email
+                )
         except IdentifierTaken:  # registered meanwhile by someone with the same code
             return self.taken(request, user, recipient.channel)
         return await self.signed_in(request, account, pending.next, UserEvent("signup", account))
@@ -83,7 +91,7 @@ class SignupFlow(CodeFlow):
         name, name_problem = clean_display_name(form.get("display_name", ""))
         if name_problem is not None:
             return name, self.name_problem(request, name_problem)
-        password = form.get("password", "")
+        password = form.get("password", "") if self.settings.password_signin else ""
         if password:
             return name, self.password_problem(request, password)
         return name, None

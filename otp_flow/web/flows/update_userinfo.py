@@ -72,7 +72,7 @@ class UpdateUserinfoFlow(CodeFlow):
         if not raw:
             return None
         try:
-            new = self.settings.engine.identifiers.parse(raw)
+            new = self.settings.identifiers.parse(raw)
         except IdentifierError as exc:
             return send_problem(exc, self.texts(request))
         current = user.phone_number if new.channel == "sms" else user.email

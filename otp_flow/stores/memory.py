@@ -2,7 +2,9 @@
 
 For the demo, tests and single-process deployments. Each operation runs under one lock with no
 ``await`` inside, so it is atomic for asyncio tasks and for threads alike. Expiry follows the
-engine's clock (``now_ms`` of each request); stale entries are swept as the store is used.
+engine's clock (``now_ms`` of each request); stale entries are swept as the store is used: every
+call looks at a bounded number of the stalest entries (the dicts are kept in order of last use)
+and drops those nothing needs any more, so memory follows the enabled limits, not the calendar.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hmac
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -17,6 +20,7 @@ from otp_flow.stores.base import (
     IssueOutcome,
     IssueRequest,
     RefusedBy,
+    RequesterSends,
     ThrottleOutcome,
     VerifyOutcome,
     VerifyRequest,
@@ -62,6 +66,33 @@ class _Throttle:
 
 
 @dataclass(slots=True)
+class _Anchored:
+    """A window that starts at the first event after the previous one ended."""
+
+    ends_ms: int = 0
+    count: int = 0
+
+    def current(self, now_ms: int) -> int:
+        return self.count if now_ms < self.ends_ms else 0
+
+    def bump(self, now_ms: int, length_ms: int) -> int:
+        if now_ms >= self.ends_ms:
+            self.ends_ms, self.count = now_ms + length_ms, 0
+        self.count += 1
+        return self.count
+
+
+@dataclass(slots=True)
+class _RequesterState:
+    budgets: dict[str, _Anchored] = field(default_factory=dict)
+    day: _Counter = field(default_factory=_Counter)
+    #: This requester's sends per recipient, on ``day``'s day only.
+    recipients: dict[str, _Counter] = field(default_factory=dict)
+    checks: _Anchored = field(default_factory=_Anchored)
+    keep_until_ms: int = 0
+
+
+@dataclass(slots=True)
 class _RecipientState:
     minute: _Counter = field(default_factory=_Counter)
     hour: _Counter = field(default_factory=_Counter)
@@ -83,6 +114,7 @@ class MemoryStore:
         self._nonces: dict[tuple[str, str], int] = {}
         self._outbox: deque[str] = deque()
         self._throttles: dict[tuple[str, str], _Throttle] = {}
+        self._requesters: dict[tuple[str, str], _RequesterState] = {}
 
     async def issue(self, request: IssueRequest) -> IssueOutcome:
         with self._lock:
@@ -101,14 +133,23 @@ class MemoryStore:
             state.day.current(r.day),
             app_day.current(r.app_day),
         )
+        q = r.requester
+        rq_key = (r.client_id, q.key) if q is not None else None
+        requester = (self._requesters.get(rq_key) if rq_key else None) or _RequesterState()
+        budget = requester.budgets.get(q.budget, _Anchored()) if q else _Anchored()
+        pair = requester.recipients.get(r.recipient, _Counter())
+        rq_counts = (budget.current(r.now_ms), requester.day.current(r.day), pair.current(r.day))
 
         def refuse(by: RefusedBy, retry_at_ms: int) -> IssueOutcome:
-            return IssueOutcome(False, by, max(retry_at_ms - r.now_ms, 0), *counts)
+            return IssueOutcome(
+                False, by, max(retry_at_ms - r.now_ms, 0), *counts, rq_counts[0], rq_counts[1]
+            )
 
-        if r.resend_interval_ms > 0 and state.last_send_ms:
-            next_ok = state.last_send_ms + r.resend_interval_ms
-            if r.now_ms < next_ok:
-                return refuse("resend_interval", next_ok)
+        # 1. Every limit that refuses now; the one that refuses longest is named.
+        refusing: list[tuple[int, RefusedBy]] = []
+        interval = _interval(r, counts[2])
+        if interval > 0 and state.last_send_ms and r.now_ms < state.last_send_ms + interval:
+            refusing.append((state.last_send_ms + interval, "resend_interval"))
         windows: tuple[tuple[RefusedBy, Window], ...] = (
             ("recipient_per_minute", r.minute),
             ("recipient_per_hour", r.hour),
@@ -117,7 +158,19 @@ class MemoryStore:
         )
         for (name, window), count in zip(windows, counts, strict=True):
             if window.limit > 0 and count >= window.limit:
-                return refuse(name, window.ends_ms)
+                refusing.append((window.ends_ms, name))
+        if q is not None:
+            requester_limits: tuple[tuple[RefusedBy, int, int], ...] = (
+                ("requester_per_window", q.window_limit, budget.ends_ms),
+                ("requester_per_day", q.day_limit, r.day.ends_ms),
+                ("requester_recipient_per_day", q.recipient_day_limit, r.day.ends_ms),
+            )
+            for (name, limit, ends_ms), count in zip(requester_limits, rq_counts, strict=True):
+                if limit > 0 and count >= limit:
+                    refusing.append((ends_ms, name))
+        if refusing:
+            retry_at, name = max(refusing, key=lambda item: item[0])  # first of the longest
+            return refuse(name, retry_at)
         old = state.challenges.get(r.usage)
         carried = old.failures if old is not None and r.now_ms < old.expires_ms else 0
         if old is not None and carried >= r.max_failures:
@@ -141,20 +194,66 @@ class MemoryStore:
             carried,
             old.digest[:4] if old is not None else b"\0\0\0\0",
         )
+        # Only what still matters keeps the entry: the code, the next resend interval, and
+        # the windows with a limit (switched-off ones are counted, but keep nothing alive; the
+        # backoff needs the day's count).
+        enabled_ends = (
+            w.ends_ms
+            for w in (r.minute, r.hour, r.day)
+            if w.limit > 0 or (w is r.day and r.resend_backoff_max_ms > 0)
+        )
         state.keep_until_ms = max(
             state.keep_until_ms,
             r.expires_ms,
-            r.day.ends_ms,
-            r.now_ms + r.resend_interval_ms,
+            r.now_ms + _interval(r, counts[2] + 1),
+            *enabled_ends,
         )
         self._quota_used[quota_key] = self._quota_used.get(quota_key, 0) + 1
         self._recipients.pop(key, None)
         self._recipients[key] = state
         self._app_days[r.client_id] = app_day
-        return IssueOutcome(True, None, 0, *counts)
+        rq_after = (0, 0)
+        if q is not None and rq_key is not None:
+            rq_after = self._count_requester(r, q, rq_key, requester, budget, pair)
+        return IssueOutcome(True, None, 0, *counts, *rq_after)
+
+    def _count_requester(
+        self,
+        r: IssueRequest,
+        q: RequesterSends,
+        key: tuple[str, str],
+        requester: _RequesterState,
+        budget: _Anchored,
+        pair: _Counter,
+    ) -> tuple[int, int]:
+        if requester.day.window_id != r.day.id:
+            requester.recipients.clear()  # a new day: yesterday's per-recipient counts go
+        window_count = budget.bump(r.now_ms, q.window_ms)
+        day_count = requester.day.bump(r.day)
+        pair.bump(r.day)
+        requester.budgets[q.budget] = budget
+        requester.recipients[r.recipient] = pair
+        keep = budget.ends_ms
+        if q.day_limit > 0 or q.recipient_day_limit > 0:
+            keep = max(keep, r.day.ends_ms)
+        requester.keep_until_ms = max(requester.keep_until_ms, keep)
+        self._requesters.pop(key, None)
+        self._requesters[key] = requester
+        return window_count, day_count
 
     async def verify(self, request: VerifyRequest) -> VerifyOutcome:
         with self._lock:
+            q = request.requester
+            if q is not None:
+                key = (request.client_id, q.key)
+                requester = self._requesters.get(key) or _RequesterState()
+                checks = requester.checks
+                if q.limit > 0 and checks.current(request.now_ms) >= q.limit:
+                    return VerifyOutcome("requester_limited", 0, 0, checks.ends_ms - request.now_ms)
+                checks.bump(request.now_ms, q.window_ms)
+                requester.keep_until_ms = max(requester.keep_until_ms, checks.ends_ms)
+                self._requesters.pop(key, None)
+                self._requesters[key] = requester
             state = self._recipients.get((request.client_id, request.recipient))
             challenge = state.challenges.get(request.usage) if state else None
             if state is None or challenge is None:
@@ -218,18 +317,32 @@ class MemoryStore:
             return True
 
     async def throttle(
-        self, scope: str, key: str, *, now_ms: int, window_ms: int, limit: int
+        self,
+        scope: str,
+        key: str,
+        *,
+        now_ms: int,
+        window_ms: int,
+        limit: int,
+        also: Sequence[tuple[str, int]] = (),
     ) -> ThrottleOutcome:
         with self._lock:
             self._sweep_throttles(now_ms)
-            entry = self._throttles.get((scope, key))
-            if entry is None or entry.ends_ms <= now_ms:
-                entry = _Throttle(now_ms + window_ms, 0)
-            if entry.count >= limit:
-                return ThrottleOutcome(False, entry.count, entry.ends_ms - now_ms)
-            entry.count += 1
-            self._throttles[(scope, key)] = entry
-            return ThrottleOutcome(True, entry.count, 0)
+            entries = []
+            wait = 0
+            for name, most in ((key, limit), *also):
+                entry = self._throttles.get((scope, name))
+                if entry is None or entry.ends_ms <= now_ms:
+                    entry = _Throttle(now_ms + window_ms, 0)
+                if entry.count >= most:
+                    wait = max(wait, entry.ends_ms - now_ms)
+                entries.append((name, entry))
+            if wait:
+                return ThrottleOutcome(False, entries[0][1].count, wait)
+            for name, entry in entries:
+                entry.count += 1
+                self._throttles[(scope, name)] = entry
+            return ThrottleOutcome(True, entries[0][1].count, 0)
 
     async def clear_throttle(self, scope: str, key: str) -> None:
         with self._lock:
@@ -270,6 +383,20 @@ class MemoryStore:
         ]
         for key in stale:
             del self._recipients[key]
+        gone = [
+            key
+            for key, requester in islice(self._requesters.items(), _SWEEP_BUDGET)
+            if requester.keep_until_ms <= now_ms
+        ]
+        for key in gone:
+            del self._requesters[key]
         old = [k for k, until in islice(self._nonces.items(), _SWEEP_BUDGET) if until <= now_ms]
         for nonce_key in old:
             del self._nonces[nonce_key]
+
+
+def _interval(r: IssueRequest, day_count: int) -> int:
+    """The resend interval after ``day_count`` sends today (doubling with a backoff cap)."""
+    if r.resend_backoff_max_ms <= 0 or day_count <= 1:
+        return r.resend_interval_ms
+    return int(min(r.resend_interval_ms * 2 ** (day_count - 1), r.resend_backoff_max_ms))

@@ -85,6 +85,7 @@ def create_demo_app(
         translations=TRANSLATIONS,
         template_globals={"dev": dev},
         mount_path="/auth",
+        trusted_proxies=config.requesters.trusted_proxies,
         **pages,
     )
     demo = _DemoPages(auth.state.otp_flow)

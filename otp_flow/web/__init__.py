@@ -12,6 +12,7 @@ from otp_flow.web.csrf import CSRFError
 from otp_flow.web.forms import safe_next
 from otp_flow.web.i18n import LOCALES, negotiate
 from otp_flow.web.middleware import AuthUser, OTPAuthMiddleware, login_required
+from otp_flow.web.requester import ClientAddress, RequesterKey
 from otp_flow.web.sessions import MemorySessionStore, RedisSessionStore, Session, SessionStore
 from otp_flow.web.settings import AuthSettings
 from otp_flow.web.templating import Pages
@@ -21,10 +22,12 @@ __all__ = [
     "AuthSettings",
     "AuthUser",
     "CSRFError",
+    "ClientAddress",
     "MemorySessionStore",
     "OTPAuthMiddleware",
     "Pages",
     "RedisSessionStore",
+    "RequesterKey",
     "Session",
     "SessionStore",
     "create_auth_app",

@@ -159,6 +159,7 @@ def build_app(
     template_dirs: Sequence[str] = (),
     engine_options: dict[str, Any] | None = None,
     sender: Sender | None = None,
+    users: UserStore | None = None,
     **auth_options: Any,
 ) -> tuple[Starlette, Starlette, OTPEngine, OutboxSender, UserStore, SessionStore, UserHooks]:
     """``sender``: deliver through it instead of the outbox.
@@ -171,7 +172,8 @@ def build_app(
         sender = outbox
     engine_options = {"requester_limits": RequesterLimits.off(), **(engine_options or {})}
     engine = OTPEngine(secret_keys=KEYS, store=store, sender=sender, clock=clock, **engine_options)
-    users, sessions = stores_for(store, clock)
+    default_users, sessions = stores_for(store, clock)
+    users = users or default_users
     hooks = UserHooks()
     auth = create_auth_app(
         engine,

@@ -43,23 +43,16 @@ from otp_flow.policy import (
     check_usage,
     is_caller_code,
 )
+from otp_flow.requesters import requester_checks, requester_sends, requester_stats
 from otp_flow.senders.base import Message, Sender
 from otp_flow.signing import TimedSerializer, normalise_keys
-from otp_flow.stores.base import (
-    IssueOutcome,
-    IssueRequest,
-    OTPStore,
-    RequesterChecks,
-    RequesterSends,
-    VerifyRequest,
-)
+from otp_flow.stores.base import IssueRequest, OTPStore, VerifyRequest
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.types import (
     USAGES,
     Channel,
     Clock,
     Recipient,
-    RequesterStats,
     SendResult,
     Usage,
     VerifyResult,
@@ -72,7 +65,6 @@ __all__ = ["OTPEngine"]
 log = logging.getLogger("otp_flow")
 
 _TOKEN_VERSION = 1
-_MAX_REQUESTER_LENGTH = 200
 
 
 class OTPEngine:
@@ -176,7 +168,7 @@ class OTPEngine:
         quota = client.quota(target.channel) if client else None
         challenge_id = new_challenge_id()
         key = limit_key(target)
-        sends = self._requester_sends(requester, usage)
+        sends = requester_sends(self.requester_limits, requester, usage)
         request = IssueRequest(
             client_id=client_id,
             recipient=key,
@@ -195,13 +187,17 @@ class OTPEngine:
         )
         outcome = await self.store.issue(request)
         stats = window_stats(outcome, self.limits)
-        requester_stats = _requester_stats(outcome, sends)
+        stats_of_requester = requester_stats(outcome, sends)
         if not outcome.accepted:
             if outcome.refused_by == "quota":
                 raise QuotaExhausted(target.channel)
             retry_after = max(math.ceil(outcome.retry_after_ms / 1000), 1)
             raise RateLimited(
-                outcome.refused_by or "unknown", retry_after, target.channel, stats, requester_stats
+                outcome.refused_by or "unknown",
+                retry_after,
+                target.channel,
+                stats,
+                stats_of_requester,
             )
 
         token = self._tokens.dumps(
@@ -226,22 +222,7 @@ class OTPEngine:
             expires_at=request.expires_ms / 1000,
             max_failures=failures,
             stats=stats,
-            requester=requester_stats,
-        )
-
-    def _requester_sends(self, requester: str | None, usage: Usage) -> RequesterSends | None:
-        if requester is None:
-            return None
-        _check_requester(requester)
-        r = self.requester_limits
-        signup = usage == "signup"
-        return RequesterSends(
-            key=requester,
-            budget="s" if signup else "l",
-            window_ms=r.window_seconds * 1000,
-            window_limit=r.signup_sends_per_window if signup else r.sends_per_window,
-            day_limit=r.sends_per_day,
-            recipient_day_limit=r.recipient_per_day,
+            requester=stats_of_requester,
         )
 
     async def _deliver(
@@ -370,11 +351,7 @@ class OTPEngine:
     ) -> VerifyResult:
         key = limit_key(recipient)
         newest, *older = (h.digest(client_id, usage, key, code) for h in self._hashers)
-        checks = None
-        if requester is not None:
-            _check_requester(requester)
-            r = self.requester_limits
-            checks = RequesterChecks(requester, r.window_seconds * 1000, r.checks_per_window)
+        checks = requester_checks(self.requester_limits, requester)
         outcome = await self.store.verify(
             VerifyRequest(
                 client_id=client_id,
@@ -406,19 +383,3 @@ class OTPEngine:
 
     async def aclose(self) -> None:
         await self.store.aclose()
-
-
-def _check_requester(requester: object) -> None:
-    if not isinstance(requester, str) or not 0 < len(requester) <= _MAX_REQUESTER_LENGTH:
-        raise ValueError(f"requester must be a string of 1 to {_MAX_REQUESTER_LENGTH} characters")
-
-
-def _requester_stats(outcome: IssueOutcome, sends: RequesterSends | None) -> RequesterStats | None:
-    if sends is None:
-        return None
-    return RequesterStats(
-        window_count=outcome.requester_window_count,
-        window_limit=sends.window_limit,
-        day_count=outcome.requester_day_count,
-        day_limit=sends.day_limit,
-    )

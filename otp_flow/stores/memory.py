@@ -13,7 +13,6 @@ import hmac
 import threading
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from itertools import islice
 
 from otp_flow.stores.base import (
@@ -26,6 +25,14 @@ from otp_flow.stores.base import (
     VerifyRequest,
     Window,
 )
+from otp_flow.stores.memory_state import (
+    Anchored,
+    Challenge,
+    Counter,
+    RecipientState,
+    RequesterState,
+    Throttle,
+)
 from otp_flow.types import Channel, Usage
 
 __all__ = ["MemoryStore"]
@@ -34,87 +41,18 @@ __all__ = ["MemoryStore"]
 _SWEEP_BUDGET = 64
 
 
-@dataclass(slots=True)
-class _Challenge:
-    challenge_id: str
-    digest: bytes
-    expires_ms: int
-    max_failures: int
-    failures: int
-    #: First 4 bytes of the digest of the code this one replaced (as the Redis layout keeps).
-    previous: bytes = b"\0\0\0\0"
-
-
-@dataclass(slots=True)
-class _Counter:
-    window_id: int = -1
-    count: int = 0
-
-    def current(self, window: Window) -> int:
-        return self.count if self.window_id == window.id else 0
-
-    def bump(self, window: Window) -> int:
-        self.count = self.current(window) + 1
-        self.window_id = window.id
-        return self.count
-
-
-@dataclass(slots=True)
-class _Throttle:
-    ends_ms: int
-    count: int
-
-
-@dataclass(slots=True)
-class _Anchored:
-    """A window that starts at the first event after the previous one ended."""
-
-    ends_ms: int = 0
-    count: int = 0
-
-    def current(self, now_ms: int) -> int:
-        return self.count if now_ms < self.ends_ms else 0
-
-    def bump(self, now_ms: int, length_ms: int) -> int:
-        if now_ms >= self.ends_ms:
-            self.ends_ms, self.count = now_ms + length_ms, 0
-        self.count += 1
-        return self.count
-
-
-@dataclass(slots=True)
-class _RequesterState:
-    budgets: dict[str, _Anchored] = field(default_factory=dict)
-    day: _Counter = field(default_factory=_Counter)
-    #: This requester's sends per recipient, on ``day``'s day only.
-    recipients: dict[str, _Counter] = field(default_factory=dict)
-    checks: _Anchored = field(default_factory=_Anchored)
-    keep_until_ms: int = 0
-
-
-@dataclass(slots=True)
-class _RecipientState:
-    minute: _Counter = field(default_factory=_Counter)
-    hour: _Counter = field(default_factory=_Counter)
-    day: _Counter = field(default_factory=_Counter)
-    last_send_ms: int = 0
-    challenges: dict[str, _Challenge] = field(default_factory=dict)
-    #: After this time nothing in the state matters any more and it may be dropped.
-    keep_until_ms: int = 0
-
-
 class MemoryStore:
     """In-process OTPStore (see ``otp_flow.stores.base`` for the contract)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._recipients: dict[tuple[str, str], _RecipientState] = {}
-        self._app_days: dict[str, _Counter] = {}
+        self._recipients: dict[tuple[str, str], RecipientState] = {}
+        self._app_days: dict[str, Counter] = {}
         self._quota_used: dict[tuple[str, Channel], int] = {}
         self._nonces: dict[tuple[str, str], int] = {}
         self._outbox: deque[str] = deque()
-        self._throttles: dict[tuple[str, str], _Throttle] = {}
-        self._requesters: dict[tuple[str, str], _RequesterState] = {}
+        self._throttles: dict[tuple[str, str], Throttle] = {}
+        self._requesters: dict[tuple[str, str], RequesterState] = {}
 
     async def issue(self, request: IssueRequest) -> IssueOutcome:
         with self._lock:
@@ -125,8 +63,8 @@ class MemoryStore:
         key = (r.client_id, r.recipient)
         # Popped and re-inserted on acceptance, so the dict stays ordered by last send and the
         # sweep finds the stalest entries first.
-        state = self._recipients.get(key) or _RecipientState()
-        app_day = self._app_days.get(r.client_id) or _Counter()
+        state = self._recipients.get(key) or RecipientState()
+        app_day = self._app_days.get(r.client_id) or Counter()
         counts = (
             state.minute.current(r.minute),
             state.hour.current(r.hour),
@@ -135,9 +73,9 @@ class MemoryStore:
         )
         q = r.requester
         rq_key = (r.client_id, q.key) if q is not None else None
-        requester = (self._requesters.get(rq_key) if rq_key else None) or _RequesterState()
-        budget = requester.budgets.get(q.budget, _Anchored()) if q else _Anchored()
-        pair = requester.recipients.get(r.recipient, _Counter())
+        requester = (self._requesters.get(rq_key) if rq_key else None) or RequesterState()
+        budget = requester.budgets.get(q.budget, Anchored()) if q else Anchored()
+        pair = requester.recipients.get(r.recipient, Counter())
         rq_counts = (budget.current(r.now_ms), requester.day.current(r.day), pair.current(r.day))
 
         def refuse(by: RefusedBy, retry_at_ms: int) -> IssueOutcome:
@@ -186,7 +124,7 @@ class MemoryStore:
             app_day.bump(r.app_day),
         )
         state.last_send_ms = r.now_ms
-        state.challenges[r.usage] = _Challenge(
+        state.challenges[r.usage] = Challenge(
             r.challenge_id,
             r.digest,
             r.expires_ms,
@@ -222,9 +160,9 @@ class MemoryStore:
         r: IssueRequest,
         q: RequesterSends,
         key: tuple[str, str],
-        requester: _RequesterState,
-        budget: _Anchored,
-        pair: _Counter,
+        requester: RequesterState,
+        budget: Anchored,
+        pair: Counter,
     ) -> tuple[int, int]:
         if requester.day.window_id != r.day.id:
             requester.recipients.clear()  # a new day: yesterday's per-recipient counts go
@@ -246,7 +184,7 @@ class MemoryStore:
             q = request.requester
             if q is not None:
                 key = (request.client_id, q.key)
-                requester = self._requesters.get(key) or _RequesterState()
+                requester = self._requesters.get(key) or RequesterState()
                 checks = requester.checks
                 if q.limit > 0 and checks.current(request.now_ms) >= q.limit:
                     return VerifyOutcome("requester_limited", 0, 0, checks.ends_ms - request.now_ms)
@@ -333,7 +271,7 @@ class MemoryStore:
             for name, most in ((key, limit), *also):
                 entry = self._throttles.get((scope, name))
                 if entry is None or entry.ends_ms <= now_ms:
-                    entry = _Throttle(now_ms + window_ms, 0)
+                    entry = Throttle(now_ms + window_ms, 0)
                 if entry.count >= most:
                     wait = max(wait, entry.ends_ms - now_ms)
                 entries.append((name, entry))

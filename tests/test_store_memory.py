@@ -53,3 +53,24 @@ async def test_requester_entries_go_when_their_windows_end(clock: FakeClock) -> 
     clock.advance(601)
     await engine.send("13600020000", requester="10.1.0.1")
     assert list(store._requesters) == [("default", "10.1.0.1")]
+
+
+async def test_long_lived_entries_do_not_shield_expired_ones_from_the_sweep(
+    clock: FakeClock,
+) -> None:
+    store = MemoryStore()
+    whole_day = OTPEngine(secret_keys=["k" * 32], store=store, clock=clock)
+    minute_only = OTPEngine(
+        secret_keys=["k" * 32],
+        store=store,
+        clock=clock,
+        limits=Limits(recipient_per_hour=0, recipient_per_day=0),
+    )
+    for n in range(100):  # first in line, and needed until the end of the day
+        await whole_day.send(f"1360003{n:04d}")
+    for n in range(100):
+        await minute_only.send(f"1360004{n:04d}")
+    clock.advance(120)
+    for n in range(10):
+        await minute_only.send(f"1360005{n:04d}")
+    assert len(store._recipients) == 100 + 10

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hmac
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import islice
+from typing import TypeVar
 
 from otp_flow.stores.base import (
     IssueOutcome,
@@ -37,8 +38,10 @@ from otp_flow.types import Channel, Usage
 
 __all__ = ["MemoryStore"]
 
-# How many stale entries one call may sweep: bounds the work any single request does.
+# How many entries one call may look at: bounds the work any single request does.
 _SWEEP_BUDGET = 64
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 class MemoryStore:
@@ -288,13 +291,7 @@ class MemoryStore:
 
     def _sweep_throttles(self, now_ms: int) -> None:
         # Each entry knows its own end: windows of other lengths (other scopes) never decide.
-        old = [
-            k
-            for k, entry in islice(self._throttles.items(), _SWEEP_BUDGET)
-            if entry.ends_ms <= now_ms
-        ]
-        for k in old:
-            del self._throttles[k]
+        _sweep_some(self._throttles, now_ms, lambda entry: entry.ends_ms)
 
     async def outbox_push(self, payload: str, *, max_len: int) -> None:
         with self._lock:
@@ -314,23 +311,20 @@ class MemoryStore:
 
     def _sweep(self, now_ms: int) -> None:
         """Drop a bounded number of entries nothing can need any more."""
-        stale = [
-            key
-            for key, state in islice(self._recipients.items(), _SWEEP_BUDGET)
-            if state.keep_until_ms <= now_ms
-        ]
-        for key in stale:
-            del self._recipients[key]
-        gone = [
-            key
-            for key, requester in islice(self._requesters.items(), _SWEEP_BUDGET)
-            if requester.keep_until_ms <= now_ms
-        ]
-        for key in gone:
-            del self._requesters[key]
-        old = [k for k, until in islice(self._nonces.items(), _SWEEP_BUDGET) if until <= now_ms]
-        for nonce_key in old:
-            del self._nonces[nonce_key]
+        _sweep_some(self._recipients, now_ms, lambda state: state.keep_until_ms)
+        _sweep_some(self._requesters, now_ms, lambda state: state.keep_until_ms)
+        _sweep_some(self._nonces, now_ms, lambda until: until)
+
+
+def _sweep_some(entries: dict[_K, _V], now_ms: int, until: Callable[[_V], int]) -> None:
+    """Look at the first ``_SWEEP_BUDGET`` entries (the stalest: writes re-insert at the end),
+    drop those whose ``until`` has passed, and move the rest to the back, so the next call
+    looks at others: every entry is looked at within ``len / _SWEEP_BUDGET`` calls, however long
+    its neighbours live."""
+    for key, value in list(islice(entries.items(), _SWEEP_BUDGET)):
+        del entries[key]
+        if until(value) > now_ms:
+            entries[key] = value
 
 
 def _interval(r: IssueRequest, day_count: int) -> int:

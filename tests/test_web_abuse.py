@@ -16,7 +16,6 @@ import httpx
 import pytest
 import redis
 
-from tests.redis_harness import RedisServer
 from tests.uvicorn_harness import UvicornProcess
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -64,9 +63,7 @@ def codes_to(site: UvicornProcess, recipient: str) -> list[str]:
 def store_url(request: pytest.FixtureRequest) -> str:
     if request.param == "memory":
         return "memory"
-    server: RedisServer | None = request.getfixturevalue("redis_server")
-    url: str = request.getfixturevalue("redis_url")
-    assert server is not None or url
+    url: str = request.getfixturevalue("redis_url")  # the suite's private redis-server
     client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()

@@ -7,11 +7,25 @@ without it the demo runs on the embedded memory store with outbox senders (codes
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
+from typing import Any
 
 from demo_app.app import create_demo_app, load_settings
+from otp_flow.cli import WithoutQueryString
 from otp_flow.config import ConfigError
+
+
+def access_log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the access log cut before the query string (as ``otp-flow
+    serve`` does): a Yunpian ``verifyCode?...&code=...`` must never put a code in the log."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["without_query_string"] = {"()": WithoutQueryString}
+    config["loggers"]["uvicorn.access"]["filters"] = ["without_query_string"]
+    return config
 
 
 def main() -> int:
@@ -37,7 +51,7 @@ def main() -> int:
     if not config:  # a random development client, so the JSON APIs can be tried too
         client = settings.clients[0]
         print(f"demo_app: JSON API client id {client.id}, secret {client.secret}", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=access_log_config())
     return 0
 
 

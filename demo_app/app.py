@@ -86,6 +86,7 @@ def create_demo_app(
         translations=TRANSLATIONS,
         template_globals={"dev": dev},
         mount_path="/auth",
+        trusted_proxies=config.requesters.trusted_proxies,
         **pages,
     )
     demo = _DemoPages(auth_pages(auth))

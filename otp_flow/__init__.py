@@ -24,15 +24,23 @@ from otp_flow.errors import (
     SendRefused,
     ServiceUnavailable,
     StoreUnavailable,
+    TooManyChecks,
     VerificationFailed,
     WrongCode,
 )
 from otp_flow.identifiers import IdentifierParser
-from otp_flow.policy import CodePolicy, Limits
+from otp_flow.policy import CodePolicy, Limits, RequesterLimits
 from otp_flow.senders.base import Message, Sender
 from otp_flow.stores.base import OTPStore
 from otp_flow.stores.memory import MemoryStore
-from otp_flow.types import Channel, Recipient, SendResult, Usage, VerifyResult
+from otp_flow.types import (
+    Channel,
+    Recipient,
+    RequesterStats,
+    SendResult,
+    Usage,
+    VerifyResult,
+)
 
 __version__ = "0.1.0"
 
@@ -61,11 +69,14 @@ __all__ = [
     "QuotaExhausted",
     "RateLimited",
     "Recipient",
+    "RequesterLimits",
+    "RequesterStats",
     "SendRefused",
     "SendResult",
     "Sender",
     "ServiceUnavailable",
     "StoreUnavailable",
+    "TooManyChecks",
     "Usage",
     "VerificationFailed",
     "VerifyResult",

@@ -26,9 +26,10 @@ from otp_flow.errors import (
     QuotaExhausted,
     RateLimited,
     ServiceUnavailable,
+    TooManyChecks,
     WrongCode,
 )
-from otp_flow.identifiers import IdentifierParser
+from otp_flow.identifiers import IdentifierParser, limit_key
 from otp_flow.messages import MessageRenderer, default_renderer
 from otp_flow.policy import (
     CALLER_MAX_FAILURES,
@@ -36,11 +37,13 @@ from otp_flow.policy import (
     CODE_LENGTH,
     CodePolicy,
     Limits,
+    RequesterLimits,
     caller_int,
     check_code_input,
     check_usage,
     is_caller_code,
 )
+from otp_flow.requesters import requester_checks, requester_sends, requester_stats
 from otp_flow.senders.base import Message, Sender
 from otp_flow.signing import TimedSerializer, normalise_keys
 from otp_flow.stores.base import IssueRequest, OTPStore, VerifyRequest
@@ -71,7 +74,8 @@ class OTPEngine:
     ``secret_keys``: oldest first, newest last (rotation: old keys still verify tokens).
     ``sender``: when given, ``send`` renders the message and delivers it; a failed delivery kills
     the code, gives the quota unit back and raises ``DeliveryFailed``. Without a sender the caller
-    delivers ``SendResult.code`` itself.
+    delivers ``SendResult.code`` itself. ``requester_limits``: what one requester may do, for
+    the sends and checks that name one (``send(requester=...)``, as the pages do).
     """
 
     def __init__(
@@ -81,6 +85,7 @@ class OTPEngine:
         store: OTPStore | None = None,
         policy: CodePolicy | None = None,
         limits: Limits | None = None,
+        requester_limits: RequesterLimits | None = None,
         identifiers: IdentifierParser | None = None,
         clients: Iterable[Client] = (),
         sender: Sender | None = None,
@@ -94,6 +99,7 @@ class OTPEngine:
         self.store: OTPStore = store if store is not None else MemoryStore()
         self.policy = policy or CodePolicy()
         self.limits = limits or Limits()
+        self.requester_limits = requester_limits or RequesterLimits()
         self.identifiers = identifiers or IdentifierParser()
         self.clients: dict[str, Client] = {c.id: c for c in clients}
         self.sender = sender
@@ -123,6 +129,7 @@ class OTPEngine:
         max_failures: int | None = None,
         locale: str | None = None,
         deliver: bool = True,
+        requester: str | None = None,
     ) -> SendResult:
         """Issue a code for ``recipient`` and (with a sender, unless ``deliver`` is False)
         deliver it.
@@ -130,6 +137,11 @@ class OTPEngine:
         ``deliver=False`` issues and counts the code exactly like a real send but sends nothing:
         the pages use it for identifiers with no account, so that a stranger cannot tell from
         limits or timing which identifiers exist.
+
+        ``requester``: who is asking (``otp_flow.web.requester``); when given, the engine's
+        ``requester_limits`` apply too, counted in the same store call. Limits and codes are
+        kept under the recipient's folded key (``identifiers.limit_key``), so every spelling of
+        one inbox shares them; the message goes to the address as typed.
 
         Raises ``InvalidRequest``, an ``IdentifierError``, ``RateLimited``, ``QuotaExhausted``,
         ``StoreUnavailable`` or ``DeliveryFailed``.
@@ -155,27 +167,38 @@ class OTPEngine:
         client = self.clients.get(client_id)
         quota = client.quota(target.channel) if client else None
         challenge_id = new_challenge_id()
+        key = limit_key(target)
+        sends = requester_sends(self.requester_limits, requester, usage)
         request = IssueRequest(
             client_id=client_id,
-            recipient=target.value,
+            recipient=key,
             channel=target.channel,
             usage=usage,
             challenge_id=challenge_id,
-            digest=self._hashers[0].digest(client_id, usage, target.value, code),
+            digest=self._hashers[0].digest(client_id, usage, key, code),
             now_ms=now_ms,
             expires_ms=now_ms + ttl * 1000,
             max_failures=failures,
             resend_interval_ms=self.limits.resend_interval_seconds * 1000,
+            resend_backoff_max_ms=self.limits.resend_backoff_max_seconds * 1000,
             quota=quota,
+            requester=sends,
             **rate_windows(now, self.limits, self._tz),
         )
         outcome = await self.store.issue(request)
         stats = window_stats(outcome, self.limits)
+        stats_of_requester = requester_stats(outcome, sends)
         if not outcome.accepted:
             if outcome.refused_by == "quota":
                 raise QuotaExhausted(target.channel)
             retry_after = max(math.ceil(outcome.retry_after_ms / 1000), 1)
-            raise RateLimited(outcome.refused_by or "unknown", retry_after, target.channel, stats)
+            raise RateLimited(
+                outcome.refused_by or "unknown",
+                retry_after,
+                target.channel,
+                stats,
+                stats_of_requester,
+            )
 
         token = self._tokens.dumps(
             [_TOKEN_VERSION, client_id, target.channel, target.value, usage, challenge_id]
@@ -199,6 +222,7 @@ class OTPEngine:
             expires_at=request.expires_ms / 1000,
             max_failures=failures,
             stats=stats,
+            requester=stats_of_requester,
         )
 
     async def _deliver(
@@ -232,7 +256,7 @@ class OTPEngine:
             try:
                 await self.store.cancel(
                     client_id=client_id,
-                    recipient=target.value,
+                    recipient=limit_key(target),
                     usage=usage,
                     channel=target.channel,
                     challenge_id=challenge_id,
@@ -277,18 +301,25 @@ class OTPEngine:
         return client_id, Recipient(channel, value), usage, challenge_id
 
     async def verify(
-        self, otp_token: str, code: str, *, client_id: str | None = None
+        self,
+        otp_token: str,
+        code: str,
+        *,
+        client_id: str | None = None,
+        requester: str | None = None,
     ) -> VerifyResult:
         """Check ``code`` against the challenge ``otp_token`` names.
 
         ``client_id``: when given, a token issued to another client is ``InvalidToken``.
+        ``requester``: when given, the check counts against its ``checks_per_window``
+        (``TooManyChecks`` past it), in the same store call.
         Raises a ``VerificationFailed`` subclass, ``InvalidRequest`` or ``StoreUnavailable``.
         """
         check_code_input(code)
         token_client, recipient, usage, challenge_id = self.read_token(otp_token)
         if client_id is not None and client_id != token_client:
             raise InvalidToken()
-        return await self._verify(token_client, recipient, usage, code, challenge_id)
+        return await self._verify(token_client, recipient, usage, code, challenge_id, requester)
 
     async def verify_recipient(
         self,
@@ -316,21 +347,27 @@ class OTPEngine:
         usage: Usage,
         code: str,
         challenge_id: str | None,
+        requester: str | None = None,
     ) -> VerifyResult:
-        newest, *older = (h.digest(client_id, usage, recipient.value, code) for h in self._hashers)
+        key = limit_key(recipient)
+        newest, *older = (h.digest(client_id, usage, key, code) for h in self._hashers)
+        checks = requester_checks(self.requester_limits, requester)
         outcome = await self.store.verify(
             VerifyRequest(
                 client_id=client_id,
-                recipient=recipient.value,
+                recipient=key,
                 usage=usage,
                 challenge_id=challenge_id,
                 digest=newest,
                 now_ms=int(self.clock() * 1000),
                 older_digests=tuple(older),
+                requester=checks,
             )
         )
         failures, limit = outcome.failures, outcome.max_failures
         match outcome.status:
+            case "requester_limited":
+                raise TooManyChecks(max(math.ceil(outcome.retry_after_ms / 1000), 1))
             case "verified":
                 return VerifyResult(recipient, usage, client_id, failures, limit)
             case "wrong":

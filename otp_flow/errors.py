@@ -18,7 +18,8 @@ error code of the dialect it speaks (CIAM strings, Yunpian numbers, OnlyID sente
     │   ├── NoChallenge             no code is pending for this recipient
     │   ├── CodeExpired             the code expired, was used, or was replaced by a newer one
     │   ├── WrongCode               the code does not match (carries failures and limit)
-    │   └── AttemptsExceeded        the failure limit is reached; nothing is compared any more
+    │   ├── AttemptsExceeded        the failure limit is reached; nothing is compared any more
+    │   └── TooManyChecks           the requester checked too many codes (carries retry_after)
     └── ServiceUnavailable
         ├── StoreUnavailable        the store (Redis) cannot be reached or answered an error
         └── DeliveryFailed          the sender raised, timed out or got a non-success answer
@@ -30,7 +31,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from otp_flow.types import Channel, WindowStats
+    from otp_flow.types import Channel, RequesterStats, WindowStats
 
 __all__ = [
     "AttemptsExceeded",
@@ -50,6 +51,7 @@ __all__ = [
     "SendRefused",
     "ServiceUnavailable",
     "StoreUnavailable",
+    "TooManyChecks",
     "VerificationFailed",
     "WrongCode",
 ]
@@ -97,8 +99,12 @@ class RateLimited(SendRefused):
     """A rate limit refused the send.
 
     ``limit`` names the rule: ``resend_interval``, ``recipient_per_minute``,
-    ``recipient_per_hour``, ``recipient_per_day``, ``app_per_day`` or ``failures`` (too many
-    wrong codes for this recipient within the current code's lifetime).
+    ``recipient_per_hour``, ``recipient_per_day``, ``app_per_day``, ``failures`` (too many
+    wrong codes for this recipient within the current code's lifetime), or, for a send that
+    named its requester, ``requester_per_window``, ``requester_per_day`` or
+    ``requester_recipient_per_day``. When several refuse, the one that refuses longest, so
+    ``retry_after`` is when a send can succeed again as far as the limits know.
+    ``requester``: that requester's counts (None when the send named none).
     """
 
     def __init__(
@@ -107,12 +113,14 @@ class RateLimited(SendRefused):
         retry_after: int,
         channel: Channel,
         stats: Mapping[str, WindowStats] | None = None,
+        requester: RequesterStats | None = None,
     ) -> None:
         super().__init__(f"rate limit {limit!r} refused the send; retry after {retry_after} s")
         self.limit = limit
         self.retry_after = retry_after
         self.channel = channel
         self.stats = dict(stats or {})
+        self.requester = requester
 
 
 class QuotaExhausted(SendRefused):
@@ -152,6 +160,15 @@ class WrongCode(VerificationFailed):
 
 class AttemptsExceeded(VerificationFailed):
     """The failure limit is reached; the code is dead."""
+
+
+class TooManyChecks(VerificationFailed):
+    """This requester checked too many codes (any recipient); ``retry_after`` seconds to wait.
+    Nothing was compared or counted against the code."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many code checks; retry after {retry_after} s")
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(OTPError):

@@ -21,7 +21,10 @@ from otp_flow.errors import (
 )
 from otp_flow.types import Channel, Recipient
 
-__all__ = ["IdentifierParser"]
+__all__ = ["IdentifierParser", "limit_key"]
+
+#: Domains whose mailboxes ignore dots in the local part; the second is an alias of the first.
+_GMAIL_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 
 # SMS only reaches mobiles; FIXED_LINE_OR_MOBILE covers regions (e.g. US) whose ranges overlap.
 _SMS_CAPABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
@@ -114,3 +117,21 @@ class IdentifierParser:
     def _blocked(self, domain: str) -> bool:
         parts = domain.split(".")
         return any(".".join(parts[i:]) in self.blocked_email_domains for i in range(len(parts)))
+
+
+def limit_key(recipient: Recipient) -> str:
+    """The key a recipient's limits and codes are kept under: every spelling of one inbox folds
+    to one key, so ``+tags``, dots or ``googlemail.com`` cannot multiply a recipient's limits.
+
+    Email: the part of the local part from the first ``+`` on is dropped on every domain (a
+    ``+`` sub-address reaches the same inbox almost everywhere); on gmail.com and
+    googlemail.com dots are dropped too and the domain becomes gmail.com. Phones are already
+    one E.164 string. Codes are still delivered to the address as typed.
+    """
+    if recipient.channel != "email":
+        return recipient.value
+    local, _, domain = recipient.value.rpartition("@")
+    local = local.split("+", 1)[0] or local
+    if domain in _GMAIL_DOMAINS:
+        local, domain = local.replace(".", "") or local, _GMAIL_DOMAINS[domain]
+    return f"{local}@{domain}"

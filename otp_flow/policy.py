@@ -20,6 +20,7 @@ __all__ = [
     "CODE_LENGTH",
     "CodePolicy",
     "Limits",
+    "RequesterLimits",
     "caller_int",
     "check_code_input",
     "check_usage",
@@ -77,7 +78,9 @@ class Limits:
     Windows: ``app_per_day`` counts every send of one client per calendar day in ``timezone``;
     the ``recipient_*`` limits count sends of one client to one recipient per fixed minute, hour
     and calendar day; ``resend_interval_seconds`` is the minimum gap between two sends to one
-    recipient.
+    recipient. ``resend_backoff_max_seconds`` > 0 makes that gap double with each send to the
+    recipient on the same calendar day (30 s, 60 s, 120 s ...), up to that many seconds; 0 (the
+    default) keeps it fixed.
     """
 
     app_per_day: int = 1000
@@ -86,6 +89,7 @@ class Limits:
     recipient_per_day: int = 30
     resend_interval_seconds: int = 30
     timezone: str = "Asia/Shanghai"
+    resend_backoff_max_seconds: int = 0
 
     def __post_init__(self) -> None:
         for name in (
@@ -94,8 +98,11 @@ class Limits:
             "recipient_per_hour",
             "recipient_per_day",
             "resend_interval_seconds",
+            "resend_backoff_max_seconds",
         ):
             _check_range(name, getattr(self, name), (0, 10**9))
+        if 0 < self.resend_backoff_max_seconds < self.resend_interval_seconds:
+            raise ValueError("resend_backoff_max_seconds must be 0 or >= resend_interval_seconds")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -105,6 +112,49 @@ class Limits:
     def off(cls, timezone: str = "Asia/Shanghai") -> Limits:
         """No limits at all: for benchmarks and trusted internal callers."""
         return cls(0, 0, 0, 0, 0, timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class RequesterLimits:
+    """How much one requester (a client address, see ``otp_flow.web.requester``) may do.
+
+    Applied when a caller names the requester (the pages do; the JSON APIs, whose callers are
+    authenticated clients, do not). A limit of 0 switches it off.
+
+    ``sends_per_window`` (login, password reset and contact changes) and
+    ``signup_sends_per_window`` are two separate budgets of codes per ``window_seconds``, a
+    window that starts at the requester's first send after the previous one ended: a signup
+    flood does not stop the same network from signing in. Together they are the most one
+    requester gets in its first window (10 by default). ``sends_per_day`` caps all of one
+    requester's sends per calendar day, far below the site's ``Limits.app_per_day``;
+    ``recipient_per_day`` caps one requester's sends to one recipient per calendar day, below
+    ``Limits.recipient_per_day`` (the ceiling across requesters), so one requester cannot use
+    up someone else's day. ``checks_per_window`` caps the codes one requester may check (right
+    or wrong, any recipient) per ``window_seconds``.
+    """
+
+    sends_per_window: int = 6
+    signup_sends_per_window: int = 4
+    window_seconds: int = 3600
+    sends_per_day: int = 20
+    recipient_per_day: int = 10
+    checks_per_window: int = 30
+
+    def __post_init__(self) -> None:
+        for name in (
+            "sends_per_window",
+            "signup_sends_per_window",
+            "sends_per_day",
+            "recipient_per_day",
+            "checks_per_window",
+        ):
+            _check_range(name, getattr(self, name), (0, 10**9))
+        _check_range("window_seconds", self.window_seconds, (1, 7 * 24 * 3600))
+
+    @classmethod
+    def off(cls) -> RequesterLimits:
+        """No per-requester limits (trusted callers, benchmarks)."""
+        return cls(0, 0, 3600, 0, 0, 0)
 
 
 # Checks of what a caller passes per request: InvalidRequest, never ValueError (not config).

@@ -13,6 +13,7 @@ __all__ = [
     "Channel",
     "Clock",
     "Recipient",
+    "RequesterStats",
     "SendResult",
     "Usage",
     "VerifyResult",
@@ -53,6 +54,22 @@ class Recipient:
 
 
 @dataclass(frozen=True, slots=True)
+class RequesterStats:
+    """Where one requester stands after a send (or at a refusal): its sends in its current
+    window of this send's budget and on this calendar day, against their limits (0 = off).
+
+    With ``SendResult.stats["appNaturalDay"]`` (the site's day budget: count and limit) this is
+    what a caller needs to escalate (e.g. ask for a challenge after N sends from one requester,
+    or for everyone once the site's day budget is 80 % spent) without asking the store again.
+    """
+
+    window_count: int
+    window_limit: int
+    day_count: int
+    day_limit: int
+
+
+@dataclass(frozen=True, slots=True)
 class SendResult:
     """What a successful send returns.
 
@@ -72,6 +89,8 @@ class SendResult:
     #: Seeds' statistics keyed appNaturalDay / appToPhonePerMinute / appToPhonePerHour /
     #: appToPhonePerDay, counting this send.
     stats: dict[str, WindowStats] = field(default_factory=dict)
+    #: The requester's counts after this send, when the send named a requester.
+    requester: RequesterStats | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from otp_flow.config import (
     build_senders,
     load_config,
 )
-from otp_flow.policy import CodePolicy, Limits
+from otp_flow.policy import CodePolicy, Limits, RequesterLimits
 from otp_flow.senders import ChannelRouter, ConsoleSender, HTTPSender, OutboxSender, SMTPSender
 from otp_flow.service import create_app
 from otp_flow.stores.memory import MemoryStore
@@ -413,3 +413,42 @@ async def test_the_service_app_applies_the_api_table(clock: FakeClock) -> None:
     }
     assert sent.json()["expireDate"] == "2026-03-10T09:02:00"
     assert large.status_code == 413
+
+
+def test_the_requesters_table_sets_trusted_proxies_and_per_requester_limits() -> None:
+    settings = Settings.from_mapping(
+        {
+            "secret_keys": ["0123456789abcdef0123456789abcdef"],
+            "dev": True,
+            "limits": {"resend_backoff_max_seconds": 600},
+            "requesters": {
+                "trusted_proxies": ["10.0.0.0/8", "192.0.2.1"],
+                "sends_per_window": 3,
+                "signup_sends_per_window": 2,
+                "window_seconds": 900,
+                "sends_per_day": 12,
+                "recipient_per_day": 4,
+                "checks_per_window": 20,
+            },
+        }
+    )
+    assert settings.limits.resend_backoff_max_seconds == 600
+    assert settings.requesters.trusted_proxies == ("10.0.0.0/8", "192.0.2.1")
+    assert settings.requesters.limits == RequesterLimits(3, 2, 900, 12, 4, 20)
+    engine = build_engine(settings, store=MemoryStore())
+    assert engine.requester_limits == settings.requesters.limits
+
+
+@pytest.mark.parametrize(
+    ("table", "error"),
+    [
+        ({"trusted_proxies": ["nope"]}, "requesters"),
+        ({"window_seconds": 0}, "window_seconds"),
+        ({"sends_per_hour": 3}, "sends_per_hour"),
+    ],
+)
+def test_bad_requesters_tables_name_the_key(table: dict[str, Any], error: str) -> None:
+    with pytest.raises(ConfigError, match=error):
+        Settings.from_mapping(
+            {"secret_keys": ["0123456789abcdef0123456789abcdef"], "dev": True, "requesters": table}
+        )

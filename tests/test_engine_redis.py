@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from otp_flow import Limits, OTPEngine
+from otp_flow import Limits, OTPEngine, RequesterLimits
 from otp_flow.stores.redis import RedisStore
 from tests.conftest import FakeClock
 from tests.test_store_redis import SCRIPT_INTERNAL
@@ -67,3 +67,53 @@ async def test_one_redis_round_trip_per_send_and_per_verify(
     after_verify = await calls()
     assert client_commands(after_send - before) == Counter({"evalsha": 1})
     assert client_commands(after_verify - after_send) == Counter({"evalsha": 1})
+
+
+async def test_a_send_and_a_verify_with_a_requester_are_still_one_command_each(
+    redis_store: RedisStore, clock: FakeClock
+) -> None:
+    """Every per-requester limit is counted inside the same script as the send and the check."""
+    engine = OTPEngine(secret_keys=["k" * 32], store=redis_store, clock=clock)
+    ip = "127.0.0.2"
+    warm = await engine.send("13612345670", requester=ip)
+    await engine.verify(warm.otp_token, warm.code, requester=ip)
+    clock.advance(31)
+
+    async def calls() -> Counter[str]:
+        stats = await redis_store.redis.info("commandstats")
+        return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
+
+    def client_commands(delta: Counter[str]) -> Counter[str]:
+        return Counter({k: n for k, n in delta.items() if k not in SCRIPT_INTERNAL | {"info"}})
+
+    before = await calls()
+    sent = await engine.send("13612345678", usage="signup", requester=ip)
+    after_send = await calls()
+    await engine.verify(sent.otp_token, sent.code, requester=ip)
+    after_verify = await calls()
+    assert client_commands(after_send - before) == Counter({"evalsha": 1})
+    assert client_commands(after_verify - after_send) == Counter({"evalsha": 1})
+    assert sent.requester is not None and sent.requester.day_count == 2
+
+
+async def test_a_codes_state_lives_only_as_long_as_its_longest_enabled_window(
+    redis_store: RedisStore, clock: FakeClock
+) -> None:
+    """F3: with the hour and day limits off, a 60 s code's key goes with the minute window."""
+    limits = Limits(recipient_per_hour=0, recipient_per_day=0)
+    engine = OTPEngine(secret_keys=["k" * 32], store=redis_store, clock=clock, limits=limits)
+    sent = await engine.send("13612345678", requester="127.0.0.2")
+    recipient_key = redis_store.key("default", "r", sent.recipient.value)
+    assert 0 < await redis_store.redis.pttl(recipient_key) <= 60_000
+    # With every limit on, the day window is enabled, and the key lasts to the end of the day.
+    engine.limits = Limits()
+    clock.advance(31)
+    await engine.send("13612345678")
+    assert await redis_store.redis.pttl(recipient_key) > 3_600_000
+    # The requester's entry lasts as long as its longest window: its day (the default limits).
+    requester_key = redis_store.key("default", "a", "127.0.0.2")
+    assert 3_600_000 < await redis_store.redis.pttl(requester_key) <= 86_400_000
+    engine.requester_limits = RequesterLimits(sends_per_day=0, recipient_per_day=0)
+    other_key = redis_store.key("default", "a", "127.0.0.3")
+    await engine.send("13612345679", requester="127.0.0.3")
+    assert 0 < await redis_store.redis.pttl(other_key) <= 3_600_000

@@ -13,6 +13,8 @@ from otp_flow.stores.base import (
     IssueOutcome,
     IssueRequest,
     OTPStore,
+    RequesterChecks,
+    RequesterSends,
     ThrottleOutcome,
     VerifyOutcome,
     VerifyRequest,
@@ -37,6 +39,9 @@ def window(now: int, length: int, limit: int) -> Window:
     return Window(id=now // length, ends_ms=(now // length + 1) * length, limit=limit)
 
 
+DAY_END = window(T, DAY, 0).ends_ms  # the end of T's (UTC) day in these tests
+
+
 def issue_request(
     now: int = T,
     *,
@@ -54,6 +59,8 @@ def issue_request(
     app_day: int = 0,
     resend: int = 0,
     quota: int | None = None,
+    requester: RequesterSends | None = None,
+    backoff: int = 0,
 ) -> IssueRequest:
     """A send with every limit off unless asked for."""
     return IssueRequest(
@@ -72,6 +79,8 @@ def issue_request(
         app_day=window(now, DAY, app_day),
         resend_interval_ms=resend,
         quota=quota,
+        requester=requester,
+        resend_backoff_max_ms=backoff,
     )
 
 
@@ -83,8 +92,28 @@ def verify_request(
     recipient: str = PHONE,
     usage: Usage = "login",
     challenge_id: str | None = None,
+    requester: RequesterChecks | None = None,
 ) -> VerifyRequest:
-    return VerifyRequest(client, recipient, usage, challenge_id, digest(code), now)
+    return VerifyRequest(
+        client, recipient, usage, challenge_id, digest(code), now, requester=requester
+    )
+
+
+def asking(
+    key: str = "127.0.0.2",
+    *,
+    budget: str = "l",
+    window: int = 0,
+    day: int = 0,
+    recipient_day: int = 0,
+    window_ms: int = 10 * MINUTE,
+) -> RequesterSends:
+    """A requester's limits for one send (every one off unless asked for)."""
+    return RequesterSends(key, budget, window_ms, window, day, recipient_day)  # type: ignore[arg-type]
+
+
+def phone(n: int) -> str:
+    return f"+86137{n:08d}"
 
 
 def counts(outcome: IssueOutcome) -> tuple[int, int, int, int]:
@@ -192,11 +221,17 @@ async def test_app_day_window_counts_every_recipient_of_the_client(store: OTPSto
     assert other_client == accepted(1, 1, 1, 1)
 
 
-async def test_first_failing_check_wins(store: OTPStore) -> None:
-    await store.issue(issue_request(minute=1, quota=1))
-    # Resend interval, minute window and quota all fail: the interval is checked first.
+async def test_the_limit_that_refuses_longest_is_named(store: OTPStore) -> None:
+    await store.issue(issue_request(minute=1, hour=1, quota=1))
+    # Resend interval, minute and hour windows and quota all refuse: the hour refuses longest,
+    # so it is named, with its end as the retry time (never "retry in 10 s" while it refuses).
+    refused = await store.issue(issue_request(T + 1, minute=1, hour=1, resend=10_000, quota=1))
+    assert (refused.refused_by, refused.retry_after_ms) == ("recipient_per_hour", HOUR - 1)
     refused = await store.issue(issue_request(T + 1, minute=1, resend=10_000, quota=1))
-    assert refused.refused_by == "resend_interval"
+    assert (refused.refused_by, refused.retry_after_ms) == ("recipient_per_minute", MINUTE - 1)
+    refused = await store.issue(issue_request(T + 1, resend=10_000, quota=1))
+    assert (refused.refused_by, refused.retry_after_ms) == ("resend_interval", 10_000 - 1)
+    # The windows come before failures and quota: quota only refuses once they all pass.
     refused = await store.issue(issue_request(T + 1, minute=1, quota=1))
     assert refused.refused_by == "recipient_per_minute"
     refused = await store.issue(issue_request(T + 1, quota=1))
@@ -560,3 +595,129 @@ async def test_older_digests_verify_a_code_issued_before_a_key_rotation(store: O
         older_digests=(digest("something-else"), digest("111111")),
     )
     assert (await store.verify(rotated)).status == "verified"
+
+
+# --- requesters (who is asking) ------------------------------------------------------------
+
+
+async def test_requester_window_starts_at_its_first_send_and_budgets_are_separate(
+    store: OTPStore,
+) -> None:
+    start = T + 7 * MINUTE  # not on a window boundary: the window is the requester's own
+    for n in range(3):
+        outcome = await store.issue(
+            issue_request(start + n, recipient=phone(n), requester=asking(window=3))
+        )
+        assert (outcome.accepted, outcome.requester_window_count) == (True, n + 1)
+    refused = await store.issue(
+        issue_request(start + 5, recipient=phone(9), requester=asking(window=3))
+    )
+    assert refused.refused_by == "requester_per_window"
+    assert refused.retry_after_ms == 10 * MINUTE - 5
+    assert refused.requester_window_count == 3
+    # Signup spends its own budget; another requester has its own everything.
+    signup = asking(budget="s", window=2)
+    assert (
+        await store.issue(issue_request(start + 6, recipient=phone(10), requester=signup))
+    ).accepted
+    other = asking("127.0.0.3", window=3)
+    assert (
+        await store.issue(issue_request(start + 7, recipient=phone(11), requester=other))
+    ).accepted
+    # When the requester's window ends, a new one starts with the next send.
+    again = await store.issue(
+        issue_request(start + 10 * MINUTE, recipient=phone(12), requester=asking(window=3))
+    )
+    assert (again.accepted, again.requester_window_count, again.requester_day_count) == (True, 1, 5)
+
+
+async def test_requester_day_caps_all_its_sends(store: OTPStore) -> None:
+    for n in range(2):
+        await store.issue(issue_request(T + n, recipient=phone(n), requester=asking(day=3)))
+    await store.issue(
+        issue_request(
+            T + 2, recipient=phone(2), usage="signup", requester=asking(budget="s", day=3)
+        )
+    )
+    refused = await store.issue(issue_request(T + 3, recipient=phone(3), requester=asking(day=3)))
+    assert (refused.refused_by, refused.retry_after_ms) == ("requester_per_day", DAY_END - T - 3)
+    assert refused.requester_day_count == 3
+    # Without a requester (an authenticated API client) nothing of this applies.
+    assert (await store.issue(issue_request(T + 4, recipient=phone(3)))).accepted
+
+
+async def test_one_requester_cannot_use_up_a_recipients_day(store: OTPStore) -> None:
+    mine = asking(recipient_day=2)
+    for n in range(2):
+        assert (await store.issue(issue_request(T + n, day=4, requester=mine))).accepted
+    refused = await store.issue(issue_request(T + 2, day=4, requester=mine))
+    assert (refused.refused_by, refused.retry_after_ms) == (
+        "requester_recipient_per_day",
+        DAY_END - T - 2,
+    )
+    # The owner, from another requester, still gets codes up to the recipient's own ceiling.
+    owner = asking("127.0.0.9", recipient_day=2)
+    for n in range(2):
+        assert (await store.issue(issue_request(T + 3 + n, day=4, requester=owner))).accepted
+    refused = await store.issue(issue_request(T + 5, day=4, requester=asking("127.0.0.10")))
+    assert refused.refused_by == "recipient_per_day"
+    # The next day the requester starts afresh.
+    assert (await store.issue(issue_request(T + DAY, day=4, requester=mine))).accepted
+
+
+async def test_the_longest_refusal_wins_across_requester_and_recipient_limits(
+    store: OTPStore,
+) -> None:
+    mine = asking(window=1, day=1)
+    await store.issue(issue_request(T, minute=1, requester=mine))
+    refused = await store.issue(issue_request(T + 1, minute=1, resend=10_000, requester=mine))
+    assert (refused.refused_by, refused.retry_after_ms) == ("requester_per_day", DAY_END - T - 1)
+
+
+async def test_resend_backoff_doubles_the_interval_up_to_its_cap(store: OTPStore) -> None:
+    now, waits = T, []
+    for _ in range(5):
+        assert (await store.issue(issue_request(now, resend=30_000, backoff=100_000))).accepted
+        refused = await store.issue(issue_request(now + 1, resend=30_000, backoff=100_000))
+        assert refused.refused_by == "resend_interval"
+        waits.append(refused.retry_after_ms + 1)
+        now += refused.retry_after_ms + 1
+    assert waits == [30_000, 60_000, 100_000, 100_000, 100_000]
+    # Without the backoff the interval stays fixed.
+    refused = await store.issue(issue_request(now + 1, recipient=phone(1), resend=30_000))
+    assert refused.accepted
+
+
+async def test_requester_checks_are_capped_across_recipients(store: OTPStore) -> None:
+    checks = RequesterChecks("127.0.0.2", 10 * MINUTE, 3)
+    for n in range(3):
+        await store.issue(issue_request(T, recipient=phone(n)))
+        outcome = await store.verify(
+            verify_request(T + 1, code="000000", recipient=phone(n), requester=checks)
+        )
+        assert outcome.status == "wrong"
+    await store.issue(issue_request(T, recipient=phone(5)))
+    refused = await store.verify(verify_request(T + 2, recipient=phone(5), requester=checks))
+    assert (refused.status, refused.retry_after_ms) == ("requester_limited", 10 * MINUTE - 1)
+    # Nothing was compared: the right code still works for another requester.
+    other = RequesterChecks("127.0.0.3", 10 * MINUTE, 3)
+    ok = await store.verify(verify_request(T + 3, recipient=phone(5), requester=other))
+    assert ok.status == "verified"
+    # The requester's window ends ten minutes after its first check.
+    await store.issue(issue_request(T + 10 * MINUTE, recipient=phone(6)))
+    later = verify_request(T + 10 * MINUTE + 1, recipient=phone(6), requester=checks)
+    assert (await store.verify(later)).status == "verified"
+
+
+async def test_throttle_counts_every_counter_all_or_nothing(store: OTPStore) -> None:
+    async def attempt(key: str, now: int) -> ThrottleOutcome:
+        return await store.throttle(
+            "web", key, now_ms=now, window_ms=60_000, limit=2, also=(("*|r1", 3),)
+        )
+
+    assert (await attempt("u1|r1", T)) == ThrottleOutcome(True, 1, 0)
+    assert (await attempt("u1|r1", T + 1)) == ThrottleOutcome(True, 2, 0)
+    assert (await attempt("u1|r1", T + 2)) == ThrottleOutcome(False, 2, 59_998)
+    # The refused attempt was not counted against the shared counter: one more fits.
+    assert (await attempt("u2|r1", T + 3)) == ThrottleOutcome(True, 1, 0)
+    assert (await attempt("u3|r1", T + 4)) == ThrottleOutcome(False, 0, 59_996)

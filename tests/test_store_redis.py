@@ -21,7 +21,9 @@ from tests.test_store_contract import MINUTE, PHONE, T, issue_request, verify_re
 
 #: The commands issue.lua / verify.lua / cancel.lua run *inside* Redis; INFO commandstats
 #: counts those too, so they are told apart from commands the client sends.
-SCRIPT_INTERNAL = {"hmget", "get", "hget", "hset", "hdel", "pttl", "pexpire", "incr", "hincrby"}
+SCRIPT_INTERNAL = {
+    "hmget", "get", "hget", "hset", "hdel", "hkeys", "pttl", "pexpire", "incr", "hincrby",
+}  # fmt: skip
 
 
 @pytest.fixture

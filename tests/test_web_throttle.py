@@ -148,10 +148,11 @@ def test_bad_limits_are_refused(options: dict[str, Any], error: str) -> None:
 async def test_the_throttle_counts_in_the_engines_store(store: OTPStore, clock: FakeClock) -> None:
     """Every worker sharing the store shares the count: two throttles, one store."""
     first, second = (PasswordThrottle(store, clock, 3, 60) for _ in range(2))
-    assert [await first.attempt(E164), await second.attempt(E164)] == [0, 0]
-    assert await first.attempt(E164) == 0
-    assert await second.attempt(E164) == 60
+    ip = "127.0.0.2"
+    assert [await first.attempt(E164, ip), await second.attempt(E164, ip)] == [0, 0]
+    assert await first.attempt(E164, ip) == 0
+    assert await second.attempt(E164, ip) == 60
     clock.advance(59.5)
-    assert await first.attempt(E164) == 1
-    await second.clear(E164, None)
-    assert await first.attempt(E164) == 0
+    assert await first.attempt(E164, ip) == 1
+    await second.clear(ip, E164, None)
+    assert await first.attempt(E164, ip) == 0

@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route
 
 from otp_flow import OTPEngine
 from otp_flow.passwords import Passwords
+from otp_flow.policy import RequesterLimits
 from otp_flow.senders.base import Sender
 from otp_flow.senders.outbox import OutboxEntry, OutboxSender
 from otp_flow.stores.base import OTPStore
@@ -162,18 +163,21 @@ def build_app(
     template_dirs: Sequence[str] = (),
     engine_options: dict[str, Any] | None = None,
     sender: Sender | None = None,
-    user_store: UserStore | None = None,
+    users: UserStore | None = None,
     **auth_options: Any,
 ) -> tuple[Starlette, Starlette, OTPEngine, OutboxSender, UserStore, SessionStore, UserHooks]:
-    """``sender``: deliver through it instead of the outbox."""
+    """``sender``: deliver through it instead of the outbox.
+
+    Every test request comes from one address here, so the per-requester limits are off unless
+    ``engine_options`` names them (tests/test_web_abuse.py drives them over real HTTP).
+    """
     outbox = OutboxSender(store, clock=clock)
     if sender is None:
         sender = outbox
-    engine = OTPEngine(
-        secret_keys=KEYS, store=store, sender=sender, clock=clock, **(engine_options or {})
-    )
-    users, sessions = stores_for(store, clock)
-    users = user_store or users  # an application's own store instead
+    engine_options = {"requester_limits": RequesterLimits.off(), **(engine_options or {})}
+    engine = OTPEngine(secret_keys=KEYS, store=store, sender=sender, clock=clock, **engine_options)
+    default_users, sessions = stores_for(store, clock)
+    users = users or default_users
     hooks = UserHooks()
     auth = create_auth_app(
         engine,

@@ -35,6 +35,7 @@ from otp_flow.config.sections import (
     AuthSource,
     ConfigError,
     MessageSettings,
+    RequesterSettings,
     SenderSettings,
 )
 from otp_flow.config.settings import Settings, load_config
@@ -44,6 +45,7 @@ __all__ = [
     "AuthSource",
     "ConfigError",
     "MessageSettings",
+    "RequesterSettings",
     "Runtime",
     "SenderSettings",
     "Settings",

@@ -97,6 +97,7 @@ def build_engine(
         store=store,
         policy=settings.defaults,
         limits=settings.limits,
+        requester_limits=settings.requesters.limits,
         identifiers=IdentifierParser(
             allowed_regions=settings.allowed_regions,
             blocked_email_domains=settings.blocked_email_domains,

@@ -8,6 +8,7 @@ table's path.
 from __future__ import annotations
 
 import inspect
+from ipaddress import ip_network
 from types import MappingProxyType
 from typing import Any
 
@@ -18,11 +19,12 @@ from otp_flow.config.sections import (
     AuthSource,
     ConfigError,
     MessageSettings,
+    RequesterSettings,
     SenderSettings,
 )
 from otp_flow.config.sender_kinds import BUILDER_ARGS, SENDER_KINDS, make_sender
 from otp_flow.config.table import Table
-from otp_flow.policy import CALLER_MAX_FAILURES, CodePolicy, Limits
+from otp_flow.policy import CALLER_MAX_FAILURES, CodePolicy, Limits, RequesterLimits
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.types import CHANNELS, Channel, system_clock
 
@@ -33,6 +35,7 @@ __all__ = [
     "read_limits",
     "read_messages",
     "read_policy",
+    "read_requesters",
     "read_senders",
 ]
 
@@ -58,6 +61,7 @@ def read_limits(t: Table, timezone: str) -> Limits:
         "recipient_per_hour",
         "recipient_per_day",
         "resend_interval_seconds",
+        "resend_backoff_max_seconds",
     )
     values = {name: t.integer(name, getattr(base, name)) for name in names}
     t.done()
@@ -66,6 +70,27 @@ def read_limits(t: Table, timezone: str) -> Limits:
     except ValueError as exc:
         if str(exc).startswith("timezone"):
             raise ConfigError(str(exc)) from exc
+        raise t.wrap(exc) from exc
+
+
+def read_requesters(t: Table) -> RequesterSettings:
+    base = RequesterLimits()
+    proxies = t.texts("trusted_proxies", ())
+    names = (
+        "sends_per_window",
+        "signup_sends_per_window",
+        "window_seconds",
+        "sends_per_day",
+        "recipient_per_day",
+        "checks_per_window",
+    )
+    values = {name: t.integer(name, getattr(base, name)) for name in names}
+    t.done()
+    try:
+        for proxy in proxies:  # as otp_flow.web.requester.ClientAddress reads them
+            ip_network(proxy.strip(), strict=False)
+        return RequesterSettings(trusted_proxies=proxies, limits=RequesterLimits(**values))
+    except ValueError as exc:
         raise t.wrap(exc) from exc
 
 

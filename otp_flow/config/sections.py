@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from otp_flow.messages import TemplateRenderer
-from otp_flow.policy import CALLER_TTL_SECONDS, CODE_LENGTH
+from otp_flow.policy import CALLER_TTL_SECONDS, CODE_LENGTH, RequesterLimits
 from otp_flow.types import CHANNELS, Channel
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "AuthSource",
     "ConfigError",
     "MessageSettings",
+    "RequesterSettings",
     "SenderSettings",
 ]
 
@@ -75,6 +76,15 @@ class ApiSettings:
     #: The OnlyID seed's example answers with a 10-minute code and 10 allowed failures.
     onlyid_expire_minutes: int = 10
     onlyid_max_fail_count: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class RequesterSettings:
+    """The ``[requesters]`` table: who is asking on the pages, and what one requester may do."""
+
+    #: Addresses or CIDR networks whose X-Forwarded-For / Forwarded the pages believe.
+    trusted_proxies: tuple[str, ...] = ()
+    limits: RequesterLimits = field(default_factory=RequesterLimits)
 
 
 @dataclass(frozen=True, slots=True)

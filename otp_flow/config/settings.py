@@ -18,6 +18,7 @@ from otp_flow.config.reading import (
     read_limits,
     read_messages,
     read_policy,
+    read_requesters,
     read_senders,
 )
 from otp_flow.config.sections import (
@@ -26,6 +27,7 @@ from otp_flow.config.sections import (
     AuthSource,
     ConfigError,
     MessageSettings,
+    RequesterSettings,
     SenderSettings,
 )
 from otp_flow.config.table import Table
@@ -57,6 +59,8 @@ class Settings:
     delivery_timeout_seconds: float = DELIVERY_TIMEOUT_SECONDS
     api: ApiSettings = field(default_factory=ApiSettings)
     messages: MessageSettings = field(default_factory=MessageSettings)
+    #: ``[requesters]``: who is asking on the pages (trusted proxies) and per-requester limits.
+    requesters: RequesterSettings = field(default_factory=RequesterSettings)
     #: Top-level tables owned by someone else (e.g. ``pages``), read-only and unvalidated here.
     extra: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -128,6 +132,7 @@ def _parse(top: Table) -> Settings:
         "auth_sources": read_auth_sources(top.tables("auth_sources"), defaults),
         "api": read_api(top.table("api")),
         "messages": read_messages(top.table("messages")),
+        "requesters": read_requesters(top.table("requesters")),
         **read_senders(top.table("senders"), dev),
     }
     # Tables nobody here knows (e.g. ``[pages]``) belong to their owners: keep them, unchecked.

@@ -8,12 +8,18 @@ without sleeping and Redis can run on a machine whose clock differs.
 
 Semantics every store must honour (the contract suite in tests/test_store_contract.py checks them):
 
-``issue`` (one send), in this order, refusing at the first failing check and changing nothing then:
- 1. ``resend_interval_ms`` > 0 and the last accepted send to this (client, recipient), any usage,
-    was less than that long ago → refused ``resend_interval``, retry when the interval ends.
- 2. For minute, hour, day (per client→recipient) then app_day (per client): a window whose
-    ``limit`` > 0 and whose count in the current window id has reached the limit → refused with
-    that window's name, retry at the window's end. A stored count for an older window id counts 0.
+``issue`` (one send), in this order, refusing at the first failing step and changing nothing then:
+ 1. Every limit that refuses now, of these: ``resend_interval_ms`` > 0 and the last accepted
+    send to this (client, recipient), any usage, was less than the interval ago (the interval
+    doubles with each send of the recipient's current day when ``resend_backoff_max_ms`` > 0,
+    up to that cap: ``resend_interval_ms * 2**(day count - 1)``); minute, hour, day (per
+    client→recipient) then app_day (per client): a window whose ``limit`` > 0 and whose count
+    in the current window id has reached the limit (a stored count for an older window id
+    counts 0); with a ``requester``: its window (per budget; a window that starts at the
+    requester's first send after the previous one ended), its calendar day (``day``'s id), and
+    its sends to this recipient on that day. If any refuses, the refusal names the one that
+    refuses longest (the first of them on a tie) and the retry time is its end, so a caller
+    is never told to come back while another limit still refuses.
  3. Failures carry over: if a challenge for the same (client, recipient, usage) exists and has not
     expired, its failure count carries to the new code; if that count is >= the new
     ``max_failures`` → refused ``failures``, retry when that challenge expires. An expired
@@ -27,6 +33,8 @@ Semantics every store must honour (the contract suite in tests/test_store_contra
  The outcome carries the four window counts (after the send when accepted, current when refused).
 
 ``verify`` (one check of one code), in this order:
+ - with a ``requester`` whose checks in its window reached the limit → ``requester_limited``
+   (not counted, retry when the window ends); otherwise the check is counted for it
  - no challenge for (client, recipient, usage), or a cancelled one → ``no_challenge``
  - ``challenge_id`` given and different from the stored one → ``replaced``
  - ``now_ms`` >= expiry → ``expired``
@@ -40,7 +48,13 @@ Semantics every store must honour (the contract suite in tests/test_store_contra
 ``throttle`` counts one attempt of something that is not a code (a password sign-in) against a
 fixed window that starts at the first attempt after the previous window ended: allowed while the
 count before it is below ``limit`` (and then counted), refused with the time until the window
-ends otherwise (and not counted). ``clear_throttle`` forgets the count (after a success).
+ends otherwise (and not counted). ``also`` names more (key, limit) pairs of the same scope and
+window length, counted all or nothing with ``key``: allowed only if every one is below its limit,
+refused with the longest wait otherwise. ``clear_throttle`` forgets the count (after a success).
+
+State lives only as long as an enabled limit or a code needs it: a recipient's entry until its
+code expires, its resend interval passes and the windows with a limit > 0 end (windows switched
+off are counted but not kept alive); a requester's entry until its windows end.
 
 ``cancel`` kills a challenge that could not be delivered (only if it is still the same challenge)
 and gives one quota unit back. The challenge's expiry and failures stay (its failures still carry
@@ -50,6 +64,7 @@ delivery still counts, so abuse gets no free retries.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -60,6 +75,8 @@ __all__ = [
     "IssueRequest",
     "OTPStore",
     "RefusedBy",
+    "RequesterChecks",
+    "RequesterSends",
     "ThrottleOutcome",
     "VerifyOutcome",
     "VerifyRequest",
@@ -75,8 +92,13 @@ RefusedBy = Literal[
     "app_per_day",
     "failures",
     "quota",
+    "requester_per_window",
+    "requester_per_day",
+    "requester_recipient_per_day",
 ]
-VerifyStatus = Literal["verified", "wrong", "expired", "replaced", "no_challenge", "exceeded"]
+VerifyStatus = Literal[
+    "verified", "wrong", "expired", "replaced", "no_challenge", "exceeded", "requester_limited"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +107,31 @@ class Window:
 
     id: int
     ends_ms: int
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequesterSends:
+    """The per-requester limits of one send (0 = off), counted in the requester's own entry."""
+
+    #: Who is asking (``otp_flow.web.requester``); kept under the client's hash tag.
+    key: str
+    #: Which window budget this send spends: "l" (login and the other usages) or "s" (signup).
+    budget: Literal["l", "s"]
+    window_ms: int
+    window_limit: int
+    #: Sends of this requester per calendar day (the request's ``day`` window id and end).
+    day_limit: int
+    #: Sends of this requester to this recipient per calendar day.
+    recipient_day_limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequesterChecks:
+    """The per-requester limit of one code check: checks per window (0 = off)."""
+
+    key: str
+    window_ms: int
     limit: int
 
 
@@ -110,6 +157,10 @@ class IssueRequest:
     resend_interval_ms: int
     #: None = unlimited.
     quota: int | None
+    #: None = no per-requester limits (the JSON APIs' authenticated callers).
+    requester: RequesterSends | None = None
+    #: > 0: the resend interval doubles per send of the day, up to this (see the contract).
+    resend_backoff_max_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +172,9 @@ class IssueOutcome:
     hour_count: int
     day_count: int
     app_day_count: int
+    #: The requester's sends in its current window (this budget) and calendar day; 0 without one.
+    requester_window_count: int = 0
+    requester_day_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +197,7 @@ class VerifyRequest:
     #: The same code's digests under older secret keys: a code issued before a key rotation
     #: still verifies. Any match counts; all are compared.
     older_digests: tuple[bytes, ...] = ()
+    requester: RequesterChecks | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +205,8 @@ class VerifyOutcome:
     status: VerifyStatus
     failures: int
     max_failures: int
+    #: ``requester_limited`` only: when the requester's check window ends.
+    retry_after_ms: int = 0
 
 
 @runtime_checkable
@@ -178,7 +235,14 @@ class OTPStore(Protocol):
         ...
 
     async def throttle(
-        self, scope: str, key: str, *, now_ms: int, window_ms: int, limit: int
+        self,
+        scope: str,
+        key: str,
+        *,
+        now_ms: int,
+        window_ms: int,
+        limit: int,
+        also: Sequence[tuple[str, int]] = (),
     ) -> ThrottleOutcome: ...
 
     async def clear_throttle(self, scope: str, key: str) -> None: ...

@@ -2,7 +2,9 @@
 
 For the demo, tests and single-process deployments. Each operation runs under one lock with no
 ``await`` inside, so it is atomic for asyncio tasks and for threads alike. Expiry follows the
-engine's clock (``now_ms`` of each request); stale entries are swept as the store is used.
+engine's clock (``now_ms`` of each request); stale entries are swept as the store is used: every
+call looks at a bounded number of the stalest entries (the dicts are kept in order of last use)
+and drops those nothing needs any more, so memory follows the enabled limits, not the calendar.
 """
 
 from __future__ import annotations
@@ -10,66 +12,36 @@ from __future__ import annotations
 import hmac
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from itertools import islice
+from typing import TypeVar
 
 from otp_flow.stores.base import (
     IssueOutcome,
     IssueRequest,
     RefusedBy,
+    RequesterSends,
     ThrottleOutcome,
     VerifyOutcome,
     VerifyRequest,
     Window,
 )
+from otp_flow.stores.memory_state import (
+    Anchored,
+    Challenge,
+    Counter,
+    RecipientState,
+    RequesterState,
+    Throttle,
+)
 from otp_flow.types import Channel, Usage
 
 __all__ = ["MemoryStore"]
 
-# How many stale entries one call may sweep: bounds the work any single request does.
+# How many entries one call may look at: bounds the work any single request does.
 _SWEEP_BUDGET = 64
-
-
-@dataclass(slots=True)
-class _Challenge:
-    challenge_id: str
-    digest: bytes
-    expires_ms: int
-    max_failures: int
-    failures: int
-    #: First 4 bytes of the digest of the code this one replaced (as the Redis layout keeps).
-    previous: bytes = b"\0\0\0\0"
-
-
-@dataclass(slots=True)
-class _Counter:
-    window_id: int = -1
-    count: int = 0
-
-    def current(self, window: Window) -> int:
-        return self.count if self.window_id == window.id else 0
-
-    def bump(self, window: Window) -> int:
-        self.count = self.current(window) + 1
-        self.window_id = window.id
-        return self.count
-
-
-@dataclass(slots=True)
-class _Throttle:
-    ends_ms: int
-    count: int
-
-
-@dataclass(slots=True)
-class _RecipientState:
-    minute: _Counter = field(default_factory=_Counter)
-    hour: _Counter = field(default_factory=_Counter)
-    day: _Counter = field(default_factory=_Counter)
-    last_send_ms: int = 0
-    challenges: dict[str, _Challenge] = field(default_factory=dict)
-    #: After this time nothing in the state matters any more and it may be dropped.
-    keep_until_ms: int = 0
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 class MemoryStore:
@@ -77,12 +49,13 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._recipients: dict[tuple[str, str], _RecipientState] = {}
-        self._app_days: dict[str, _Counter] = {}
+        self._recipients: dict[tuple[str, str], RecipientState] = {}
+        self._app_days: dict[str, Counter] = {}
         self._quota_used: dict[tuple[str, Channel], int] = {}
         self._nonces: dict[tuple[str, str], int] = {}
         self._outbox: deque[str] = deque()
-        self._throttles: dict[tuple[str, str], _Throttle] = {}
+        self._throttles: dict[tuple[str, str], Throttle] = {}
+        self._requesters: dict[tuple[str, str], RequesterState] = {}
 
     async def issue(self, request: IssueRequest) -> IssueOutcome:
         with self._lock:
@@ -93,22 +66,31 @@ class MemoryStore:
         key = (r.client_id, r.recipient)
         # Popped and re-inserted on acceptance, so the dict stays ordered by last send and the
         # sweep finds the stalest entries first.
-        state = self._recipients.get(key) or _RecipientState()
-        app_day = self._app_days.get(r.client_id) or _Counter()
+        state = self._recipients.get(key) or RecipientState()
+        app_day = self._app_days.get(r.client_id) or Counter()
         counts = (
             state.minute.current(r.minute),
             state.hour.current(r.hour),
             state.day.current(r.day),
             app_day.current(r.app_day),
         )
+        q = r.requester
+        rq_key = (r.client_id, q.key) if q is not None else None
+        requester = (self._requesters.get(rq_key) if rq_key else None) or RequesterState()
+        budget = requester.budgets.get(q.budget, Anchored()) if q else Anchored()
+        pair = requester.recipients.get(r.recipient, Counter())
+        rq_counts = (budget.current(r.now_ms), requester.day.current(r.day), pair.current(r.day))
 
         def refuse(by: RefusedBy, retry_at_ms: int) -> IssueOutcome:
-            return IssueOutcome(False, by, max(retry_at_ms - r.now_ms, 0), *counts)
+            return IssueOutcome(
+                False, by, max(retry_at_ms - r.now_ms, 0), *counts, rq_counts[0], rq_counts[1]
+            )
 
-        if r.resend_interval_ms > 0 and state.last_send_ms:
-            next_ok = state.last_send_ms + r.resend_interval_ms
-            if r.now_ms < next_ok:
-                return refuse("resend_interval", next_ok)
+        # 1. Every limit that refuses now; the one that refuses longest is named.
+        refusing: list[tuple[int, RefusedBy]] = []
+        interval = _interval(r, counts[2])
+        if interval > 0 and state.last_send_ms and r.now_ms < state.last_send_ms + interval:
+            refusing.append((state.last_send_ms + interval, "resend_interval"))
         windows: tuple[tuple[RefusedBy, Window], ...] = (
             ("recipient_per_minute", r.minute),
             ("recipient_per_hour", r.hour),
@@ -117,7 +99,19 @@ class MemoryStore:
         )
         for (name, window), count in zip(windows, counts, strict=True):
             if window.limit > 0 and count >= window.limit:
-                return refuse(name, window.ends_ms)
+                refusing.append((window.ends_ms, name))
+        if q is not None:
+            requester_limits: tuple[tuple[RefusedBy, int, int], ...] = (
+                ("requester_per_window", q.window_limit, budget.ends_ms),
+                ("requester_per_day", q.day_limit, r.day.ends_ms),
+                ("requester_recipient_per_day", q.recipient_day_limit, r.day.ends_ms),
+            )
+            for (name, limit, ends_ms), count in zip(requester_limits, rq_counts, strict=True):
+                if limit > 0 and count >= limit:
+                    refusing.append((ends_ms, name))
+        if refusing:
+            retry_at, name = max(refusing, key=lambda item: item[0])  # first of the longest
+            return refuse(name, retry_at)
         old = state.challenges.get(r.usage)
         carried = old.failures if old is not None and r.now_ms < old.expires_ms else 0
         if old is not None and carried >= r.max_failures:
@@ -133,7 +127,7 @@ class MemoryStore:
             app_day.bump(r.app_day),
         )
         state.last_send_ms = r.now_ms
-        state.challenges[r.usage] = _Challenge(
+        state.challenges[r.usage] = Challenge(
             r.challenge_id,
             r.digest,
             r.expires_ms,
@@ -141,20 +135,66 @@ class MemoryStore:
             carried,
             old.digest[:4] if old is not None else b"\0\0\0\0",
         )
+        # Only what still matters keeps the entry: the code, the next resend interval, and
+        # the windows with a limit (switched-off ones are counted, but keep nothing alive; the
+        # backoff needs the day's count).
+        enabled_ends = (
+            w.ends_ms
+            for w in (r.minute, r.hour, r.day)
+            if w.limit > 0 or (w is r.day and r.resend_backoff_max_ms > 0)
+        )
         state.keep_until_ms = max(
             state.keep_until_ms,
             r.expires_ms,
-            r.day.ends_ms,
-            r.now_ms + r.resend_interval_ms,
+            r.now_ms + _interval(r, counts[2] + 1),
+            *enabled_ends,
         )
         self._quota_used[quota_key] = self._quota_used.get(quota_key, 0) + 1
         self._recipients.pop(key, None)
         self._recipients[key] = state
         self._app_days[r.client_id] = app_day
-        return IssueOutcome(True, None, 0, *counts)
+        rq_after = (0, 0)
+        if q is not None and rq_key is not None:
+            rq_after = self._count_requester(r, q, rq_key, requester, budget, pair)
+        return IssueOutcome(True, None, 0, *counts, *rq_after)
+
+    def _count_requester(
+        self,
+        r: IssueRequest,
+        q: RequesterSends,
+        key: tuple[str, str],
+        requester: RequesterState,
+        budget: Anchored,
+        pair: Counter,
+    ) -> tuple[int, int]:
+        if requester.day.window_id != r.day.id:
+            requester.recipients.clear()  # a new day: yesterday's per-recipient counts go
+        window_count = budget.bump(r.now_ms, q.window_ms)
+        day_count = requester.day.bump(r.day)
+        pair.bump(r.day)
+        requester.budgets[q.budget] = budget
+        requester.recipients[r.recipient] = pair
+        keep = budget.ends_ms
+        if q.day_limit > 0 or q.recipient_day_limit > 0:
+            keep = max(keep, r.day.ends_ms)
+        requester.keep_until_ms = max(requester.keep_until_ms, keep)
+        self._requesters.pop(key, None)
+        self._requesters[key] = requester
+        return window_count, day_count
 
     async def verify(self, request: VerifyRequest) -> VerifyOutcome:
         with self._lock:
+            q = request.requester
+            if q is not None:
+                key = (request.client_id, q.key)
+                requester = self._requesters.get(key) or RequesterState()
+                checks = requester.checks
+                if q.limit > 0 and checks.current(request.now_ms) >= q.limit:
+                    return VerifyOutcome("requester_limited", 0, 0, checks.ends_ms - request.now_ms)
+                checks.bump(request.now_ms, q.window_ms)
+                requester.keep_until_ms = max(requester.keep_until_ms, checks.ends_ms)
+                self._requesters.pop(key, None)
+                self._requesters[key] = requester
             state = self._recipients.get((request.client_id, request.recipient))
             challenge = state.challenges.get(request.usage) if state else None
             if state is None or challenge is None:
@@ -218,18 +258,32 @@ class MemoryStore:
             return True
 
     async def throttle(
-        self, scope: str, key: str, *, now_ms: int, window_ms: int, limit: int
+        self,
+        scope: str,
+        key: str,
+        *,
+        now_ms: int,
+        window_ms: int,
+        limit: int,
+        also: Sequence[tuple[str, int]] = (),
     ) -> ThrottleOutcome:
         with self._lock:
             self._sweep_throttles(now_ms)
-            entry = self._throttles.get((scope, key))
-            if entry is None or entry.ends_ms <= now_ms:
-                entry = _Throttle(now_ms + window_ms, 0)
-            if entry.count >= limit:
-                return ThrottleOutcome(False, entry.count, entry.ends_ms - now_ms)
-            entry.count += 1
-            self._throttles[(scope, key)] = entry
-            return ThrottleOutcome(True, entry.count, 0)
+            entries = []
+            wait = 0
+            for name, most in ((key, limit), *also):
+                entry = self._throttles.get((scope, name))
+                if entry is None or entry.ends_ms <= now_ms:
+                    entry = Throttle(now_ms + window_ms, 0)
+                if entry.count >= most:
+                    wait = max(wait, entry.ends_ms - now_ms)
+                entries.append((name, entry))
+            if wait:
+                return ThrottleOutcome(False, entries[0][1].count, wait)
+            for name, entry in entries:
+                entry.count += 1
+                self._throttles[(scope, name)] = entry
+            return ThrottleOutcome(True, entries[0][1].count, 0)
 
     async def clear_throttle(self, scope: str, key: str) -> None:
         with self._lock:
@@ -237,13 +291,7 @@ class MemoryStore:
 
     def _sweep_throttles(self, now_ms: int) -> None:
         # Each entry knows its own end: windows of other lengths (other scopes) never decide.
-        old = [
-            k
-            for k, entry in islice(self._throttles.items(), _SWEEP_BUDGET)
-            if entry.ends_ms <= now_ms
-        ]
-        for k in old:
-            del self._throttles[k]
+        _sweep_some(self._throttles, now_ms, lambda entry: entry.ends_ms)
 
     async def outbox_push(self, payload: str, *, max_len: int) -> None:
         with self._lock:
@@ -263,13 +311,24 @@ class MemoryStore:
 
     def _sweep(self, now_ms: int) -> None:
         """Drop a bounded number of entries nothing can need any more."""
-        stale = [
-            key
-            for key, state in islice(self._recipients.items(), _SWEEP_BUDGET)
-            if state.keep_until_ms <= now_ms
-        ]
-        for key in stale:
-            del self._recipients[key]
-        old = [k for k, until in islice(self._nonces.items(), _SWEEP_BUDGET) if until <= now_ms]
-        for nonce_key in old:
-            del self._nonces[nonce_key]
+        _sweep_some(self._recipients, now_ms, lambda state: state.keep_until_ms)
+        _sweep_some(self._requesters, now_ms, lambda state: state.keep_until_ms)
+        _sweep_some(self._nonces, now_ms, lambda until: until)
+
+
+def _sweep_some(entries: dict[_K, _V], now_ms: int, until: Callable[[_V], int]) -> None:
+    """Look at the first ``_SWEEP_BUDGET`` entries (the stalest: writes re-insert at the end),
+    drop those whose ``until`` has passed, and move the rest to the back, so the next call
+    looks at others: every entry is looked at within ``len / _SWEEP_BUDGET`` calls, however long
+    its neighbours live."""
+    for key, value in list(islice(entries.items(), _SWEEP_BUDGET)):
+        del entries[key]
+        if until(value) > now_ms:
+            entries[key] = value
+
+
+def _interval(r: IssueRequest, day_count: int) -> int:
+    """The resend interval after ``day_count`` sends today (doubling with a backoff cap)."""
+    if r.resend_backoff_max_ms <= 0 or day_count <= 1:
+        return r.resend_interval_ms
+    return int(min(r.resend_interval_ms * 2 ** (day_count - 1), r.resend_backoff_max_ms))

@@ -10,6 +10,7 @@ Keys, all made by ``RedisStore.key``; the hash tag keeps each client's keys in o
     otp:{client}:r:<recipient>   hash: rate-limit windows, last send, one challenge per usage
     otp:{client}:d:<day id>      the client's sends on one app day (expires with the day)
     otp:{client}:q               hash: quota used per channel
+    otp:{client}:a:<requester>   hash: one requester's sends and checks (layout in issue.lua)
     otp:{scope}:n:<nonce>        when a nonce may be used again
     otp:{scope}:t:<key>          attempts in the current throttle window
     otp:{outbox}                 list of messages, newest first
@@ -70,6 +71,9 @@ _REFUSALS: tuple[RefusedBy | None, ...] = (
     "app_per_day",
     "failures",
     "quota",
+    "requester_per_window",
+    "requester_per_day",
+    "requester_recipient_per_day",
 )
 #: Index = the status verify.lua returns.
 _STATUSES: tuple[VerifyStatus, ...] = (
@@ -79,6 +83,7 @@ _STATUSES: tuple[VerifyStatus, ...] = (
     "replaced",
     "no_challenge",
     "exceeded",
+    "requester_limited",
 )
 #: Lua numbers are doubles: a challenge id is packed exactly only below this.
 _MAX_CHALLENGE_ID = 2**48
@@ -241,12 +246,12 @@ class RedisStore:
             raise ValueError("max_failures must be between 0 and 255")
         if not all(0 <= w.id < _MAX_WINDOW_ID for w in (r.minute, r.hour, r.day)):
             raise ValueError("minute, hour and day window ids must fit in 32 bits")
-        keys = (
+        keys: tuple[str, ...] = (
             self.key(r.client_id, "r", r.recipient),
             self.key(r.client_id, "d", str(r.app_day.id)),
             self.key(r.client_id, "q"),
         )
-        args = (
+        args: tuple[str | bytes | int, ...] = (
             _USAGE_FIELDS[r.usage], r.channel, challenge, r.digest,
             r.now_ms, r.expires_ms, r.max_failures,
             r.minute.id, r.minute.ends_ms, r.minute.limit,
@@ -254,14 +259,18 @@ class RedisStore:
             r.day.id, r.day.ends_ms, r.day.limit,
             r.app_day.ends_ms, r.app_day.limit,
             r.resend_interval_ms, -1 if r.quota is None else r.quota,
+            r.resend_backoff_max_ms,
         )  # fmt: skip
+        if (q := r.requester) is not None:
+            keys = (*keys, self.key(r.client_id, "a", q.key))
+            args = (
+                *args, q.budget, q.window_ms, q.window_limit, q.day_limit,
+                q.recipient_day_limit, r.recipient,
+            )  # fmt: skip
         with _unavailable():
             reply = await self._issue(keys=keys, args=args)
-        verdict, retry_after, *counts = _ints(reply, 6)
-        minute, hour, day, app_day = counts
-        return IssueOutcome(
-            verdict == 0, _REFUSALS[verdict], retry_after, minute, hour, day, app_day
-        )
+        verdict, retry_after, *counts = _ints(reply, 8)
+        return IssueOutcome(verdict == 0, _REFUSALS[verdict], retry_after, *counts)
 
     async def verify(self, request: VerifyRequest) -> VerifyOutcome:
         r = request
@@ -269,9 +278,17 @@ class RedisStore:
         if r.challenge_id is not None:
             challenge = _challenge_number(r.challenge_id)
             wanted = -1 if challenge is None else challenge  # -1 matches none: "replaced"
-        args = (_USAGE_FIELDS[r.usage], wanted, r.digest, r.now_ms, *r.older_digests)
+        keys = [self.key(r.client_id, "r", r.recipient)]
+        window = limit = 0
+        if r.requester is not None:
+            keys.append(self.key(r.client_id, "a", r.requester.key))
+            window, limit = r.requester.window_ms, r.requester.limit
+        args = (_USAGE_FIELDS[r.usage], wanted, r.digest, r.now_ms, window, limit)
         with _unavailable():
-            reply = await self._verify(keys=(self.key(r.client_id, "r", r.recipient),), args=args)
+            reply = await self._verify(keys=keys, args=(*args, *r.older_digests))
+        if isinstance(reply, list) and len(reply) == 4:
+            status, _, _, retry_after = _ints(reply, 4)
+            return VerifyOutcome(_STATUSES[status], 0, 0, retry_after)
         status, failures, max_failures = _ints(reply, 3)
         return VerifyOutcome(_STATUSES[status], failures, max_failures)
 
@@ -302,11 +319,20 @@ class RedisStore:
         return reply == 1
 
     async def throttle(
-        self, scope: str, key: str, *, now_ms: int, window_ms: int, limit: int
+        self,
+        scope: str,
+        key: str,
+        *,
+        now_ms: int,
+        window_ms: int,
+        limit: int,
+        also: Sequence[tuple[str, int]] = (),
     ) -> ThrottleOutcome:
+        counters = ((key, limit), *also)
+        keys = [self.key(scope, "t", k) for k, _ in counters]
         with _unavailable():
             reply = await self._throttle(
-                keys=(self.key(scope, "t", key),), args=(now_ms, window_ms, limit)
+                keys=keys, args=(now_ms, window_ms, *(n for _, n in counters))
             )
         allowed, count, retry_after_ms = _ints(reply, 3)
         return ThrottleOutcome(bool(allowed), count, retry_after_ms)

@@ -31,10 +31,10 @@ from otp_flow.users.memory import MemoryUserStore
 from otp_flow.users.redis import RedisKeyspace, RedisUserStore
 
 __all__ = [
-    "BeforeEvent",
-    "Guard",
     "CLEAR",
+    "BeforeEvent",
     "Clear",
+    "Guard",
     "Hook",
     "IdentifierField",
     "IdentifierRequired",

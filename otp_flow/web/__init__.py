@@ -13,6 +13,7 @@ from otp_flow.web.dependencies import current_user, require_user
 from otp_flow.web.forms import safe_next
 from otp_flow.web.i18n import LOCALES, negotiate
 from otp_flow.web.middleware import AuthUser, LoginRequired, OTPAuthMiddleware, login_required
+from otp_flow.web.requester import ClientAddress, RequesterKey
 from otp_flow.web.sessions import MemorySessionStore, RedisSessionStore, Session, SessionStore
 from otp_flow.web.settings import AuthSettings
 from otp_flow.web.templating import Pages, auth_pages
@@ -22,11 +23,13 @@ __all__ = [
     "AuthSettings",
     "AuthUser",
     "CSRFError",
+    "ClientAddress",
     "LoginRequired",
     "MemorySessionStore",
     "OTPAuthMiddleware",
     "Pages",
     "RedisSessionStore",
+    "RequesterKey",
     "Session",
     "SessionStore",
     "auth_pages",

@@ -32,6 +32,7 @@ from otp_flow.web.cookies import Signed
 from otp_flow.web.csrf import CSRF, CSRFError
 from otp_flow.web.forms import FormError
 from otp_flow.web.i18n import Translator
+from otp_flow.web.requester import ClientAddress, RequesterKey
 from otp_flow.web.sessions import MemorySessionStore, SessionStore
 from otp_flow.web.settings import AuthSettings, check_cookie_name, check_local_path
 from otp_flow.web.templating import Pages
@@ -64,6 +65,9 @@ def create_auth_app(
     session_ttl_seconds: int = 14 * _DAY,
     password_attempts: int = 10,
     password_window_seconds: int = 15 * 60,
+    password_requester_attempts: int = 30,
+    requester: RequesterKey | None = None,
+    trusted_proxies: Sequence[str] = (),
     clock: Clock | None = None,
     send_timer: flows.SendTimer | None = None,
 ) -> Starlette:
@@ -87,8 +91,13 @@ def create_auth_app(
     when the application's routes do not show it (the pages and the middleware find the real
     ``Mount`` themselves). ``home_url``:
     where a person goes after signing in without a ``next``. ``password_attempts`` per
-    ``password_window_seconds``: how many password sign-ins one identifier may try (counted in
-    the engine's store, known and unknown identifiers alike; a successful one starts afresh).
+    ``password_window_seconds``: how many password sign-ins may be tried at one identifier from
+    one requester (counted in the engine's store, known and unknown identifiers alike; a
+    successful one starts afresh), and ``password_requester_attempts`` how many one requester
+    may try across all identifiers. ``requester``: who is asking, a callable ``scope -> str``
+    (default: the client address, see ``otp_flow.web.requester.ClientAddress``); the engine's
+    ``requester_limits`` apply per requester key. ``trusted_proxies``: addresses or CIDR
+    networks whose ``X-Forwarded-For`` / ``Forwarded`` the default key believes.
     ``clock``: default the engine's. ``send_timer``: how long a silent send (no account) waits,
     learnt per channel from real sends (default: a fresh ``SendTimer``).
     """
@@ -120,6 +129,9 @@ def create_auth_app(
             blocked_email_domains=identifiers.blocked_email_domains,
             check_email_deliverability=identifiers.check_email_deliverability,
         )
+    if requester is not None and trusted_proxies:
+        raise ValueError("give requester or trusted_proxies, not both")
+    requester = requester or ClientAddress(trusted_proxies=trusted_proxies)
     clock = clock or engine.clock
     csrf = CSRF(keys, clock=clock)
     rules = passwords if isinstance(passwords, Passwords) else None
@@ -154,10 +166,15 @@ def create_auth_app(
         session_ttl_seconds=session_ttl_seconds,
         clock=clock,
         password_throttle=PasswordThrottle(
-            engine.store, clock, password_attempts, password_window_seconds
+            engine.store,
+            clock,
+            password_attempts,
+            password_window_seconds,
+            password_requester_attempts,
         ),
         identifiers=identifiers,
         password_signin=password_signin,
+        requester=requester,
     )
 
     async def forbidden(request: Request, exc: Exception) -> Response:

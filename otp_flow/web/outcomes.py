@@ -17,6 +17,7 @@ from otp_flow.errors import (
     PhoneRegionNotAllowed,
     QuotaExhausted,
     RateLimited,
+    TooManyChecks,
     VerificationFailed,
     WrongCode,
 )
@@ -44,11 +45,13 @@ NOTICES = {
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """What to tell the person: the sentence, the page status, and the field it belongs to."""
+    """What to tell the person: the sentence, the page status, the field it belongs to, and
+    (a 429) the seconds after which to try again (the ``Retry-After`` header)."""
 
     message: str
     status: int = 422
     field: str | None = None
+    retry_after: int | None = None
 
 
 def send_problem(exc: OTPError, t: Texts) -> Problem:
@@ -77,9 +80,10 @@ def send_problem(exc: OTPError, t: Texts) -> Problem:
             )
         case RateLimited():
             wait = t.duration(exc.retry_after)
-            return Problem(
-                _("Too many codes were requested. Please try again in {wait}.", wait=wait)
-            )
+            message = _("Too many codes were requested. Please try again in {wait}.", wait=wait)
+            if exc.limit.startswith("requester_"):  # this requester's own limits: a 429
+                return Problem(message, 429, retry_after=exc.retry_after)
+            return Problem(message)
         case QuotaExhausted():
             return Problem(_("We cannot send codes right now. Please try again later."), 503)
         case DeliveryFailed():
@@ -92,6 +96,13 @@ def verify_problem(exc: VerificationFailed, t: Texts) -> Problem:
     """A code that was not accepted (always about the ``code`` field)."""
     _ = t.gettext
     match exc:
+        case TooManyChecks():
+            message = t.ngettext(
+                "Too many attempts. Try again in 1 minute.",
+                "Too many attempts. Try again in {n} minutes.",
+                -(-exc.retry_after // 60),
+            )
+            return Problem(message, 429, field="code", retry_after=exc.retry_after)
         case WrongCode() if exc.attempts_remaining > 0:
             message = t.ngettext(
                 "That code is not correct. You have 1 attempt left.",

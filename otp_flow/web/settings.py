@@ -15,6 +15,7 @@ from otp_flow.types import Clock
 from otp_flow.users import UserHooks, UserStore
 from otp_flow.web.cookies import Signed
 from otp_flow.web.csrf import CSRF
+from otp_flow.web.requester import RequesterKey
 from otp_flow.web.sessions import SessionStore
 from otp_flow.web.templating import Pages
 from otp_flow.web.throttle import PasswordThrottle
@@ -65,3 +66,5 @@ class AuthSettings:
     identifiers: IdentifierParser
     #: False: passwordless pages (no password fields, no password sign-in, no reset flow).
     password_signin: bool
+    #: Who is asking (the per-requester limits' key): see ``otp_flow.web.requester``.
+    requester: RequesterKey

@@ -103,7 +103,13 @@ class DemoServer:
 def demo_server() -> Iterator[DemoServer]:
     clock = FakeClock(time.time())
     settings = Settings.from_mapping(
-        {"secret_keys": ["browser-test-secret-0123456789"], "dev": True}
+        {
+            "secret_keys": ["browser-test-secret-0123456789"],
+            "dev": True,
+            # One browser walks the whole journey in every language from one address: room for
+            # all of it (tests/test_web_abuse.py covers the per-requester defaults).
+            "requesters": {"sends_per_window": 30, "sends_per_day": 60},
+        }
     )
     runtime = build_runtime(settings, clock=clock)
     port = free_port()

@@ -3,16 +3,41 @@
 -- past the limit, and one verify is one round trip.
 --
 -- KEYS[1]  recipient hash   <prefix>{client}:r:<recipient>
+-- KEYS[2]  requester hash   <prefix>{client}:a:<requester>   (absent: no requester limit)
 --
 -- ARGV[1]  usage field: l login, s signup, u update_userinfo, r reset_password
 -- ARGV[2]  challenge id the otp_token names ('' = whichever is current; -1 never matches)
 -- ARGV[3]  digest of the code to check (16 bytes)
 -- ARGV[4]  now (ms)
--- ARGV[5..] digests of the same code under older secret keys (key rotation), if any
+-- ARGV[5]  requester check window (ms)   ARGV[6]  its limit (0 = off; both 0 without KEYS[2])
+-- ARGV[7..] digests of the same code under older secret keys (key rotation), if any
 --
--- Returns {status, failures, max failures}.
---   status 0 verified, 1 wrong, 2 expired, 3 replaced, 4 no_challenge, 5 exceeded.
+-- Returns {status, failures, max failures}, or {6, 0, 0, retry after (ms)}.
+--   status 0 verified, 1 wrong, 2 expired, 3 replaced, 4 no_challenge, 5 exceeded,
+--   6 requester_limited (the requester used up its checks: nothing is compared or counted).
 local CHALLENGE = '>I6 I6 B B c16 c4' -- the layout issue.lua packs
+local ANCHORED = '>i8 I4' -- the requester hash's v field (issue.lua describes the hash)
+
+-- Every check of a requester counts, right or wrong, whatever the recipient.
+local requester = KEYS[2]
+if requester then
+  local now, window, limit = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+  local start, count = now, 0
+  local v = redis.call('HGET', requester, 'v')
+  if v then
+    local s, c = struct.unpack(ANCHORED, v)
+    if now < s + window then
+      start, count = s, c
+    end
+  end
+  if limit > 0 and count >= limit then
+    return {6, 0, 0, start + window - now}
+  end
+  redis.call('HSET', requester, 'v', struct.pack(ANCHORED, start, count + 1))
+  if redis.call('PTTL', requester) < start + window - now then
+    redis.call('PEXPIRE', requester, string.format('%d', math.max(start + window - now, 1)))
+  end
+end
 
 local packed = redis.call('HGET', KEYS[1], ARGV[1])
 if not packed then
@@ -44,7 +69,7 @@ end
 -- Every digest is compared (no early exit), so the time does not tell which key matched.
 local matched = false
 for i = 3, #ARGV do
-  if i ~= 4 and not differs(digest, ARGV[i], 16) then
+  if (i == 3 or i > 6) and not differs(digest, ARGV[i], 16) then
     matched = true
   end
 end

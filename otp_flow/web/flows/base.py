@@ -114,7 +114,10 @@ class CodeFlow(FlowPages):
         code = normalise_code(form.get("code", ""))
         try:
             result = await self.settings.engine.verify(
-                pending.token, code, client_id=self.settings.client_id
+                pending.token,
+                code,
+                client_id=self.settings.client_id,
+                requester=self.settings.requester(request.scope),
             )
         except InvalidToken:
             return self.restart(request, user, form)
@@ -151,6 +154,9 @@ class CodeFlow(FlowPages):
         self, request: Request, recipient: Recipient, user: User | None, next_url: str
     ) -> Pending | Problem:
         """Send (or silently issue) a code; the new pending state, or what went wrong."""
+        # The silent-send timer starts before the account lookup, so its padding covers the
+        # lookup too (finding an account takes longer than finding none).
+        started = self.timer.timer()
         refused = await self.refused(request, recipient, self.usage, user)
         if refused is not None:
             return refused
@@ -164,6 +170,8 @@ class CodeFlow(FlowPages):
                 usage=self.usage,
                 deliver=self.deliver_to(owner),
                 locale=texts.locale,
+                requester=self.settings.requester(request.scope),
+                started=started,
             )
         except DeliveryFailed as exc:
             if self.deliver_to(None):  # the person owns this address: tell them it failed

@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from otp_flow.errors import IdentifierError
-from otp_flow.types import Usage
+from otp_flow.identifiers import limit_key
+from otp_flow.types import Recipient, Usage
 from otp_flow.users import User, UserEvent
 from otp_flow.web.flows.base import CodeFlow
 from otp_flow.web.flows.pages import Pending
@@ -24,7 +25,7 @@ from otp_flow.web.flows.sending import find_user
 from otp_flow.web.forms import safe_next
 from otp_flow.web.outcomes import Problem, send_problem
 
-__all__ = ["LoginFlow"]
+__all__ = ["LoginFlow", "throttle_keys"]
 
 
 class LoginFlow(CodeFlow):
@@ -45,7 +46,8 @@ class LoginFlow(CodeFlow):
         except IdentifierError as exc:
             return self.page(request, user, form=form, problem=send_problem(exc, texts))
         throttle = self.settings.password_throttle
-        wait = await throttle.attempt(recipient.value)
+        requester = self.settings.requester(request.scope)
+        wait = await throttle.attempt(limit_key(recipient), requester)
         if wait:
             return self.too_many_attempts(request, user, form, wait)
         account = await find_user(self.settings.users, recipient)
@@ -56,7 +58,7 @@ class LoginFlow(CodeFlow):
         if not ok or account is None:
             message = texts.gettext("The account or password is not correct.")
             return self.page(request, user, form=form, problem=Problem(message))
-        await throttle.clear(account.phone_number, account.email)
+        await throttle.clear(requester, *throttle_keys(account))
         event = UserEvent("login", account, method="password")
         return await self.signed_in(request, account, safe_next(form.get("next"), ""), event)
 
@@ -80,3 +82,13 @@ class LoginFlow(CodeFlow):
         if account is None:
             return self.no_account(request, user)
         return await self.signed_in(request, account, pending.next, UserEvent("login", account))
+
+
+def throttle_keys(account: User) -> list[str]:
+    """The keys an account's password attempts are counted under (its folded identifiers)."""
+    keys = []
+    if account.phone_number:
+        keys.append(limit_key(Recipient("sms", account.phone_number)))
+    if account.email:
+        keys.append(limit_key(Recipient("email", account.email)))
+    return keys

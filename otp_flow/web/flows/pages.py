@@ -174,7 +174,10 @@ class FlowPages:
                 page["errors"] = {problem.field: problem.message}
             else:
                 page["form_error"] = problem.message
-        return self.settings.pages.render(request, template, page, status=status)
+        response = self.settings.pages.render(request, template, page, status=status)
+        if problem is not None and problem.retry_after is not None:
+            response.headers["Retry-After"] = str(problem.retry_after)
+        return response
 
     def page(
         self,

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from otp_flow.types import Usage
 from otp_flow.users import User, UserEvent
 from otp_flow.web.flows.base import CodeFlow
+from otp_flow.web.flows.login import throttle_keys
 from otp_flow.web.flows.pages import Pending
 from otp_flow.web.flows.sending import find_user
 from otp_flow.web.forms import safe_next
@@ -79,8 +80,10 @@ class ResetPasswordFlow(CodeFlow):
             return self.restart(request, user, form)
         await self.password_users().set_password(account.id, password)
         await self.settings.sessions.delete_user(account.id)
-        # Whoever was guessing the old password, the owner may use the new one at once.
-        await self.settings.password_throttle.clear(account.phone_number, account.email)
+        # The owner may use the new password at once from here (others' guesses never counted
+        # against the owner's requester anyway).
+        requester = self.settings.requester(request.scope)
+        await self.settings.password_throttle.clear(requester, *throttle_keys(account))
         account = await self.settings.users.get(account.id) or account
         event = UserEvent("reset_password", account)
         return await self.signed_in(request, account, pending.next, event)

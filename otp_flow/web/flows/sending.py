@@ -68,10 +68,19 @@ class SendTimer:
             await self._sleep(wait)
 
 
+#: Looked up when no account was found, so that an unknown identifier costs the user store the
+#: same work (an index read, then a user read) as a known one.
+_NO_USER_ID = "otp_flow-no-such-user"
+
+
 async def find_user(users: UserStore, recipient: Recipient) -> User | None:
     if recipient.channel == "sms":
-        return await users.find_by_phone(recipient.value)
-    return await users.find_by_email(recipient.value)
+        found = await users.find_by_phone(recipient.value)
+    else:
+        found = await users.find_by_email(recipient.value)
+    if found is None:
+        await users.get(_NO_USER_ID)
+    return found
 
 
 async def send_code(
@@ -82,11 +91,23 @@ async def send_code(
     usage: Usage,
     deliver: bool,
     locale: str,
+    requester: str | None = None,
+    started: float | None = None,
 ) -> SendResult:
-    """Issue a code; deliver it only when ``deliver`` (see the module docstring)."""
-    started = timer.timer()
+    """Issue a code; deliver it only when ``deliver`` (see the module docstring).
+
+    ``started``: the timer's reading when the request's work began (before the account lookup);
+    the silent send is padded from then. ``requester``: who is asking (per-requester limits).
+    """
+    if started is None:
+        started = timer.timer()
     result = await settings.engine.send(
-        recipient, usage=usage, client_id=settings.client_id, locale=locale, deliver=deliver
+        recipient,
+        usage=usage,
+        client_id=settings.client_id,
+        locale=locale,
+        deliver=deliver,
+        requester=requester,
     )
     elapsed = timer.timer() - started
     if deliver:

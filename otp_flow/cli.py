@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from otp_flow.config import ConfigError, Settings, load_config
+from otp_flow.config.operations import LoggingSettings
+from otp_flow.events import logging_config
 
 __all__ = ["WithoutQueryString", "main"]
 
@@ -30,13 +32,16 @@ class WithoutQueryString(logging.Filter):
         return True
 
 
-def _log_config() -> dict[str, Any]:
-    """uvicorn's own logging configuration, with the access log passed through the filter."""
+def _log_config(logs: LoggingSettings) -> dict[str, Any]:
+    """uvicorn's own logging configuration, with the access log passed through the filter,
+    plus the ``otp_flow`` loggers (events included) as ``[logging]`` asks: text or JSON lines."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["without_query_string"] = {"()": WithoutQueryString}
     config["loggers"]["uvicorn.access"]["filters"] = ["without_query_string"]
+    for section, entries in logging_config(logs.format, logs.level).items():
+        config.setdefault(section, {}).update(entries)
     return config
 
 
@@ -95,6 +100,10 @@ def _serve(settings: Settings, *, host: str, port: int, log_level: str, dev: boo
     if settings.dev:
         print(f"otp-flow: dev outbox at http://{host}:{port}/dev/outbox", flush=True)
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level=log_level, log_config=_log_config()
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=_log_config(settings.logging),
     )
     return 0

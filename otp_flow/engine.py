@@ -28,8 +28,10 @@ from otp_flow.errors import (
     ServiceUnavailable,
     WrongCode,
 )
+from otp_flow.events import EventLog
 from otp_flow.identifiers import IdentifierParser
 from otp_flow.messages import MessageRenderer, default_renderer
+from otp_flow.observers import Observer, observed_send, observed_verify, observed_verify_recipient
 from otp_flow.policy import (
     CALLER_MAX_FAILURES,
     CALLER_TTL_SECONDS,
@@ -71,7 +73,8 @@ class OTPEngine:
     ``secret_keys``: oldest first, newest last (rotation: old keys still verify tokens).
     ``sender``: when given, ``send`` renders the message and delivers it; a failed delivery kills
     the code, gives the quota unit back and raises ``DeliveryFailed``. Without a sender the caller
-    delivers ``SendResult.code`` itself.
+    delivers ``SendResult.code`` itself. ``observers``: called with one event after each send,
+    refusal and verify (see ``otp_flow.observers``); default: ``EventLog()``, ``()`` for none.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class OTPEngine:
         renderer: MessageRenderer | None = None,
         delivery_timeout: float = 10.0,
         clock: Clock = system_clock,
+        observers: Iterable[Observer] | None = None,
     ) -> None:
         if delivery_timeout <= 0:
             raise ValueError("delivery_timeout must be positive")
@@ -100,6 +104,7 @@ class OTPEngine:
         self.renderer: MessageRenderer = renderer or default_renderer()
         self.delivery_timeout = delivery_timeout
         self.clock = clock
+        self.observers: list[Observer] = [EventLog()] if observers is None else list(observers)
         self._tz = ZoneInfo(self.limits.timezone)
         # Newest first: codes are digested with the newest key; a verify also tries the older
         # ones, so a code issued by a worker that had not rotated yet still verifies.
@@ -110,6 +115,7 @@ class OTPEngine:
 
     # ------------------------------------------------------------------ send
 
+    @observed_send
     async def send(
         self,
         recipient: str | Recipient,
@@ -276,6 +282,7 @@ class OTPEngine:
             raise InvalidToken()
         return client_id, Recipient(channel, value), usage, challenge_id
 
+    @observed_verify
     async def verify(
         self, otp_token: str, code: str, *, client_id: str | None = None
     ) -> VerifyResult:
@@ -290,6 +297,7 @@ class OTPEngine:
             raise InvalidToken()
         return await self._verify(token_client, recipient, usage, code, challenge_id)
 
+    @observed_verify_recipient
     async def verify_recipient(
         self,
         recipient: str | Recipient,

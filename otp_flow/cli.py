@@ -1,4 +1,5 @@
-"""The ``otp-flow`` command: ``serve`` runs the JSON APIs; ``check-config`` validates a file."""
+"""The ``otp-flow`` command: ``serve`` runs the JSON APIs; ``check-config`` validates a file;
+``quota show|reset`` reads or resets a client's quota use (see ``otp_flow.cli_quota``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from otp_flow.cli_quota import add_quota_parser, run_quota
 from otp_flow.config import ConfigError, Settings, load_config
 from otp_flow.config.operations import LoggingSettings
 from otp_flow.events import logging_config
@@ -65,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check = commands.add_parser("check-config", help="validate a configuration file and exit")
     check.add_argument("config", type=Path)
+    add_quota_parser(commands)
     return parser
 
 
@@ -75,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             load_config(args.config)
             print(f"{args.config}: ok")
             return 0
+        if args.command == "quota":
+            return run_quota(load_config(args.config), args)
         settings = load_config(args.config) if args.config else Settings.development()
     except ConfigError as exc:
         print(f"otp-flow: {exc}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -197,3 +198,26 @@ def test_usage_errors_exit_with_argparse_status() -> None:
     with pytest.raises(SystemExit) as exit_:
         main([])
     assert exit_.value.code == 2
+
+
+def test_serve_writes_json_event_lines_when_configured(tmp_path: Path) -> None:
+    config = tmp_path / "otp-flow.toml"
+    config.write_text(CONFIG + '[logging]\nformat = "json"\n', encoding="utf-8")
+    with serving([*otp_flow_command(), "serve", "--config", str(config)]) as (url, process):
+        with httpx.Client(base_url=url, timeout=10) as http:
+            sent = http.post(
+                "/otp/send",
+                json={"phone_number": "13612345678"},
+                headers=basic("TENANT_CLIENT_ID", "TENANT_CLIENT_SECRET"),
+            )
+            assert sent.status_code == 200
+            (message,) = http.get("/dev/outbox.json").json()["messages"]
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+        assert process.stderr is not None
+        lines = process.stderr.read().splitlines()
+    events = [json.loads(line) for line in lines if '"otp_flow.events"' in line]
+    assert len(events) == 1
+    assert events[0]["event"] == "send" and events[0]["outcome"] == "sent"
+    assert events[0]["recipient"] == "+86*********78" and events[0]["country_code"] == "86"
+    assert message["code"] not in "\n".join(lines)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -214,3 +216,13 @@ async def test_every_metrics_has_its_own_registry(memory_store: OTPStore, clock:
 def test_bad_metrics_tables_name_the_key(table: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_mapping({"secret_keys": ["k" * 32], "dev": True, "metrics": table})
+
+
+def test_the_readme_metrics_example_loads() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", readme, re.S) if "[metrics]" in b)
+    document = {"secret_keys": ["k" * 32], "dev": True, **tomllib.loads(block)}
+    settings = Settings.from_mapping(document)
+    assert settings.metrics.enabled and settings.logging.format == "json"
+    assert settings.metrics.prices.of("sms", "86") == 0.006
+    assert settings.metrics.prices.of("sms", "1") == 0.05

@@ -20,7 +20,8 @@ error code of the dialect it speaks (CIAM strings, Yunpian numbers, OnlyID sente
     │   └── AttemptsExceeded        the failure limit is reached; nothing is compared any more
     └── ServiceUnavailable
         ├── StoreUnavailable        the store (Redis) cannot be reached or answered an error
-        └── DeliveryFailed          the sender raised, timed out or got a non-success answer
+        ├── DeliveryFailed          the sender raised, timed out or got a non-success answer
+        └── ChallengeUnavailable    the CAPTCHA provider could not be asked (nobody passes)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AttemptsExceeded",
     "BlockedEmail",
+    "ChallengeUnavailable",
     "CodeExpired",
     "DeliveryFailed",
     "IdentifierError",
@@ -161,3 +163,10 @@ class DeliveryFailed(ServiceUnavailable):
     def __init__(self, message: str = "", *, otp_token: str | None = None) -> None:
         super().__init__(message or "could not deliver the message")
         self.otp_token = otp_token
+
+
+class ChallengeUnavailable(ServiceUnavailable):
+    """The challenge provider could not be asked, or would not answer us (our secret rejected).
+
+    Nobody passes meanwhile (fail closed); the web layer answers 503 ``temporarily_unavailable``.
+    """

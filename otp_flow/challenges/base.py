@@ -5,16 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from otp_flow.errors import ServiceUnavailable
+from otp_flow.errors import ChallengeUnavailable
 
 __all__ = ["CSPSources", "Challenge", "ChallengeUnavailable", "Widget"]
-
-
-class ChallengeUnavailable(ServiceUnavailable):
-    """The challenge provider could not be asked, or would not answer us (our secret rejected).
-
-    Nobody passes meanwhile; the web layer answers 503 ``temporarily_unavailable``.
-    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from otp_flow.errors import (
     DeliveryFailed,
     InvalidToken,
     NoChallenge,
+    OTPError,
     QuotaExhausted,
     RateLimited,
     SendRefused,
@@ -136,39 +137,52 @@ def notify(observers: Iterable[Observer], event: Event) -> None:
 _F = TypeVar("_F", bound=Callable[..., Awaitable[Any]])
 
 
-def _arguments(method: Callable[..., Any], args: Any, kwargs: Any) -> dict[str, Any]:
-    """Every argument of one call of ``method`` by name, defaults included (the defaults are
-    read from its signature, so they stay written once)."""
-    bound = inspect.signature(method).bind(*args, **kwargs)
-    bound.apply_defaults()
-    return bound.arguments
+def _defaults(method: Callable[..., Any]) -> dict[str, Any]:
+    """The keyword defaults of ``method``, read once from its signature (written only there)."""
+    return {
+        name: p.default
+        for name, p in inspect.signature(method).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
 
 
-def _target(engine: OTPEngine, recipient: str | Recipient, channel: Channel | None) -> Recipient:
-    if isinstance(recipient, Recipient):
-        return recipient
-    # Cannot fail here: the call itself parsed the same input before it reached the store.
-    return engine.identifiers.parse(recipient, channel)
+def _parsed(
+    engine: OTPEngine, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Recipient, dict[str, Any]] | None:
+    """The call's recipient, parsed once here and handed on parsed: a refusal's event then
+    costs no second parse (under attack, refusals are most of the traffic). None when it does
+    not parse: the engine then reports the bad input itself, in its own order of checks."""
+    kwargs = dict(kwargs)
+    raw = args[0] if args else kwargs.pop("recipient", None)
+    if isinstance(raw, Recipient):
+        return raw, kwargs
+    try:
+        return engine.identifiers.parse(raw, kwargs.get("channel")), kwargs
+    except OTPError:
+        return None
 
 
 def observed_send(send: _F) -> _F:
     """Wrap ``OTPEngine.send``: one ``SendEvent`` per call that got as far as the store."""
-    deliver_default = inspect.signature(send).parameters["deliver"].default
+    defaults = _defaults(send)
 
     @functools.wraps(send)
     async def wrapper(engine: OTPEngine, *args: Any, **kwargs: Any) -> Any:
         if not engine.observers:
             return await send(engine, *args, **kwargs)
+        parsed = _parsed(engine, args, kwargs)
+        if parsed is None:
+            return await send(engine, *args, **kwargs)
+        target, kwargs = parsed
+        options = {**defaults, **kwargs}
         started = time.perf_counter()
         try:
-            result: SendResult = await send(engine, *args, **kwargs)
+            result: SendResult = await send(engine, target, **kwargs)
         except (SendRefused, ServiceUnavailable) as exc:
-            call = _arguments(send, (engine, *args), kwargs)
-            target = _target(engine, call["recipient"], call["channel"])
-            event = _failed_send(exc, target, call, time.perf_counter() - started)
+            event = _failed_send(exc, target, options, time.perf_counter() - started)
             notify(engine.observers, event)
             raise
-        if not kwargs.get("deliver", deliver_default):
+        if not options["deliver"]:
             outcome: SendOutcome = "silent"
         else:
             outcome = "sent" if engine.sender is not None else "issued"
@@ -217,7 +231,7 @@ def observed_verify(verify: _F) -> _F:
         except (VerificationFailed, ServiceUnavailable) as exc:
             event = VerifyEvent(_verify_outcome(exc), None, None, None)
             if not isinstance(exc, InvalidToken):  # then the token is readable
-                token = _arguments(verify, (engine, *args), kwargs)["otp_token"]
+                token = args[0] if args else kwargs["otp_token"]
                 client_id, target, usage, _challenge = engine.read_token(token)
                 event = VerifyEvent(event.outcome, target, usage, client_id)
             notify(engine.observers, event)
@@ -230,20 +244,30 @@ def observed_verify(verify: _F) -> _F:
 
 def observed_verify_recipient(verify: _F) -> _F:
     """Wrap ``OTPEngine.verify_recipient``: one ``VerifyEvent`` per checked code."""
+    defaults = _defaults(verify)
 
     @functools.wraps(verify)
     async def wrapper(engine: OTPEngine, *args: Any, **kwargs: Any) -> Any:
         if not engine.observers:
             return await verify(engine, *args, **kwargs)
+        parsed = _parsed(engine, args[:1], {**kwargs, **_code(args)})
+        if parsed is None:
+            return await verify(engine, *args, **kwargs)
+        target, kwargs = parsed
+        options = {**defaults, **kwargs}
         try:
-            result: VerifyResult = await verify(engine, *args, **kwargs)
+            result: VerifyResult = await verify(engine, target, **kwargs)
         except (VerificationFailed, ServiceUnavailable) as exc:
-            call = _arguments(verify, (engine, *args), kwargs)
-            target = _target(engine, call["recipient"], call["channel"])
             outcome = _verify_outcome(exc)
-            notify(engine.observers, VerifyEvent(outcome, target, call["usage"], call["client_id"]))
+            event = VerifyEvent(outcome, target, options["usage"], options["client_id"])
+            notify(engine.observers, event)
             raise
         notify(engine.observers, _verified(result))
         return result
 
     return wrapper  # type: ignore[return-value]
+
+
+def _code(args: tuple[Any, ...]) -> dict[str, Any]:
+    """A positional ``code`` (the second argument) as a keyword."""
+    return {"code": args[1]} if len(args) > 1 else {}

@@ -195,6 +195,11 @@ async def test_bad_input_is_not_an_event(memory_store: OTPStore, clock: FakeCloc
         await engine.send("not a number")
     with pytest.raises(InvalidRequest):
         await engine.verify_recipient(PHONE, "")
+    # The engine's own order of checks holds with observers too: the usage before the number.
+    with pytest.raises(InvalidRequest, match="usage"):
+        await engine.send("not a number", usage="bogus")  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequest, match="code"):
+        await engine.verify_recipient("not a number", "")
     assert seen.events == []
 
 

@@ -9,6 +9,7 @@ from otp_flow.engine import OTPEngine
 from otp_flow.errors import (
     AttemptsExceeded,
     BlockedEmail,
+    ChallengeUnavailable,
     CodeExpired,
     DeliveryFailed,
     IdentifierError,
@@ -47,6 +48,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AttemptsExceeded",
     "BlockedEmail",
+    "ChallengeUnavailable",
     "Channel",
     "Client",
     "CodeExpired",

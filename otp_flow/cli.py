@@ -1,4 +1,5 @@
-"""The ``otp-flow`` command: ``serve`` runs the JSON APIs; ``check-config`` validates a file."""
+"""The ``otp-flow`` command: ``serve`` runs the JSON APIs; ``check-config`` validates a file;
+``quota show|reset`` reads or resets a client's quota use (see ``otp_flow.cli_quota``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from otp_flow.cli_quota import add_quota_parser, run_quota
 from otp_flow.config import ConfigError, Settings, load_config
+from otp_flow.config.operations import LoggingSettings
+from otp_flow.events import logging_config
 
 __all__ = ["WithoutQueryString", "main"]
 
@@ -30,13 +34,16 @@ class WithoutQueryString(logging.Filter):
         return True
 
 
-def _log_config() -> dict[str, Any]:
-    """uvicorn's own logging configuration, with the access log passed through the filter."""
+def _log_config(logs: LoggingSettings) -> dict[str, Any]:
+    """uvicorn's own logging configuration, with the access log passed through the filter,
+    plus the ``otp_flow`` loggers (events included) as ``[logging]`` asks: text or JSON lines."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["without_query_string"] = {"()": WithoutQueryString}
     config["loggers"]["uvicorn.access"]["filters"] = ["without_query_string"]
+    for section, entries in logging_config(logs.format, logs.level).items():
+        config.setdefault(section, {}).update(entries)
     return config
 
 
@@ -60,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     check = commands.add_parser("check-config", help="validate a configuration file and exit")
     check.add_argument("config", type=Path)
+    add_quota_parser(commands)
     return parser
 
 
@@ -70,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             load_config(args.config)
             print(f"{args.config}: ok")
             return 0
+        if args.command == "quota":
+            return run_quota(load_config(args.config), args)
         settings = load_config(args.config) if args.config else Settings.development()
     except ConfigError as exc:
         print(f"otp-flow: {exc}", file=sys.stderr)
@@ -95,6 +105,10 @@ def _serve(settings: Settings, *, host: str, port: int, log_level: str, dev: boo
     if settings.dev:
         print(f"otp-flow: dev outbox at http://{host}:{port}/dev/outbox", flush=True)
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level=log_level, log_config=_log_config()
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=_log_config(settings.logging),
     )
     return 0

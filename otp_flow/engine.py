@@ -29,8 +29,10 @@ from otp_flow.errors import (
     TooManyChecks,
     WrongCode,
 )
+from otp_flow.events import EventLog
 from otp_flow.identifiers import IdentifierParser, limit_key
 from otp_flow.messages import MessageRenderer, default_renderer
+from otp_flow.observers import Observer, observed_send, observed_verify, observed_verify_recipient
 from otp_flow.policy import (
     CALLER_MAX_FAILURES,
     CALLER_TTL_SECONDS,
@@ -76,6 +78,8 @@ class OTPEngine:
     the code, gives the quota unit back and raises ``DeliveryFailed``. Without a sender the caller
     delivers ``SendResult.code`` itself. ``requester_limits``: what one requester may do, for
     the sends and checks that name one (``send(requester=...)``, as the pages do).
+    ``observers``: called with one event after each send, refusal and verify (see
+    ``otp_flow.observers``); default: ``EventLog()``, ``()`` for none.
     """
 
     def __init__(
@@ -92,6 +96,7 @@ class OTPEngine:
         renderer: MessageRenderer | None = None,
         delivery_timeout: float = 10.0,
         clock: Clock = system_clock,
+        observers: Iterable[Observer] | None = None,
     ) -> None:
         if delivery_timeout <= 0:
             raise ValueError("delivery_timeout must be positive")
@@ -106,6 +111,7 @@ class OTPEngine:
         self.renderer: MessageRenderer = renderer or default_renderer()
         self.delivery_timeout = delivery_timeout
         self.clock = clock
+        self.observers: list[Observer] = [EventLog()] if observers is None else list(observers)
         self._tz = ZoneInfo(self.limits.timezone)
         # Newest first: codes are digested with the newest key; a verify also tries the older
         # ones, so a code issued by a worker that had not rotated yet still verifies.
@@ -116,6 +122,7 @@ class OTPEngine:
 
     # ------------------------------------------------------------------ send
 
+    @observed_send
     async def send(
         self,
         recipient: str | Recipient,
@@ -300,6 +307,7 @@ class OTPEngine:
             raise InvalidToken()
         return client_id, Recipient(channel, value), usage, challenge_id
 
+    @observed_verify
     async def verify(
         self,
         otp_token: str,
@@ -321,6 +329,7 @@ class OTPEngine:
             raise InvalidToken()
         return await self._verify(token_client, recipient, usage, code, challenge_id, requester)
 
+    @observed_verify_recipient
     async def verify_recipient(
         self,
         recipient: str | Recipient,

@@ -22,7 +22,8 @@ error code of the dialect it speaks (CIAM strings, Yunpian numbers, OnlyID sente
     │   └── TooManyChecks           the requester checked too many codes (carries retry_after)
     └── ServiceUnavailable
         ├── StoreUnavailable        the store (Redis) cannot be reached or answered an error
-        └── DeliveryFailed          the sender raised, timed out or got a non-success answer
+        ├── DeliveryFailed          the sender raised, timed out or got a non-success answer
+        └── ChallengeUnavailable    the CAPTCHA provider could not be asked (nobody passes)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AttemptsExceeded",
     "BlockedEmail",
+    "ChallengeUnavailable",
     "CodeExpired",
     "DeliveryFailed",
     "IdentifierError",
@@ -190,3 +192,10 @@ class DeliveryFailed(ServiceUnavailable):
     def __init__(self, message: str = "", *, otp_token: str | None = None) -> None:
         super().__init__(message or "could not deliver the message")
         self.otp_token = otp_token
+
+
+class ChallengeUnavailable(ServiceUnavailable):
+    """The challenge provider could not be asked, or would not answer us (our secret rejected).
+
+    Nobody passes meanwhile (fail closed); the web layer answers 503 ``temporarily_unavailable``.
+    """

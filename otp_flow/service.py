@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route
 
 from otp_flow.config import Runtime, Settings, build_runtime
 from otp_flow.types import Clock, system_clock
@@ -23,6 +24,7 @@ def create_app(
 ) -> Starlette:
     """The service app. Without ``runtime`` it is built from ``settings`` (default: the
     development settings) and closed on shutdown; a given ``runtime`` stays the caller's.
+    ``/metrics`` is served when the runtime has metrics (``[metrics] enabled = true``).
     """
     owned = runtime is None
     if runtime is None:
@@ -47,6 +49,12 @@ def create_app(
                 await runtime.aclose()
 
     # The API's routes directly, not Mount("/", api): one middleware stack per request, not two.
-    app = Starlette(routes=api.routes, lifespan=lifespan)
+    routes: list[BaseRoute] = list(api.routes)
+    if runtime.metrics is not None:
+        from otp_flow.web.metrics import MetricsEndpoint
+
+        token = config.metrics.bearer_token
+        routes.append(Route("/metrics", MetricsEndpoint(runtime.metrics, bearer_token=token)))
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
     return app

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -79,9 +79,10 @@ def serving(command: list[str]) -> Iterator[tuple[str, subprocess.Popen[str]]]:
 
 
 def otp_flow_command() -> list[str]:
-    script = shutil.which("otp-flow")
-    assert script, "the otp-flow console script is not installed (pip install -e .)"
-    return [script]
+    """The console script of the interpreter running the tests (its venv need not be on PATH)."""
+    script = Path(sys.executable).with_name("otp-flow")
+    assert script.exists(), "the otp-flow console script is not installed (pip install -e .)"
+    return [str(script)]
 
 
 def test_serve_with_a_config_file_answers_every_dialect(tmp_path: Path) -> None:
@@ -137,7 +138,10 @@ def test_serve_with_a_config_file_answers_every_dialect(tmp_path: Path) -> None:
     assert '"POST /api/sms/verifyCode HTTP/1.1" 200' in output
     for code in (message["code"], sms["code"]):
         assert code not in output
-    assert "code=" not in output and "phone=" not in output
+    assert not re.search(r"[?&](code|phone)=", output)
+    # One event line per send and verify, recipients masked.
+    assert "otp_flow.events: send outcome=sent channel=sms country_code=86" in output
+    assert "recipient=+86*********78" in output and "+8613612345678" not in output
 
 
 def test_serve_without_a_config_prints_a_working_development_client() -> None:
@@ -194,3 +198,26 @@ def test_usage_errors_exit_with_argparse_status() -> None:
     with pytest.raises(SystemExit) as exit_:
         main([])
     assert exit_.value.code == 2
+
+
+def test_serve_writes_json_event_lines_when_configured(tmp_path: Path) -> None:
+    config = tmp_path / "otp-flow.toml"
+    config.write_text(CONFIG + '[logging]\nformat = "json"\n', encoding="utf-8")
+    with serving([*otp_flow_command(), "serve", "--config", str(config)]) as (url, process):
+        with httpx.Client(base_url=url, timeout=10) as http:
+            sent = http.post(
+                "/otp/send",
+                json={"phone_number": "13612345678"},
+                headers=basic("TENANT_CLIENT_ID", "TENANT_CLIENT_SECRET"),
+            )
+            assert sent.status_code == 200
+            (message,) = http.get("/dev/outbox.json").json()["messages"]
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+        assert process.stderr is not None
+        lines = process.stderr.read().splitlines()
+    events = [json.loads(line) for line in lines if '"otp_flow.events"' in line]
+    assert len(events) == 1
+    assert events[0]["event"] == "send" and events[0]["outcome"] == "sent"
+    assert events[0]["recipient"] == "+86*********78" and events[0]["country_code"] == "86"
+    assert message["code"] not in "\n".join(lines)

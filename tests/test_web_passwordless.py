@@ -64,9 +64,7 @@ class PasswordlessStore:
 
 @pytest.fixture
 async def site(store: OTPStore, clock: FakeClock) -> AsyncIterator[Site]:
-    async with open_live_site(
-        store, clock, users=PasswordlessStore(), passwords=False
-    ) as site:
+    async with open_live_site(store, clock, users=PasswordlessStore(), passwords=False) as site:
         yield site
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from otp_flow.config.sections import SenderSettings
 from otp_flow.config.sender_kinds import SENDER_KINDS, make_sender
 from otp_flow.config.settings import Settings
 from otp_flow.engine import OTPEngine
+from otp_flow.events import EventLog
 from otp_flow.identifiers import IdentifierParser
+from otp_flow.metrics import Metrics
+from otp_flow.observers import Observer
 from otp_flow.senders import ChannelRouter, OutboxSender
 from otp_flow.senders.base import Sender
 from otp_flow.stores.base import OTPStore
@@ -36,6 +40,8 @@ class Runtime:
     users: UserStore
     #: The outbox in use when a channel's sender is ``outbox`` (what /dev/outbox shows).
     outbox: OutboxSender | None
+    #: The engine's metrics when ``[metrics] enabled = true`` (what /metrics shows).
+    metrics: Metrics | None = None
 
     async def aclose(self) -> None:
         await self.engine.aclose()
@@ -88,7 +94,9 @@ def build_engine(
     store: OTPStore | None = None,
     sender: Sender | None = None,
     clock: Clock = system_clock,
+    observers: Sequence[Observer] | None = None,
 ) -> OTPEngine:
+    """``observers``: default the event log only (``build_runtime`` adds the metrics)."""
     store = store if store is not None else build_store(settings)
     if sender is None:
         sender, _outbox = build_senders(settings, store, clock=clock)
@@ -107,11 +115,14 @@ def build_engine(
         renderer=settings.messages.renderer(),
         delivery_timeout=settings.delivery_timeout_seconds,
         clock=clock,
+        observers=observers,
     )
 
 
 def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime:
     store = build_store(settings)
     sender, outbox = build_senders(settings, store, clock=clock)
-    engine = build_engine(settings, store=store, sender=sender, clock=clock)
-    return Runtime(settings, engine, store, build_users(settings, store), outbox)
+    metrics = Metrics(prices=settings.metrics.prices) if settings.metrics.enabled else None
+    observers: list[Observer] = [EventLog(), *([metrics] if metrics else [])]
+    engine = build_engine(settings, store=store, sender=sender, clock=clock, observers=observers)
+    return Runtime(settings, engine, store, build_users(settings, store), outbox, metrics)

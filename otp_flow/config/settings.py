@@ -11,6 +11,14 @@ from types import MappingProxyType
 from typing import Any
 
 from otp_flow.clients import Client
+from otp_flow.config.operations import (
+    ChallengeSettings,
+    LoggingSettings,
+    MetricsSettings,
+    read_challenge,
+    read_logging,
+    read_metrics,
+)
 from otp_flow.config.reading import (
     read_api,
     read_auth_sources,
@@ -61,6 +69,10 @@ class Settings:
     messages: MessageSettings = field(default_factory=MessageSettings)
     #: ``[requesters]``: who is asking on the pages (trusted proxies) and per-requester limits.
     requesters: RequesterSettings = field(default_factory=RequesterSettings)
+    #: ``[challenge]``, ``[metrics]``, ``[logging]``: see ``otp_flow.config.operations``.
+    challenge: ChallengeSettings | None = None
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     #: Top-level tables owned by someone else (e.g. ``pages``), read-only and unvalidated here.
     extra: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -133,6 +145,9 @@ def _parse(top: Table) -> Settings:
         "api": read_api(top.table("api")),
         "messages": read_messages(top.table("messages")),
         "requesters": read_requesters(top.table("requesters")),
+        "challenge": read_challenge(top.table("challenge")),
+        "metrics": read_metrics(top.table("metrics")),
+        "logging": read_logging(top.table("logging")),
         **read_senders(top.table("senders"), dev),
     }
     # Tables nobody here knows (e.g. ``[pages]``) belong to their owners: keep them, unchecked.

@@ -1,0 +1,31 @@
+"""Tokens of the CIAM dialect: JWT access and id tokens signed with rotating asymmetric keys
+(joserfc), and refresh tokens rotated within families kept in a small store (memory or Redis).
+
+No web framework here; ``otp_flow.web.api`` serves them over HTTP.
+"""
+
+from otp_flow.tokens.keys import SigningKeys
+from otp_flow.tokens.service import (
+    AccessClaims,
+    RefreshGrant,
+    RefreshRejected,
+    TokenRejected,
+    TokenService,
+    TokenSet,
+    user_claims,
+)
+from otp_flow.tokens.store import MemoryTokenStore, RotateOutcome, TokenStore
+
+__all__ = [
+    "AccessClaims",
+    "MemoryTokenStore",
+    "RefreshGrant",
+    "RefreshRejected",
+    "RotateOutcome",
+    "SigningKeys",
+    "TokenRejected",
+    "TokenService",
+    "TokenSet",
+    "TokenStore",
+    "user_claims",
+]

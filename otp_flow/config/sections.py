@@ -23,6 +23,7 @@ __all__ = [
     "ConfigError",
     "MessageSettings",
     "SenderSettings",
+    "TokenSettings",
 ]
 
 #: ``[senders] delivery_timeout_seconds`` when the file leaves it out: the OTPEngine default.
@@ -75,6 +76,22 @@ class ApiSettings:
     #: The OnlyID seed's example answers with a 10-minute code and 10 allowed failures.
     onlyid_expire_minutes: int = 10
     onlyid_max_fail_count: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSettings:
+    """The ``[tokens]`` table: CIAM's access, id and refresh tokens (``otp_flow.tokens``).
+
+    ``signing_keys``: PEM files of EC P-256 or RSA private keys, oldest first (the newest
+    signs, all are published); empty: keys derived from ``secret_keys``, with a warning.
+    ``issuer``: the ``iss`` of every token; None: the service's own base URL per request.
+    """
+
+    signing_keys: tuple[str, ...] = ()
+    issuer: str | None = None
+    access_token_ttl_seconds: int = 3600
+    id_token_ttl_seconds: int = 3600
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from otp_flow.config.reading import (
     read_messages,
     read_policy,
     read_senders,
+    read_tokens,
 )
 from otp_flow.config.sections import (
     DELIVERY_TIMEOUT_SECONDS,
@@ -27,6 +28,7 @@ from otp_flow.config.sections import (
     ConfigError,
     MessageSettings,
     SenderSettings,
+    TokenSettings,
 )
 from otp_flow.config.table import Table
 from otp_flow.identifiers import IdentifierParser
@@ -57,6 +59,7 @@ class Settings:
     delivery_timeout_seconds: float = DELIVERY_TIMEOUT_SECONDS
     api: ApiSettings = field(default_factory=ApiSettings)
     messages: MessageSettings = field(default_factory=MessageSettings)
+    tokens: TokenSettings = field(default_factory=TokenSettings)
     #: Top-level tables owned by someone else (e.g. ``pages``), read-only and unvalidated here.
     extra: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -128,6 +131,7 @@ def _parse(top: Table) -> Settings:
         "auth_sources": read_auth_sources(top.tables("auth_sources"), defaults),
         "api": read_api(top.table("api")),
         "messages": read_messages(top.table("messages")),
+        "tokens": read_tokens(top.table("tokens")),
         **read_senders(top.table("senders"), dev),
     }
     # Tables nobody here knows (e.g. ``[pages]``) belong to their owners: keep them, unchecked.

@@ -12,9 +12,10 @@ from otp_flow.tokens.service import (
     TokenRejected,
     TokenService,
     TokenSet,
+    check_lifetimes,
     user_claims,
 )
-from otp_flow.tokens.store import MemoryTokenStore, RotateOutcome, TokenStore
+from otp_flow.tokens.store import MemoryTokenStore, RotateOutcome, TokenStore, token_store_beside
 
 __all__ = [
     "AccessClaims",
@@ -27,5 +28,7 @@ __all__ = [
     "TokenService",
     "TokenSet",
     "TokenStore",
+    "check_lifetimes",
+    "token_store_beside",
     "user_claims",
 ]

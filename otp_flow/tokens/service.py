@@ -39,6 +39,7 @@ __all__ = [
     "TokenRejected",
     "TokenService",
     "TokenSet",
+    "check_lifetimes",
     "user_claims",
 ]
 
@@ -117,15 +118,25 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _check_ttl(name: str, value: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not 60 <= value <= high:
-        raise ValueError(f"{name} must be an integer between 60 and {high}")
+def check_lifetimes(
+    *, access_token_ttl_seconds: int, id_token_ttl_seconds: int, refresh_token_ttl_seconds: int
+) -> None:
+    """``ValueError`` naming the first lifetime out of bounds (also used by the config)."""
+    for name, value, high in (
+        ("access_token_ttl_seconds", access_token_ttl_seconds, _DAY),
+        ("id_token_ttl_seconds", id_token_ttl_seconds, _DAY),
+        ("refresh_token_ttl_seconds", refresh_token_ttl_seconds, 400 * _DAY),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or not 60 <= value <= high:
+            raise ValueError(f"{name} must be an integer between 60 and {high}")
+    if access_token_ttl_seconds > refresh_token_ttl_seconds:
+        raise ValueError("access_token_ttl_seconds must not exceed refresh_token_ttl_seconds")
 
 
 class TokenService:
     """Keyword-only configuration. ``issuer``: the ``iss`` of every token (None: the caller
-    passes one per request, e.g. the service's base URL). ``access_ttl_seconds`` must not
-    exceed ``refresh_ttl_seconds`` (an access token never outlives its family)."""
+    passes one per request, e.g. the service's base URL). ``access_token_ttl_seconds`` must not
+    exceed ``refresh_token_ttl_seconds`` (an access token never outlives its family)."""
 
     def __init__(
         self,
@@ -133,24 +144,24 @@ class TokenService:
         keys: SigningKeys,
         store: TokenStore,
         issuer: str | None = None,
-        access_ttl_seconds: int = 3600,
-        id_ttl_seconds: int = 3600,
-        refresh_ttl_seconds: int = 30 * _DAY,
+        access_token_ttl_seconds: int = 3600,
+        id_token_ttl_seconds: int = 3600,
+        refresh_token_ttl_seconds: int = 30 * _DAY,
         clock: Clock = system_clock,
     ) -> None:
-        _check_ttl("access_ttl_seconds", access_ttl_seconds, _DAY)
-        _check_ttl("id_ttl_seconds", id_ttl_seconds, _DAY)
-        _check_ttl("refresh_ttl_seconds", refresh_ttl_seconds, 400 * _DAY)
-        if access_ttl_seconds > refresh_ttl_seconds:
-            raise ValueError("access_ttl_seconds must not exceed refresh_ttl_seconds")
+        check_lifetimes(
+            access_token_ttl_seconds=access_token_ttl_seconds,
+            id_token_ttl_seconds=id_token_ttl_seconds,
+            refresh_token_ttl_seconds=refresh_token_ttl_seconds,
+        )
         if issuer is not None and (not isinstance(issuer, str) or not issuer.strip()):
             raise ValueError("issuer must be a non-empty string or None")
         self.keys = keys
         self.store = store
         self.issuer = issuer
-        self.access_ttl_seconds = access_ttl_seconds
-        self.id_ttl_seconds = id_ttl_seconds
-        self.refresh_ttl_seconds = refresh_ttl_seconds
+        self.access_token_ttl_seconds = access_token_ttl_seconds
+        self.id_token_ttl_seconds = id_token_ttl_seconds
+        self.refresh_token_ttl_seconds = refresh_token_ttl_seconds
         self.clock = clock
 
     # ------------------------------------------------------------------ issue
@@ -166,7 +177,7 @@ class TokenService:
             client_id=client_id,
             refresh_digest=_digest(refresh_token),
             now_ms=now_ms,
-            expires_ms=now_ms + self.refresh_ttl_seconds * 1000,
+            expires_ms=now_ms + self.refresh_token_ttl_seconds * 1000,
         )
         return self.mint(
             user,
@@ -190,7 +201,7 @@ class TokenService:
             presented_digest=_digest(refresh_token),
             new_digest=_digest(new_token),
             now_ms=now_ms,
-            expires_ms=now_ms + self.refresh_ttl_seconds * 1000,
+            expires_ms=now_ms + self.refresh_token_ttl_seconds * 1000,
         )
         if outcome != "rotated":
             raise RefreshRejected(reused=outcome == "reused")
@@ -208,7 +219,7 @@ class TokenService:
             "client_id": client_id,
             "scope": SCOPE,
             "iat": now,
-            "exp": now + self.access_ttl_seconds,
+            "exp": now + self.access_token_ttl_seconds,
             "jti": secrets.token_urlsafe(16),
             "sid": grant.family_id,
         }
@@ -217,7 +228,7 @@ class TokenService:
             "iss": issuer,
             "aud": client_id,
             "iat": now,
-            "exp": now + self.id_ttl_seconds,
+            "exp": now + self.id_token_ttl_seconds,
             "auth_time": now,
             "sid": grant.family_id,
         }
@@ -225,7 +236,7 @@ class TokenService:
             access_token=jwt.encode({**header, "typ": _ACCESS_TYPE}, access, key),
             refresh_token=grant.refresh_token,
             id_token=jwt.encode({**header, "typ": "JWT"}, identity, key),
-            expires_in=self.access_ttl_seconds,
+            expires_in=self.access_token_ttl_seconds,
         )
 
     # ------------------------------------------------------------------ check

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from otp_flow.stores.base import OTPStore
 
 __all__ = [
     "USED_DIGESTS_KEPT",
     "MemoryTokenStore",
     "RotateOutcome",
     "TokenStore",
+    "token_store_beside",
 ]
 
 RotateOutcome = Literal["rotated", "reused", "unknown"]
@@ -138,3 +142,14 @@ class MemoryTokenStore:
     async def end_user(self, user_id: str) -> None:
         with self._lock:
             self._users.pop(user_id, None)
+
+
+def token_store_beside(store: OTPStore) -> TokenStore:
+    """Token families beside the codes: in the same Redis when ``store`` is a ``RedisStore``."""
+    from otp_flow.stores.redis import RedisStore  # only deployments with Redis import redis code
+
+    if isinstance(store, RedisStore):
+        from otp_flow.tokens.redis import RedisTokenStore
+
+        return RedisTokenStore(store)
+    return MemoryTokenStore()

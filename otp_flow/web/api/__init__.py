@@ -20,8 +20,7 @@ from otp_flow.config import AuthSource
 from otp_flow.engine import OTPEngine
 from otp_flow.passwords import Passwords
 from otp_flow.senders.outbox import OutboxSender
-from otp_flow.stores.base import OTPStore
-from otp_flow.tokens import MemoryTokenStore, SigningKeys, TokenService, TokenStore
+from otp_flow.tokens import SigningKeys, TokenService, token_store_beside
 from otp_flow.users import MemoryUserStore, UserEvent, UserHooks, UserStore
 from otp_flow.web.api.ciam import CIAMApi, UserLookup
 from otp_flow.web.api.ciam_account import CIAMAccountApi
@@ -35,18 +34,7 @@ from otp_flow.web.devoutbox import outbox_routes
 from otp_flow.web.sessions import SessionStore
 from otp_flow.web.throttle import PasswordThrottle
 
-__all__ = ["UserLookup", "create_api_app", "default_token_store"]
-
-
-def default_token_store(store: OTPStore) -> TokenStore:
-    """Token families beside the codes: in the same Redis when the engine's store is Redis."""
-    from otp_flow.stores.redis import RedisStore
-
-    if isinstance(store, RedisStore):
-        from otp_flow.tokens.redis import RedisTokenStore
-
-        return RedisTokenStore(store)
-    return MemoryTokenStore()
+__all__ = ["UserLookup", "create_api_app"]
 
 
 def create_api_app(
@@ -90,7 +78,7 @@ def create_api_app(
     if tokens is None:
         tokens = TokenService(
             keys=SigningKeys.ephemeral(),
-            store=default_token_store(engine.store),
+            store=token_store_beside(engine.store),
             clock=engine.clock,
         )
     hooks = hooks if hooks is not None else UserHooks()

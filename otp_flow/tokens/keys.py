@@ -10,11 +10,12 @@ An EC P-256 key signs with ES256, an RSA key of at least 2048 bits with RS256.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from joserfc.errors import JoseError
+from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from otp_flow.signing import normalise_keys
@@ -121,7 +122,12 @@ class SigningKeys:
 def _import_pem(data: bytes) -> AsymmetricKey | None:
     for kind in (ECKey, RSAKey):
         try:
-            key: AsymmetricKey = kind.import_key(data)
+            with warnings.catch_warnings():
+                # joserfc only warns about a weak RSA key; a signing key that weak is refused.
+                warnings.simplefilter("error", SecurityWarning)
+                key: AsymmetricKey = kind.import_key(data)
+        except SecurityWarning as exc:
+            raise ValueError("RSA signing keys must have at least 2048 bits") from exc
         except (JoseError, ValueError, TypeError):
             continue
         return key

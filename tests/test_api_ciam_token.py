@@ -295,3 +295,25 @@ async def test_unreadable_bodies_are_invalid_request(
         )
     assert response.status_code in (400, 401)
     assert response.json()["error"] in ("invalid_request", "invalid_client")
+
+
+async def test_a_redis_outage_is_503_never_500(private_redis: Any, clock: FakeClock) -> None:
+    from otp_flow.stores.redis import RedisStore
+
+    store = RedisStore.from_url(private_redis.url, socket_timeout=1.0)
+    try:
+        async with open_ciam_site(store, clock) as site:
+            tokens = await _signed_in(site)
+            private_redis.stop()
+            answers = [
+                await site.userinfo(tokens["access_token"]),
+                await site.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"]),
+                await site.api.post(
+                    "/oauth2/revoke", json={**BODY_CLIENT, "token": tokens["refresh_token"]}
+                ),
+            ]
+    finally:
+        await store.aclose()
+    for answer in answers:
+        assert answer.status_code == 503
+        assert answer.json()["error"] == "temporarily_unavailable"

@@ -9,6 +9,7 @@ Every code is proven with the ``otp_token`` it came with (see ``CIAMContext.prov
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 
@@ -152,8 +153,8 @@ class CIAMAccountApi:
                 usage="update_userinfo",
                 recipient=recipient,
                 client_id=claims.client_id,
-                bad_token=lambda c=channel: errors.bad_otp_token(c),  # type: ignore[misc]
-                bad_code=lambda c=channel: errors.bad_otp(c),  # type: ignore[misc]
+                bad_token=functools.partial(errors.bad_otp_token, channel),
+                bad_code=functools.partial(errors.bad_otp, channel),
             )
         changes = {errors.field_prefix(c): r.value for c, r, _t, _c in wanted}
         if name is None and not changes:

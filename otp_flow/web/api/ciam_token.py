@@ -164,15 +164,13 @@ class CIAMTokenApi:
         params = await read_params(request, ctx.max_body_bytes)
         client_id = ctx.body_client(request, params).id
         token = get_str(params, "token", required=True) or ""
-        if token.count(".") == 2 and token.startswith("ey"):  # a JWT: an access token
-            try:
-                claims = await ctx.tokens.authenticate(token, issuer=ctx.issuer(request))
-            except TokenRejected:
-                return Response(status_code=200)
+        try:  # an access token? (a refresh token is not a JWT, so it fails here)
+            claims = await ctx.tokens.authenticate(token, issuer=ctx.issuer(request))
+        except TokenRejected:
+            await ctx.tokens.end_refresh_token(token, client_id=client_id)
+        else:
             if claims.client_id == client_id:
                 await ctx.tokens.end_family(claims.user_id, claims.family_id)
-        else:
-            await ctx.tokens.end_refresh_token(token, client_id=client_id)
         return Response(status_code=200)
 
     async def jwks(self, request: Request) -> Response:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from otp_flow.stores.base import OTPStore
+from otp_flow.users import UserEvent
 from tests.api_helpers import basic
 from tests.ciam_helpers import APP, OTHER_APP, CiamSite, open_ciam_site
 from tests.conftest import FakeClock
@@ -37,9 +38,18 @@ async def page_password_login(site: CiamSite, identifier: str, password: str) ->
 
 
 async def test_an_api_signup_signs_in_on_the_pages(store: OTPStore, clock: FakeClock) -> None:
+    events: list[str] = []
+
+    async def record(event: UserEvent) -> None:
+        events.append(f"{event.kind} {event.method}")
+
     async with open_ciam_site(store, clock) as site:
+        site.hooks.after_signup(record)
+        site.hooks.after_login(record)
         created = await signup(site, password=PASSWORD, nickname="Ann")
         signed_in = await page_password_login(site, PHONE, PASSWORD)
+        site.later()
+        await site.sms_login(PHONE, E164)
     user = created.json()
     assert created.status_code == 200, created.text
     assert user == {
@@ -50,6 +60,8 @@ async def test_an_api_signup_signs_in_on_the_pages(store: OTPStore, clock: FakeC
         "phone_number_verified": True,
     }
     assert signed_in == "hello Ann"
+    # The pages' hooks heard of the API signup and of both sign-ins.
+    assert events == ["signup code", "login password", "login code"]
 
 
 async def test_a_number_registered_meanwhile_is_used(store: OTPStore, clock: FakeClock) -> None:

@@ -1,4 +1,4 @@
--- rotate.lua: Use a refresh token: replace the family's current token, or end the family on reuse.
+-- rotate.lua: use a refresh token: replace the family's current token, or end the family on reuse.
 -- KEYS[1]: the user's family hash (see start_family.lua)
 -- ARGV[1]: family id   ARGV[2]: client id   ARGV[3]: digest of the presented token
 -- ARGV[4]: digest of the new token   ARGV[5]: now (ms)   ARGV[6]: new expiry (ms)

@@ -1,4 +1,5 @@
--- start_family.lua: Record a new refresh-token family of one user, dropping the user's expired families.
+-- start_family.lua: record a new refresh-token family of one user;
+-- the user's expired families are dropped on the way.
 -- KEYS[1]: the user's family hash (<prefix>{api:tokens}:user:<user id>), field = family id,
 --          value = JSON {"c": client id, "d": current digest, "e": expiry ms, "u": used digests}
 -- ARGV[1]: family id   ARGV[2]: the family as JSON   ARGV[3]: now (ms)   ARGV[4]: its expiry (ms)

@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Route
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders.console import mask_recipient
 from otp_flow.tokens import user_claims
-from otp_flow.types import Channel, Recipient
+from otp_flow.types import Channel, Recipient, Usage
 from otp_flow.users import IdentifierTaken, UserEvent
 from otp_flow.web.api import ciam_errors as errors
 from otp_flow.web.api.ciam_context import CIAMContext
@@ -183,7 +183,7 @@ class CIAMAccountApi:
             )
 
     async def _prove(
-        self, data: Mapping[str, object], channel: Channel, usage: str, client_id: str
+        self, data: Mapping[str, object], channel: Channel, usage: Usage, client_id: str
     ) -> Recipient:
         field = errors.field_prefix(channel)
         recipient = self.context.parse(channel, get_str(data, field, required=True) or "")
@@ -192,7 +192,7 @@ class CIAMAccountApi:
         await self.context.prove(
             otp_token=token,
             code=code,
-            usage=usage,  # type: ignore[arg-type]
+            usage=usage,
             recipient=recipient,
             client_id=client_id,
             bad_token=lambda: errors.bad_otp_token(channel),
@@ -210,7 +210,7 @@ class CIAMAccountApi:
                 recipient=old.value,
                 locale=None,
                 client_id=client_id,
-                changed=errors.field_prefix(new.channel),  # type: ignore[arg-type]
+                changed=errors.field_prefix(new.channel),
                 new_value_masked=mask_recipient(new.value),
             )
             await engine.notify(message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
+from otp_flow.users import IdentifierField
 from otp_flow.web.api import ciam
 
 __all__ = [
@@ -76,7 +77,7 @@ class CIAMError(Exception):
         self.headers = headers or {}
 
 
-def field_prefix(channel: str) -> str:
+def field_prefix(channel: str) -> IdentifierField:
     """``phone_number`` or ``email``: how CIAM names a channel's fields."""
     return "phone_number" if channel == "sms" else "email"
 

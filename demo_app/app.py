@@ -22,7 +22,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from otp_flow.config import ConfigError, Runtime, Settings, build_runtime, load_config
+from otp_flow.config import (
+    ConfigError,
+    Runtime,
+    Settings,
+    build_runtime,
+    build_tokens,
+    load_config,
+)
 from otp_flow.types import Clock, system_clock
 from otp_flow.web import (
     MemorySessionStore,
@@ -90,10 +97,15 @@ def create_demo_app(
         **pages,
     )
     demo = _DemoPages(auth_pages(auth))
+    shared = auth.state.otp_flow  # one set of accounts: the API ends page sessions and back
     api = create_api_app(
         runtime.engine,
         auth_sources=config.auth_sources,
         users=runtime.users,
+        tokens=build_tokens(config, runtime.store, clock=clock),
+        sessions=shared.sessions,
+        hooks=shared.hooks,
+        passwords=shared.passwords,
         outbox=runtime.outbox,
         dev=config.dev,
         max_body_bytes=config.api.max_body_bytes,

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
-from otp_flow.config import Runtime, Settings, build_runtime
+from otp_flow.config import Runtime, Settings, build_runtime, build_tokens
 from otp_flow.types import Clock, system_clock
 from otp_flow.web.api import create_api_app
 
@@ -34,6 +34,7 @@ def create_app(
         runtime.engine,
         auth_sources=config.auth_sources,
         users=runtime.users,
+        tokens=build_tokens(config, runtime.store, clock=runtime.engine.clock),
         outbox=runtime.outbox,
         dev=config.dev,
         # The [api] table's keys are create_api_app's keyword names, one for one.

@@ -219,7 +219,7 @@ async def test_smtp_stopped_is_503_and_the_code_is_dead(clock: FakeClock) -> Non
     assert (chosen.status_code, chosen.json()) == (503, {"error": "服务暂时不可用，请稍后再试"})
     assert (chosen_check.status_code, chosen_check.json()) == (
         400,
-        {"error": "验证码已失效，请重新获取"},
+        {"error": "验证码错误或超过有效期"},
     )
     # The first (delivered) code was replaced by the failed send and then killed with it.
     assert (dead.status_code, dead.json()) == (400, {"error": "otp_expired"})

@@ -221,3 +221,50 @@ def test_serve_writes_json_event_lines_when_configured(tmp_path: Path) -> None:
     assert events[0]["event"] == "send" and events[0]["outcome"] == "sent"
     assert events[0]["recipient"] == "+86*********78" and events[0]["country_code"] == "86"
     assert message["code"] not in "\n".join(lines)
+
+
+def test_serve_completes_a_ciam_email_login_verified_by_its_jwks(tmp_path: Path) -> None:
+    """A CIAM client's whole flow against ``otp-flow serve``: send, sign in with auto_signup,
+    verify the id token with the published keys, read and update userinfo, renew."""
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    config = tmp_path / "otp-flow.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    client = {"client_id": "TENANT_CLIENT_ID", "client_secret": "TENANT_CLIENT_SECRET"}
+    command = [*otp_flow_command(), "serve", "--config", str(config)]
+    with serving(command) as (url, _process), httpx.Client(base_url=url, timeout=10) as http:
+        sent = http.post(
+            "/otp/send",
+            json={"email": "b@example.com", "auth_source_id": "MOCK_EMAIL_OTP_AUTH_SOURCE_ID"},
+            headers=basic("TENANT_CLIENT_ID", "TENANT_CLIENT_SECRET"),
+        )
+        (message,) = http.get("/dev/outbox.json").json()["messages"]
+        tokens = http.post(
+            "/oauth2/token",
+            data={
+                **client,
+                "grant_type": "http://tencentciam.com/oauth2/grant-type/otp/email",
+                "auth_source_id": "MOCK_EMAIL_OTP_AUTH_SOURCE_ID",
+                "email": "b@example.com",
+                "otp_token": sent.json()["otp_token"],
+                "otp": message["code"],
+                "auto_signup": "true",
+            },
+        ).json()
+        keys = KeySet.import_key_set(http.get("/.well-known/jwks.json").json())
+        issuer = http.get("/.well-known/openid-configuration").json()["issuer"]
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        updated = http.patch("/userinfo", json={"nickname": "Bea"}, headers=bearer)
+        renewed = http.post(
+            "/oauth2/token",
+            json={
+                **client,
+                "grant_type": "refresh_token",
+                "refresh_token": tokens["refresh_token"],
+            },
+        )
+    claims = jwt.decode(tokens["id_token"], keys, algorithms=["ES256"]).claims
+    assert (claims["iss"], claims["email"]) == (issuer, "b@example.com")
+    assert updated.json()["nickname"] == "Bea"
+    assert renewed.status_code == 200

@@ -231,6 +231,13 @@ def test_defaults_apply_to_everything_left_out() -> None:
         ),
         ({"messages__default_locale": "xx"}, "messages.default_locale must be one of"),
         ({"messages__origin_domain": "not a domain"}, "messages.origin_domain must be a bare"),
+        ({"tokens__lifetime": 5}, "unknown key tokens.lifetime"),
+        (
+            {"tokens__access_token_ttl_seconds": 90000},
+            "tokens.access_token_ttl_seconds must be an integer between 60 and 86400",
+        ),
+        ({"tokens__signing_keys": ["/nonexistent/key.pem"]}, "tokens.signing_keys: "),
+        ({"tokens__issuer": ""}, "tokens.issuer must be a non-empty string"),
     ],
 )
 def test_every_mistake_names_its_key(changes: dict[str, Any], message: str) -> None:
@@ -452,3 +459,26 @@ def test_bad_requesters_tables_name_the_key(table: dict[str, Any], error: str) -
         Settings.from_mapping(
             {"secret_keys": ["0123456789abcdef0123456789abcdef"], "dev": True, "requesters": table}
         )
+
+
+async def test_the_service_signs_tokens_with_the_configured_keys(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    from joserfc.jwk import ECKey, RSAKey
+
+    old, new = ECKey.generate_key("P-256"), RSAKey.generate_key(2048)
+    paths = []
+    for name, key in (("old.pem", old), ("new.pem", new)):
+        (tmp_path / name).write_bytes(key.as_pem(private=True))
+        paths.append(str(tmp_path / name))
+    settings = Settings.from_mapping(
+        example(tokens__signing_keys=paths, tokens__issuer="https://id.example.com")
+    )
+    app = create_app(settings, clock=clock)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        jwks = (await http.get("/.well-known/jwks.json")).json()
+        discovery = (await http.get("/.well-known/openid-configuration")).json()
+    assert [k["kid"] for k in jwks["keys"]] == [new.thumbprint(), old.thumbprint()]
+    assert discovery["issuer"] == "https://id.example.com"
+    assert discovery["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]

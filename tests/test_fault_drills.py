@@ -287,7 +287,7 @@ async def test_smtp_down_sends_answer_503_the_codes_die_and_quotas_are_restored(
                 answer = await call(http, "onlyid", "verify", f"onlyid.{i}@example.com", code=CODE)
                 down.add(answer)
                 assert answer.status == 400, answer
-                assert answer.body == {"error": onlyid_dialect.MESSAGES["zh"]["expired"]}
+                assert answer.body == {"error": onlyid_dialect.MESSAGES["zh"]["verify_failed"]}
                 with pytest.raises(NoChallenge):
                     await inspector.verify_recipient(
                         f"ciam.{i}@example.com", CODE, client_id=CIAM.id, channel="email"
@@ -388,7 +388,7 @@ async def test_50_concurrent_verifies_of_one_code_succeed_exactly_once(
     outbox = Outbox(private_redis.url)
     expired = {
         "ciam": {"error": "otp_expired"},
-        "onlyid": {"error": onlyid_dialect.MESSAGES["zh"]["expired"]},
+        "onlyid": {"error": onlyid_dialect.MESSAGES["zh"]["verify_failed"]},
     }
     async with served(private_redis.url) as http:
         for number, dialect in enumerate(DIALECTS):

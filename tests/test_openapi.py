@@ -48,6 +48,8 @@ NO_LIMITS = {
 }
 ONLYID = {"clientId": ONLYID_APP[0], "clientSecret": ONLYID_APP[1]}
 YP = {"x-app-id": YP_SEND_APP[0], "x-app-key": YP_SEND_APP[1]}
+#: Paths whose clients authenticate with HTTP Basic.
+BASIC_PATHS = ("/otp/", "/signup", "/reset_user_password")
 DIALECT_PATHS = [
     "/otp/send",
     "/otp/verify",
@@ -145,6 +147,82 @@ async def test_real_responses_conform_to_the_document(clock: FakeClock) -> None:
         assert codes <= seen, (path, seen)
 
 
+async def test_real_ciam_token_and_account_responses_conform(clock: FakeClock) -> None:
+    seed = SeedApp(clock, settings=seed_settings(limits=NO_LIMITS))
+    schema = schemathesis.openapi.from_dict(openapi_document(dev=True))
+    responses: list[tuple[str, str, httpx.Response]] = []
+    creds = {"client_id": TENANT[0], "client_secret": TENANT[1]}
+    sms_grant = "http://tencentciam.com/oauth2/grant-type/otp/sms"
+
+    async with seed.client() as http:
+
+        async def call(method: str, path: str, **kwargs: Any) -> httpx.Response:
+            response = await http.request(method, path, **kwargs)
+            responses.append((method, path, response))
+            return response
+
+        async def sent(usage: str, **to: str) -> tuple[str, str]:
+            answer = await http.post(
+                "/otp/send", json={"usage": usage, **to}, headers=basic(*TENANT)
+            )
+            return answer.json()["otp_token"], await seed.last_code(next(iter(to.values())))
+
+        token, code = await sent("login", phone_number="+8613612345678")
+        grant = {"grant_type": sms_grant, "phone_number": "13612345678", "otp_token": token}
+        await call("POST", "/oauth2/token", json={**creds, **grant, "otp": other_code(code)})
+        await call("POST", "/oauth2/token", json={**grant, "otp": code})  # no client: 401
+        issued = await call(
+            "POST", "/oauth2/token", data={**creds, **grant, "otp": code, "auto_signup": "true"}
+        )
+        tokens = issued.json()
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        await call("GET", "/userinfo", headers=bearer)
+        await call("GET", "/userinfo")
+        await call("PATCH", "/userinfo", json={"nickname": "Ann"}, headers=bearer)
+        await call("PATCH", "/userinfo", json={"colour": "red"}, headers=bearer)
+        await call(
+            "POST", "/oauth2/token",
+            json={**creds, "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+        )  # fmt: skip
+        await call("POST", "/oauth2/revoke", json={**creds, "token": tokens["refresh_token"]})
+        await call("POST", "/oauth2/revoke", json={"token": "x"})
+        await call("POST", "/oauth2/token", content=b"x" * 70_000)
+
+        token, code = await sent("signup", email=EMAIL)
+        signup = {"email": EMAIL, "email_otp_token": token, "email_otp": code}
+        await call("POST", "/signup", json={**signup, "email_otp": other_code(code)},
+                   headers=basic(*TENANT))  # fmt: skip
+        await call("POST", "/signup", json={**signup, "password": "a long password"},
+                   headers=basic(*TENANT))  # fmt: skip
+        await call("POST", "/signup", json=signup)
+        token, code = await sent("reset_password", email=EMAIL)
+        reset = {"email": EMAIL, "email_otp_token": token, "email_otp": code}
+        await call("POST", "/reset_user_password", json={**reset, "password": "x"},
+                   headers=basic(*TENANT))  # fmt: skip
+        await call("POST", "/reset_user_password", json={**reset, "password": "another password"},
+                   headers=basic(*TENANT))  # fmt: skip
+        await call("POST", "/reset_user_password", json=reset)
+        await call("GET", "/.well-known/jwks.json")
+        await call("GET", "/.well-known/openid-configuration")
+
+    statuses = set()
+    for method, path, response in responses:
+        schema[path][method].validate_response(response)
+        statuses.add((path, method, response.status_code))
+    for path, method, codes in (
+        ("/oauth2/token", "POST", {200, 400, 401, 413}),
+        ("/oauth2/revoke", "POST", {200, 401}),
+        ("/userinfo", "GET", {200, 401}),
+        ("/userinfo", "PATCH", {200, 400}),
+        ("/signup", "POST", {200, 400, 401}),
+        ("/reset_user_password", "POST", {200, 400, 401}),
+        ("/.well-known/jwks.json", "GET", {200}),
+        ("/.well-known/openid-configuration", "GET", {200}),
+    ):
+        seen = {status for p, m, status in statuses if (p, m) == (path, method)}
+        assert codes <= seen, (path, method, seen)
+
+
 # ------------------------------------------------------------- schemathesis on a live server
 
 
@@ -198,8 +276,10 @@ def credentials(case: schemathesis.Case[Any]) -> dict[str, str]:
     """Valid credentials for about half the cases (chosen by the generated data), so generated
     requests get past authentication and reach parameter validation."""
     headers = dict(case.headers or {})
-    if case.path.startswith("/otp/") and len(repr(case.body)) % 2 == 0:
+    if case.path.startswith(BASIC_PATHS) and len(repr(case.body)) % 2 == 0:
         headers.update(basic(*TENANT))
+    if case.path.startswith("/oauth2/") and isinstance(case.body, dict) and len(case.body) % 2:
+        case.body = {**case.body, "client_id": TENANT[0], "client_secret": TENANT[1]}
     if case.path.startswith("/api/sms/") and "x-app-id" not in headers:
         headers.update(YP)
     if case.path.startswith("/api/open/") and isinstance(case.body, dict) and len(case.body) % 2:

@@ -42,6 +42,11 @@ from tests.test_store_contract import (  # noqa: F401  (collected by pytest as t
     test_wrong_code_counts_failures_up_to_the_limit,
     verify_request,
 )
+from tests.test_tokens import (  # noqa: F401  (token families on the cluster too)
+    test_families_expire_and_end,
+    test_rotation_and_reuse,
+    tokens_store,
+)
 
 
 @pytest.fixture(scope="module")

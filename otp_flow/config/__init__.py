@@ -28,6 +28,7 @@ from otp_flow.config.building import (
     build_runtime,
     build_senders,
     build_store,
+    build_tokens,
     build_users,
 )
 from otp_flow.config.sections import (
@@ -37,6 +38,7 @@ from otp_flow.config.sections import (
     MessageSettings,
     RequesterSettings,
     SenderSettings,
+    TokenSettings,
 )
 from otp_flow.config.settings import Settings, load_config
 
@@ -49,10 +51,12 @@ __all__ = [
     "Runtime",
     "SenderSettings",
     "Settings",
+    "TokenSettings",
     "build_engine",
     "build_runtime",
     "build_senders",
     "build_store",
+    "build_tokens",
     "build_users",
     "load_config",
 ]

@@ -17,6 +17,7 @@ from otp_flow.senders import ChannelRouter, OutboxSender
 from otp_flow.senders.base import Sender
 from otp_flow.stores.base import OTPStore
 from otp_flow.stores.memory import MemoryStore
+from otp_flow.tokens import SigningKeys, TokenService, token_store_beside
 from otp_flow.types import Channel, Clock, system_clock
 from otp_flow.users import MemoryUserStore, RedisUserStore, UserStore
 
@@ -26,6 +27,7 @@ __all__ = [
     "build_runtime",
     "build_senders",
     "build_store",
+    "build_tokens",
     "build_users",
 ]
 
@@ -126,3 +128,25 @@ def build_runtime(settings: Settings, *, clock: Clock = system_clock) -> Runtime
     observers: list[Observer] = [EventLog(), *([metrics] if metrics else [])]
     engine = build_engine(settings, store=store, sender=sender, clock=clock, observers=observers)
     return Runtime(settings, engine, store, build_users(settings, store), outbox, metrics)
+
+
+def build_tokens(
+    settings: Settings, store: OTPStore, *, clock: Clock = system_clock
+) -> TokenService:
+    """CIAM's tokens: the configured signing keys (else keys derived from ``secret_keys``: every
+    worker and restart agrees without a key file, loudly logged), families beside the codes."""
+    config = settings.tokens
+    keys = (
+        SigningKeys.from_files(config.signing_keys)
+        if config.signing_keys
+        else SigningKeys.derived(settings.secret_keys)
+    )
+    return TokenService(
+        keys=keys,
+        store=token_store_beside(store),
+        issuer=config.issuer,
+        access_token_ttl_seconds=config.access_token_ttl_seconds,
+        id_token_ttl_seconds=config.id_token_ttl_seconds,
+        refresh_token_ttl_seconds=config.refresh_token_ttl_seconds,
+        clock=clock,
+    )

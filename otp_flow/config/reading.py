@@ -21,6 +21,7 @@ from otp_flow.config.sections import (
     MessageSettings,
     RequesterSettings,
     SenderSettings,
+    TokenSettings,
 )
 from otp_flow.config.sender_kinds import BUILDER_ARGS, SENDER_KINDS, make_sender
 from otp_flow.config.table import Table
@@ -37,6 +38,7 @@ __all__ = [
     "read_policy",
     "read_requesters",
     "read_senders",
+    "read_tokens",
 ]
 
 
@@ -151,6 +153,39 @@ def read_api(t: Table) -> ApiSettings:
     t.done()
     if settings.onlyid_language not in ("zh", "en"):
         raise ConfigError('api.onlyid_language must be "zh" or "en"')
+    return settings
+
+
+def read_tokens(t: Table) -> TokenSettings:
+    base = TokenSettings()
+    settings = TokenSettings(
+        signing_keys=t.texts("signing_keys", ()),
+        issuer=t.text("issuer", None),
+        **{
+            name: t.integer(name, getattr(base, name), low=60)
+            for name in (
+                "access_token_ttl_seconds",
+                "id_token_ttl_seconds",
+                "refresh_token_ttl_seconds",
+            )
+        },
+    )
+    t.done()
+    from otp_flow.tokens import SigningKeys, check_lifetimes
+
+    try:
+        check_lifetimes(
+            access_token_ttl_seconds=settings.access_token_ttl_seconds,
+            id_token_ttl_seconds=settings.id_token_ttl_seconds,
+            refresh_token_ttl_seconds=settings.refresh_token_ttl_seconds,
+        )
+    except ValueError as exc:
+        raise t.wrap(exc) from exc
+    if settings.signing_keys:
+        try:  # Loaded now: a missing or wrong key file fails at start-up, not at a sign-in.
+            SigningKeys.from_files(settings.signing_keys)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{t.name('signing_keys')}: {exc}") from exc
     return settings
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "MessageSettings",
     "RequesterSettings",
     "SenderSettings",
+    "TokenSettings",
 ]
 
 #: ``[senders] delivery_timeout_seconds`` when the file leaves it out: the OTPEngine default.
@@ -85,6 +86,22 @@ class RequesterSettings:
     #: Addresses or CIDR networks whose X-Forwarded-For / Forwarded the pages believe.
     trusted_proxies: tuple[str, ...] = ()
     limits: RequesterLimits = field(default_factory=RequesterLimits)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSettings:
+    """The ``[tokens]`` table: CIAM's access, id and refresh tokens (``otp_flow.tokens``).
+
+    ``signing_keys``: PEM files of EC P-256 or RSA private keys, oldest first (the newest
+    signs, all are published); empty: keys derived from ``secret_keys``, with a warning.
+    ``issuer``: the ``iss`` of every token; None: the service's own base URL per request.
+    """
+
+    signing_keys: tuple[str, ...] = ()
+    issuer: str | None = None
+    access_token_ttl_seconds: int = 3600
+    id_token_ttl_seconds: int = 3600
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from otp_flow.config.reading import (
     read_policy,
     read_requesters,
     read_senders,
+    read_tokens,
 )
 from otp_flow.config.sections import (
     DELIVERY_TIMEOUT_SECONDS,
@@ -37,6 +38,7 @@ from otp_flow.config.sections import (
     MessageSettings,
     RequesterSettings,
     SenderSettings,
+    TokenSettings,
 )
 from otp_flow.config.table import Table
 from otp_flow.identifiers import IdentifierParser
@@ -73,6 +75,7 @@ class Settings:
     challenge: ChallengeSettings | None = None
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    tokens: TokenSettings = field(default_factory=TokenSettings)
     #: Top-level tables owned by someone else (e.g. ``pages``), read-only and unvalidated here.
     extra: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -148,6 +151,7 @@ def _parse(top: Table) -> Settings:
         "challenge": read_challenge(top.table("challenge")),
         "metrics": read_metrics(top.table("metrics")),
         "logging": read_logging(top.table("logging")),
+        "tokens": read_tokens(top.table("tokens")),
         **read_senders(top.table("senders"), dev),
     }
     # Tables nobody here knows (e.g. ``[pages]``) belong to their owners: keep them, unchecked.

@@ -1,11 +1,12 @@
 """The seeds' JSON APIs as one mountable Starlette app.
 
     from otp_flow.web.api import create_api_app
-    api = create_api_app(engine, auth_sources=sources, users=users)
+    api = create_api_app(engine, auth_sources=sources, users=users, tokens=tokens)
     app = Starlette(routes=[..., Mount("/", app=api)])
 
 All three dialects share one engine (codes are scoped per client) and its clients: the API
-authenticates exactly the clients whose quotas the engine enforces.
+authenticates exactly the clients whose quotas the engine enforces. Beside the pages, pass the
+pages' ``users``, ``sessions`` and ``hooks`` so that both sides see one set of accounts.
 """
 
 from __future__ import annotations
@@ -17,13 +18,20 @@ from starlette.routing import BaseRoute
 
 from otp_flow.config import AuthSource
 from otp_flow.engine import OTPEngine
+from otp_flow.passwords import Passwords
 from otp_flow.senders.outbox import OutboxSender
+from otp_flow.tokens import SigningKeys, TokenService, token_store_beside
+from otp_flow.users import MemoryUserStore, UserEvent, UserHooks, UserStore
 from otp_flow.web.api.ciam import CIAMApi, UserLookup
+from otp_flow.web.api.ciam_account import CIAMAccountApi
+from otp_flow.web.api.ciam_context import CIAMContext
+from otp_flow.web.api.ciam_token import CIAMTokenApi
 from otp_flow.web.api.common import MAX_BODY_BYTES
 from otp_flow.web.api.onlyid import OnlyIDApi
 from otp_flow.web.api.yunpian import YunpianApi
 from otp_flow.web.clientauth import ClientDirectory, SignedRequestAuthenticator
 from otp_flow.web.devoutbox import outbox_routes
+from otp_flow.web.sessions import SessionStore
 
 __all__ = ["UserLookup", "create_api_app"]
 
@@ -32,7 +40,11 @@ def create_api_app(
     engine: OTPEngine,
     *,
     auth_sources: Iterable[AuthSource] = (),
-    users: UserLookup | None = None,
+    users: UserStore | None = None,
+    tokens: TokenService | None = None,
+    sessions: SessionStore | None = None,
+    hooks: UserHooks | None = None,
+    passwords: Passwords | None = None,
     outbox: OutboxSender | None = None,
     dev: bool = False,
     max_body_bytes: int = MAX_BODY_BYTES,
@@ -45,14 +57,30 @@ def create_api_app(
     ``outbox`` is given, ``/dev/outbox`` and ``/dev/outbox.json``.
 
     Who may call is ``engine.clients``, the same registry the engine charges quotas to.
-    ``users``: consulted by CIAM signup
-    (``phone_number_is_used`` / ``email_is_used``); None skips that check.
-    Timestamps of signed Yunpian requests are checked against the engine's clock.
+    ``users``: the accounts CIAM signs in, signs up, resets and updates (default: a new one in
+    memory). ``tokens``: mints and checks CIAM's tokens (default: a key generated now, which
+    is logged loudly, and families beside the codes; see ``otp_flow.tokens``); a password reset
+    by any side (these endpoints or the pages sharing ``hooks``) ends the user's tokens.
+    ``sessions``: the pages' sessions, ended by a password reset here. ``hooks``: the pages'
+    hooks, fired for signups, logins, updates and resets made here. ``passwords``: the password
+    rules (default: the user store's own). Timestamps of signed Yunpian requests are checked
+    against the engine's clock.
     """
     if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
         raise ValueError("max_body_bytes must be an integer")
     if max_body_bytes < 1024:
         raise ValueError("max_body_bytes must be at least 1024")
+    if users is None:
+        users = MemoryUserStore()
+    elif not isinstance(users, UserStore):
+        raise ValueError("users must implement otp_flow.users.UserStore")
+    if tokens is None:
+        tokens = TokenService(
+            keys=SigningKeys.ephemeral(),
+            store=token_store_beside(engine.store),
+            clock=engine.clock,
+        )
+    hooks = hooks if hooks is not None else UserHooks()
     directory = ClientDirectory(engine.clients)
     sources: dict[str, AuthSource] = {}
     for source in auth_sources:
@@ -65,11 +93,25 @@ def create_api_app(
     # Imported here: the document reads the dialect modules, which import this package.
     from otp_flow.web.openapi import openapi_routes
 
+    context = CIAMContext(
+        engine=engine,
+        clients=directory,
+        users=users,
+        tokens=tokens,
+        hooks=hooks,
+        passwords=passwords or getattr(users, "passwords", None) or Passwords(),
+        auth_sources=sources,
+        sessions=sessions,
+        max_body_bytes=max_body_bytes,
+    )
+    _end_tokens_on_reset(hooks, tokens)
     served_dev = dev and outbox is not None
     routes: list[BaseRoute] = [
         *CIAMApi(
             engine, directory, auth_sources=sources, users=users, max_body_bytes=max_body_bytes
         ).routes(),
+        *CIAMTokenApi(context).routes(),
+        *CIAMAccountApi(context).routes(),
         *YunpianApi(engine, signed, max_body_bytes=max_body_bytes).routes(),
         *OnlyIDApi(
             engine,
@@ -84,3 +126,12 @@ def create_api_app(
     if served_dev and outbox is not None:
         routes += outbox_routes(outbox)
     return Starlette(routes=routes)
+
+
+def _end_tokens_on_reset(hooks: UserHooks, tokens: TokenService) -> None:
+    """A password reset on the pages (which share ``hooks``) ends the user's tokens too."""
+
+    async def end_tokens(event: UserEvent) -> None:
+        await tokens.end_user(event.user.id)
+
+    hooks.after_reset_password(end_tokens)

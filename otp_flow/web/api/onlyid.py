@@ -17,7 +17,6 @@ from starlette.routing import BaseRoute, Route
 from otp_flow.clients import Client
 from otp_flow.engine import OTPEngine
 from otp_flow.errors import (
-    AttemptsExceeded,
     BlockedEmail,
     InvalidRequest,
     MalformedEmail,
@@ -25,7 +24,6 @@ from otp_flow.errors import (
     QuotaExhausted,
     RateLimited,
     VerificationFailed,
-    WrongCode,
 )
 from otp_flow.policy import CALLER_CODE_LENGTH, CALLER_MAX_FAILURES
 from otp_flow.web.api.common import (
@@ -40,7 +38,10 @@ from otp_flow.web.api.common import (
 )
 from otp_flow.web.clientauth import ClientAuthError, ClientDirectory, is_text
 
-__all__ = ["MESSAGES", "OnlyIDApi"]
+__all__ = ["MESSAGES", "VERIFIED", "OnlyIDApi"]
+
+#: The documented success body of verify-otp, exactly.
+VERIFIED = {"result": "success"}
 
 _LOW, _HIGH = CALLER_CODE_LENGTH
 
@@ -60,9 +61,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rate_limited": "发送过于频繁，请稍后再试",
         "sms_quota": "短信额度不足",
         "email_quota": "邮件额度不足",
-        "wrong_code": "验证码错误",
-        "expired": "验证码已失效，请重新获取",
-        "exceeded": "验证失败次数已达上限，验证码已失效，请重新获取",
+        "verify_failed": "验证码错误或超过有效期",
         "too_large": "请求体过大",
         "unavailable": "服务暂时不可用，请稍后再试",
     },
@@ -81,9 +80,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rate_limited": "Too many codes sent; please try again later",
         "sms_quota": "The SMS quota is used up",
         "email_quota": "The email quota is used up",
-        "wrong_code": "The code is wrong",
-        "expired": "The code is no longer valid; please request a new one",
-        "exceeded": "Too many wrong codes; the code is no longer valid, request a new one",
+        "verify_failed": "The code is wrong or has expired",
         "too_large": "The request body is too large",
         "unavailable": "The service is temporarily unavailable; please try again later",
     },
@@ -171,7 +168,7 @@ class OnlyIDApi:
         recipient = get_str(data, "recipient", required=True) or ""
         code = get_str(data, "code", required=True) or ""
         await self.engine.verify_recipient(recipient, code, client_id=client.id)
-        return JSONResponse({"recipient": recipient, "verified": True})
+        return JSONResponse(VERIFIED)
 
     def _date(self, timestamp: float) -> str:
         return datetime.fromtimestamp(timestamp, self._tz).strftime("%Y-%m-%dT%H:%M:%S")
@@ -207,12 +204,10 @@ class OnlyIDApi:
                 return response
             case QuotaExhausted(channel=channel):
                 return self._error(f"{channel}_quota")
-            case WrongCode():
-                return self._error("wrong_code")
-            case AttemptsExceeded():
-                return self._error("exceeded")
             case VerificationFailed():
-                return self._error("expired")
+                # Wrong, expired, used, dead or never sent: the provider's one sentence for all,
+                # which also tells a guesser nothing about which it was.
+                return self._error("verify_failed")
             case InvalidRequest():
                 return self._error("invalid", detail=str(exc))
         return None

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from otp_flow.web.openapi.ciam_tokens import CIAM_TOKEN_PATHS, CIAM_TOKEN_SCHEMAS
 from otp_flow.web.openapi.paths import api_paths
 from otp_flow.web.openapi.schemas import COMPONENT_SCHEMAS
 
@@ -22,17 +23,19 @@ def openapi_document(*, dev: bool = False) -> dict[str, Any]:
             "title": "otp_flow",
             "version": "0.1.0",
             "description": "One-time passcodes by SMS and email in three dialects: CIAM "
-            "(/otp/*), Yunpian (/api/sms/*) and OnlyID (/api/open/*).",
+            "(/otp/*, /oauth2/*, /signup, /reset_user_password, /userinfo), Yunpian "
+            "(/api/sms/*) and OnlyID (/api/open/*). POST /otp/verify is otp_flow's extension.",
         },
-        "paths": api_paths(dev=dev),
+        "paths": {**api_paths(dev=dev), **CIAM_TOKEN_PATHS},
         "components": {
-            "schemas": COMPONENT_SCHEMAS,
+            "schemas": {**COMPONENT_SCHEMAS, **CIAM_TOKEN_SCHEMAS},
             "securitySchemes": {
                 "clientBasic": {
                     "type": "http",
                     "scheme": "basic",
                     "description": "base64(url_encode(client_id) + ':' + url_encode(secret))",
-                }
+                },
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
             },
         },
     }

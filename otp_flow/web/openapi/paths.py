@@ -118,7 +118,11 @@ def api_paths(*, dev: bool) -> Schema:
     """Every path of the document; the dev outbox paths only when they are served (``dev``)."""
     paths: Schema = {
         "/otp/send": _ciam("Send an OTP by SMS or email", "CiamSendRequest", "CiamSendResponse"),
-        "/otp/verify": _ciam("Verify an OTP", "CiamVerifyRequest", "CiamVerifyResponse"),
+        "/otp/verify": _ciam(
+            "Verify an OTP (otp_flow's extension, not a CIAM endpoint)",
+            "CiamVerifyRequest",
+            "CiamVerifyResponse",
+        ),
         "/api/sms/sendCode": _yunpian("Send an SMS code", ("phone",), "YunpianSendOk"),
         "/api/sms/verifyCode": _yunpian("Verify an SMS code", ("phone", "code"), "YunpianVerifyOk"),
         "/api/open/send-otp": _onlyid("Send an OTP", "OnlyIdSendRequest", "OnlyIdSendResponse"),

@@ -142,9 +142,7 @@ COMPONENT_SCHEMAS: dict[str, Schema] = {
         clientId=STRING,
         clientSecret=STRING,
     ),
-    "OnlyIdVerifyResponse": obj(
-        ("recipient", "verified"), recipient=STRING, verified={"const": True}
-    ),
+    "OnlyIdVerifyResponse": obj(("result",), result={"const": "success"}),
     "OnlyIdError": obj(("error",), error=STRING),
     "OutboxMessage": obj(
         ("channel", "recipient", "usage", "code", "text", "sent_at"),

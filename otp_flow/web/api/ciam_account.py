@@ -1,0 +1,241 @@
+"""CIAM accounts: ``POST /signup`` and ``POST /reset_user_password`` (Basic client auth), and
+``GET`` / ``PATCH /userinfo`` (a bearer access token).
+
+The same user store, hooks and engine as the pages: an account made here signs in there and
+the other way round; a reset here ends the user's page sessions and every token, and clears the
+pages' password throttle; a new phone or email here sends the old one the pages' notice.
+Every code is proven with the ``otp_token`` it came with (see ``CIAMContext.prove``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Mapping
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from otp_flow.errors import DeliveryFailed
+from otp_flow.senders.console import mask_recipient
+from otp_flow.tokens import user_claims
+from otp_flow.types import Channel, Recipient, Usage
+from otp_flow.users import IdentifierTaken, UserEvent
+from otp_flow.web.api import ciam_errors as errors
+from otp_flow.web.api.ciam_context import CIAMContext
+from otp_flow.web.api.ciam_errors import CIAMError
+from otp_flow.web.api.common import get_str, guarded, read_json_object
+from otp_flow.web.forms import clean_display_name
+
+__all__ = ["USERINFO_FIELDS", "CIAMAccountApi"]
+
+log = logging.getLogger("otp_flow")
+
+#: Every attribute ``PATCH /userinfo`` takes; any other is ``invalid_request``.
+USERINFO_FIELDS = (
+    "phone_number",
+    "phone_number_otp_token",
+    "phone_number_otp",
+    "email",
+    "email_otp_token",
+    "email_otp",
+    "name",
+    "nickname",
+    "zoneinfo",
+    "locale",
+)
+_CHANNELS: tuple[Channel, ...] = ("sms", "email")
+
+
+class CIAMAccountApi:
+    def __init__(self, context: CIAMContext) -> None:
+        self.context = context
+
+    def routes(self) -> list[BaseRoute]:
+        guard = guarded(errors.to_response, errors.unavailable)
+        return [
+            Route("/signup", guard(self.signup), methods=["POST"], name="ciam_signup"),
+            Route(
+                "/reset_user_password",
+                guard(self.reset_password),
+                methods=["POST"],
+                name="ciam_reset_user_password",
+            ),
+            Route(
+                "/userinfo",
+                guard(self.userinfo),
+                methods=["GET", "PATCH"],
+                name="ciam_userinfo",
+            ),
+        ]
+
+    # ----------------------------------------------------------------- signup
+
+    async def signup(self, request: Request) -> Response:
+        ctx = self.context
+        client = ctx.basic_client(request)
+        data = await read_json_object(request, ctx.max_body_bytes)
+        channel = _one_channel(data)
+        nickname = get_str(data, "nickname")
+        name = _display_name(nickname if nickname is not None else get_str(data, "name"))
+        password = get_str(data, "password")
+        if password is not None:
+            # Refused before the code is checked, so a retry without a password can reuse it.
+            password_users = ctx.password_users()
+            self._check_new_password(password)
+        recipient = await self._prove(data, channel, "signup", client.id)
+        field = errors.field_prefix(channel)
+        try:
+            if password is not None:
+                user = await password_users.create(
+                    display_name=name, password=password, **{field: recipient.value}
+                )
+            else:
+                user = await ctx.users.create(display_name=name, **{field: recipient.value})
+        except IdentifierTaken as exc:
+            raise CIAMError(f"{field}_is_used") from exc
+        await ctx.hooks.fire(UserEvent("signup", user))
+        return JSONResponse(user_claims(user))
+
+    # ----------------------------------------------------------------- reset
+
+    async def reset_password(self, request: Request) -> Response:
+        ctx = self.context
+        client = ctx.basic_client(request)
+        data = await read_json_object(request, ctx.max_body_bytes)
+        channel = _one_channel(data)
+        password = get_str(data, "password", required=True) or ""
+        users = ctx.password_users()
+        self._check_new_password(password)
+        recipient = await self._prove(data, channel, "reset_password", client.id)
+        user = await ctx.find_user(recipient)
+        if user is None:
+            raise CIAMError("user_not_found")
+        if user.has_password and await users.check_password(user.id, password):
+            raise CIAMError("recurrent_password")
+        await users.set_password(user.id, password)
+        # Whoever holds a session or a token of this account is out, as after a page reset.
+        if ctx.sessions is not None:
+            await ctx.sessions.delete_user(user.id)
+        await ctx.tokens.end_user(user.id)
+        user = await ctx.users.get(user.id) or user
+        await ctx.hooks.fire(UserEvent("reset_password", user))
+        return Response(status_code=200)
+
+    # --------------------------------------------------------------- userinfo
+
+    async def userinfo(self, request: Request) -> Response:
+        ctx = self.context
+        claims, user = await ctx.bearer(request)
+        if request.method == "GET":
+            return JSONResponse(user_claims(user))
+        data = await read_json_object(request, ctx.max_body_bytes)
+        unknown = sorted(set(data) - set(USERINFO_FIELDS))
+        if unknown:
+            raise CIAMError("invalid_request", f"unknown attribute {unknown[0]}")
+        for attribute in ("zoneinfo", "locale"):
+            if data.get(attribute) is not None:
+                raise CIAMError("invalid_request", f"{attribute} is not stored by this server")
+        nickname = get_str(data, "nickname")
+        raw_name = nickname if nickname is not None else get_str(data, "name")
+        name = _display_name(raw_name) if raw_name is not None else None
+        # Every field is checked before any code is spent; then every code before any change.
+        wanted: list[tuple[Channel, Recipient, str, str]] = []
+        for channel in _CHANNELS:
+            field = errors.field_prefix(channel)
+            raw = get_str(data, field)
+            if raw is None:
+                continue
+            recipient = ctx.parse(channel, raw)
+            token = get_str(data, f"{field}_otp_token", required=True) or ""
+            code = get_str(data, f"{field}_otp", required=True) or ""
+            wanted.append((channel, recipient, token, code))
+        for channel, recipient, token, code in wanted:
+            await ctx.prove(
+                otp_token=token,
+                code=code,
+                usage="update_userinfo",
+                recipient=recipient,
+                client_id=claims.client_id,
+                bad_token=functools.partial(errors.bad_otp_token, channel),
+                bad_code=functools.partial(errors.bad_otp, channel),
+            )
+        changes = {errors.field_prefix(c): r.value for c, r, _t, _c in wanted}
+        if name is None and not changes:
+            return JSONResponse(user_claims(user))
+        try:
+            updated = await ctx.users.update(user.id, display_name=name, **changes)
+        except IdentifierTaken as exc:
+            raise CIAMError(f"duplicate_{exc.field}") from exc
+        for channel, recipient, _token, _code in wanted:
+            old = getattr(user, errors.field_prefix(channel))
+            if old and old != recipient.value:
+                await self._notify_old_address(Recipient(channel, old), recipient, claims.client_id)
+        await ctx.hooks.fire(UserEvent("update_userinfo", updated, previous=user))
+        return JSONResponse(user_claims(updated))
+
+    # ---------------------------------------------------------------- helpers
+
+    def _check_new_password(self, password: str) -> None:
+        problem = self.context.passwords.problem(password)
+        if problem is not None:
+            minimum = self.context.passwords.min_length
+            raise CIAMError(
+                "invalid_new_password",
+                f"the password must be {minimum} to {self.context.passwords.max_length} "
+                "characters long",
+            )
+
+    async def _prove(
+        self, data: Mapping[str, object], channel: Channel, usage: Usage, client_id: str
+    ) -> Recipient:
+        field = errors.field_prefix(channel)
+        recipient = self.context.parse(channel, get_str(data, field, required=True) or "")
+        token = get_str(data, f"{field}_otp_token", required=True) or ""
+        code = get_str(data, f"{field}_otp", required=True) or ""
+        await self.context.prove(
+            otp_token=token,
+            code=code,
+            usage=usage,
+            recipient=recipient,
+            client_id=client_id,
+            bad_token=lambda: errors.bad_otp_token(channel),
+            bad_code=lambda: errors.bad_otp(channel),
+        )
+        return recipient
+
+    async def _notify_old_address(self, old: Recipient, new: Recipient, client_id: str) -> None:
+        """The notice the pages send (``notify_address_change``), best effort as there: the
+        change is saved and proven by a code, so a failed notice is logged, never undone."""
+        engine = self.context.engine
+        try:
+            message = engine.renderer.render_notice(
+                channel=old.channel,
+                recipient=old.value,
+                locale=None,
+                client_id=client_id,
+                changed=errors.field_prefix(new.channel),
+                new_value_masked=mask_recipient(new.value),
+            )
+            await engine.notify(message)
+        except DeliveryFailed:
+            log.warning("could not notify the old %s address of a change", old.channel)
+        except Exception:
+            log.exception("notifying the old %s address of a change failed", old.channel)
+
+
+def _one_channel(data: Mapping[str, object]) -> Channel:
+    has_phone, has_email = data.get("phone_number") is not None, data.get("email") is not None
+    if has_phone == has_email:
+        raise CIAMError("invalid_request", "give exactly one of phone_number and email")
+    return "sms" if has_phone else "email"
+
+
+def _display_name(raw: str | None) -> str:
+    if raw is None:
+        return ""
+    name, problem = clean_display_name(raw)
+    if problem is not None and problem != "required":
+        raise CIAMError("invalid_request", f"nickname is {problem.replace('_', ' ')}")
+    return name

@@ -1,0 +1,142 @@
+"""What the CIAM token and account endpoints share: their dependencies, body reading, client
+and bearer authentication, and proving an ``otp_token`` + code for one usage and recipient."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+
+from otp_flow.clients import Client
+from otp_flow.config import AuthSource
+from otp_flow.engine import OTPEngine
+from otp_flow.errors import InvalidRequest, InvalidToken, VerificationFailed
+from otp_flow.passwords import Passwords
+from otp_flow.tokens import AccessClaims, TokenRejected, TokenService
+from otp_flow.types import Channel, Recipient, Usage
+from otp_flow.users import PasswordUserStore, User, UserHooks, UserStore
+from otp_flow.web.api.ciam_errors import NO_PASSWORDS, CIAMError, invalid_token
+from otp_flow.web.api.common import BadInput, read_body, read_json_object
+from otp_flow.web.clientauth import ClientAuthError, ClientDirectory, parse_basic
+from otp_flow.web.sessions import SessionStore
+
+__all__ = ["CIAMContext", "get_flag", "read_params"]
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+async def read_params(request: Request, limit: int) -> dict[str, object]:
+    """A JSON object, or an urlencoded form (what OAuth 2.0 clients send to a token endpoint)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != _FORM:
+        return await read_json_object(request, limit)
+    body = await read_body(request, limit)
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100)
+    except ValueError as exc:
+        raise BadInput("content_type") from exc
+    params: dict[str, object] = {}
+    for name, value in pairs:
+        if params.setdefault(name, value) != value:
+            raise BadInput("type", name)
+    return params
+
+
+@dataclass(frozen=True, slots=True)
+class CIAMContext:
+    engine: OTPEngine
+    clients: ClientDirectory
+    users: UserStore
+    tokens: TokenService
+    hooks: UserHooks
+    passwords: Passwords
+    auth_sources: Mapping[str, AuthSource]
+    #: The pages' sessions, ended by a password reset (None: no pages share these users).
+    sessions: SessionStore | None
+    max_body_bytes: int
+
+    def password_users(self) -> PasswordUserStore:
+        """The user store as a keeper of passwords; ``invalid_request`` when it keeps none."""
+        if not isinstance(self.users, PasswordUserStore):
+            raise CIAMError("invalid_request", NO_PASSWORDS)
+        return self.users
+
+    def issuer(self, request: Request) -> str:
+        """The configured issuer, else this service's base URL (what discovery is served at)."""
+        return self.tokens.issuer or str(request.base_url).rstrip("/")
+
+    def basic_client(self, request: Request) -> Client:
+        client_id, secret = parse_basic(request.headers.get("authorization"))
+        return self.clients.authenticate(client_id, secret)
+
+    def body_client(self, request: Request, params: Mapping[str, object]) -> Client:
+        """``client_id`` + ``client_secret`` in the body (CIAM's way), else HTTP Basic."""
+        client_id, secret = params.get("client_id"), params.get("client_secret")
+        if client_id is None and secret is None:
+            return self.basic_client(request)
+        if not isinstance(client_id, str) or not isinstance(secret, str):
+            raise ClientAuthError("unknown_client")
+        return self.clients.authenticate(client_id, secret)
+
+    async def bearer(self, request: Request) -> tuple[AccessClaims, User]:
+        """The live access token of ``Authorization: Bearer`` and its user, else a 401."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise invalid_token("A bearer access token is required", presented=False)
+        try:
+            claims = await self.tokens.authenticate(token.strip(), issuer=self.issuer(request))
+        except TokenRejected as exc:
+            raise invalid_token("The access token is invalid, expired or revoked") from exc
+        user = await self.users.get(claims.user_id)
+        if user is None:
+            raise invalid_token("The access token is invalid, expired or revoked")
+        return claims, user
+
+    async def prove(
+        self,
+        *,
+        otp_token: str,
+        code: str,
+        usage: Usage,
+        recipient: Recipient,
+        client_id: str,
+        bad_token: Callable[[], Exception],
+        bad_code: Callable[[], Exception],
+    ) -> None:
+        """Spend the code of ``otp_token`` after checking the token was issued to ``client_id``
+        for ``usage`` and ``recipient``: a token for anything else is refused before its code
+        is tried, so it costs the real challenge no attempt."""
+        try:
+            token_client, token_recipient, token_usage, _ = self.engine.read_token(otp_token)
+        except InvalidToken as exc:
+            raise bad_token() from exc
+        if (token_client, token_recipient, token_usage) != (client_id, recipient, usage):
+            raise bad_token()
+        try:
+            await self.engine.verify(otp_token, code, client_id=client_id)
+        except (VerificationFailed, InvalidRequest) as exc:
+            raise bad_code() from exc
+
+    def parse(self, channel: Channel, raw: str) -> Recipient:
+        """``raw`` as a phone number or email address (``malformed_*`` when it is not one)."""
+        identifiers = self.engine.identifiers
+        return identifiers.phone(raw) if channel == "sms" else identifiers.email(raw)
+
+    async def find_user(self, recipient: Recipient) -> User | None:
+        if recipient.channel == "sms":
+            return await self.users.find_by_phone(recipient.value)
+        return await self.users.find_by_email(recipient.value)
+
+
+def get_flag(params: Mapping[str, object], name: str) -> bool:
+    """A boolean: JSON true/false, or "true"/"false" in a form."""
+    value = params.get(name)
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise BadInput("range", name, "must be true or false")

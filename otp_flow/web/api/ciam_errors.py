@@ -1,0 +1,117 @@
+"""The CIAM answers of the token and account endpoints: every ``error`` and its description,
+written once (the handlers, the OpenAPI document and the docs read them from here).
+
+Handlers raise ``CIAMError``; ``to_response`` turns it (or any error ``ciam.to_response`` knows)
+into ``{"error", "error_description"?}`` with the right status.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse, Response
+
+from otp_flow.users import IdentifierField
+from otp_flow.web.api import ciam
+
+__all__ = [
+    "ACCOUNT_ERRORS",
+    "BEARER_CHALLENGE",
+    "TOKEN_ERRORS",
+    "CIAMError",
+    "bad_otp",
+    "bad_otp_token",
+    "to_response",
+    "unavailable",
+]
+
+#: ``/oauth2/token``: error -> descriptions it is answered with (CIAM's own words first).
+UNKNOWN_OTP_TOKEN = "Unknown or expired otp_token"  # noqa: S105 (a message)
+UNKNOWN_OTP = "Unknown or expired OTP"
+MISMATCHED = "Mismatched OTP token and OTP sending parameters"
+USER_NOT_FOUND = "User not found"
+ABNORMAL_USER = "Abnormal user status"
+AUTH_SOURCE = "Auth source and application not associated"
+BAD_REFRESH_TOKEN = "Invalid refresh token"  # noqa: S105 (a message)
+UNSUPPORTED_GRANT = "Unsupported grant_type"
+#: A password given to a service whose user store keeps none (passwordless, see PasswordUserStore).
+NO_PASSWORDS = "This service does not keep passwords"
+
+TOKEN_ERRORS: dict[str, tuple[str, ...]] = {
+    "invalid_grant": (UNKNOWN_OTP_TOKEN, UNKNOWN_OTP, USER_NOT_FOUND, ABNORMAL_USER,
+                      BAD_REFRESH_TOKEN),
+    "invalid_request": (MISMATCHED,),
+    "invalid_auth_source": (AUTH_SOURCE,),
+    "unsupported_grant_type": (UNSUPPORTED_GRANT,),
+}  # fmt: skip
+
+#: The account endpoints' own codes (besides invalid_request, malformed_*, *_is_used).
+ACCOUNT_ERRORS = (
+    "bad_phone_number_otp_token",
+    "bad_phone_number_otp",
+    "bad_email_otp_token",
+    "bad_email_otp",
+    "user_not_found",
+    "recurrent_password",
+    "invalid_new_password",
+    "abnormal_user_status",
+    "duplicate_phone_number",
+    "duplicate_email",
+    "invalid_token",
+)
+
+#: ``WWW-Authenticate`` of a 401 on a bearer endpoint (RFC 6750).
+BEARER_CHALLENGE = 'Bearer realm="otp_flow"'
+SERVICE_UNAVAILABLE = "The service is temporarily unavailable. Please try again later."
+
+
+class CIAMError(Exception):
+    def __init__(
+        self,
+        error: str,
+        description: str | None = None,
+        *,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(error)
+        self.error = error
+        self.description = description
+        self.status = status
+        self.headers = headers or {}
+
+
+def field_prefix(channel: str) -> IdentifierField:
+    """``phone_number`` or ``email``: how CIAM names a channel's fields."""
+    return "phone_number" if channel == "sms" else "email"
+
+
+def bad_otp_token(channel: str) -> CIAMError:
+    return CIAMError(f"bad_{field_prefix(channel)}_otp_token")
+
+
+def bad_otp(channel: str) -> CIAMError:
+    return CIAMError(f"bad_{field_prefix(channel)}_otp")
+
+
+def invalid_token(description: str, *, presented: bool = True) -> CIAMError:
+    challenge = BEARER_CHALLENGE
+    if presented:
+        challenge += f', error="invalid_token", error_description="{description}"'
+    return CIAMError(
+        "invalid_token", description, status=401, headers={"WWW-Authenticate": challenge}
+    )
+
+
+def to_response(exc: Exception) -> Response | None:
+    if isinstance(exc, CIAMError):
+        body: dict[str, object] = {"error": exc.error}
+        if exc.description:
+            body["error_description"] = exc.description
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers or None)
+    return ciam.to_response(exc)
+
+
+def unavailable() -> Response:
+    return JSONResponse(
+        {"error": "temporarily_unavailable", "error_description": SERVICE_UNAVAILABLE},
+        status_code=503,
+    )

@@ -1,0 +1,183 @@
+"""CIAM sign-in by code: ``POST /oauth2/token`` (the SMS and email OTP grants and the standard
+``refresh_token`` grant), ``POST /oauth2/revoke`` (sign-out, RFC 7009; otp_flow's extension),
+``GET /.well-known/jwks.json`` and ``GET /.well-known/openid-configuration``.
+
+Bodies are JSON (as CIAM documents) or ``application/x-www-form-urlencoded`` (what OAuth 2.0
+clients send); client credentials are ``client_id`` + ``client_secret`` in the body, or Basic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from otp_flow.errors import InvalidToken
+from otp_flow.tokens import RefreshRejected, TokenRejected, TokenService
+from otp_flow.types import Channel, Recipient
+from otp_flow.users import IdentifierTaken, User, UserEvent
+from otp_flow.web.api import ciam_errors as errors
+from otp_flow.web.api.ciam_context import CIAMContext, get_flag, read_params
+from otp_flow.web.api.ciam_errors import CIAMError
+from otp_flow.web.api.common import get_str, guarded
+
+__all__ = ["GRANT_TYPES", "OTP_GRANTS", "CIAMTokenApi", "discovery_document"]
+
+_GRANT_PREFIX = "http://tencentciam.com/oauth2/grant-type/otp/"
+#: The OTP grant types and the channel each signs in by.
+OTP_GRANTS: dict[str, Channel] = {_GRANT_PREFIX + "sms": "sms", _GRANT_PREFIX + "email": "email"}
+REFRESH_GRANT = "refresh_token"
+GRANT_TYPES = (*OTP_GRANTS, REFRESH_GRANT)
+#: RFC 6749 5.1: token responses must not be cached.
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def discovery_document(issuer: str, tokens: TokenService) -> dict[str, Any]:
+    """OpenID Connect discovery for ``issuer``. There is no authorization endpoint: tokens come
+    from the OTP grants, so no browser redirect response types are offered."""
+    return {
+        "issuer": issuer,
+        "token_endpoint": f"{issuer}/oauth2/token",
+        "revocation_endpoint": f"{issuer}/oauth2/revoke",
+        "userinfo_endpoint": f"{issuer}/userinfo",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "grant_types_supported": list(GRANT_TYPES),
+        "response_types_supported": [],
+        "scopes_supported": ["openid"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": tokens.keys.algorithms,
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        "claims_supported": [
+            "sub", "iss", "aud", "iat", "exp", "auth_time", "sid", "name", "nickname",
+            "phone_number", "phone_number_verified", "email", "email_verified",
+        ],
+    }  # fmt: skip
+
+
+class CIAMTokenApi:
+    def __init__(self, context: CIAMContext) -> None:
+        self.context = context
+
+    def routes(self) -> list[BaseRoute]:
+        guard = guarded(errors.to_response, errors.unavailable)
+        return [
+            Route("/oauth2/token", guard(self.token), methods=["POST"], name="ciam_token"),
+            Route("/oauth2/revoke", guard(self.revoke), methods=["POST"], name="ciam_revoke"),
+            Route("/.well-known/jwks.json", guard(self.jwks), methods=["GET"], name="jwks"),
+            Route(
+                "/.well-known/openid-configuration",
+                guard(self.discovery),
+                methods=["GET"],
+                name="openid_configuration",
+            ),
+        ]
+
+    async def token(self, request: Request) -> Response:
+        ctx = self.context
+        params = await read_params(request, ctx.max_body_bytes)
+        client_id = ctx.body_client(request, params).id
+        grant_type = get_str(params, "grant_type", required=True) or ""
+        if grant_type == REFRESH_GRANT:
+            return await self._refresh(request, params, client_id)
+        channel = OTP_GRANTS.get(grant_type)
+        if channel is None:
+            raise CIAMError("unsupported_grant_type", errors.UNSUPPORTED_GRANT)
+        self._check_auth_source(get_str(params, "auth_source_id"), channel)
+        field = errors.field_prefix(channel)
+        raw = get_str(params, field, required=True) or ""
+        otp_token = get_str(params, "otp_token", required=True) or ""
+        code = get_str(params, "otp", required=True) or ""
+        auto_signup = get_flag(params, "auto_signup")
+        recipient = ctx.parse(channel, raw)
+        try:
+            token_client, token_recipient, usage, _ = ctx.engine.read_token(otp_token)
+        except InvalidToken as exc:
+            raise CIAMError("invalid_grant", errors.UNKNOWN_OTP_TOKEN) from exc
+        if token_client != client_id:
+            raise CIAMError("invalid_grant", errors.UNKNOWN_OTP_TOKEN)
+        if token_recipient != recipient or usage != "login":
+            raise CIAMError("invalid_request", errors.MISMATCHED)
+        await ctx.prove(
+            otp_token=otp_token,
+            code=code,
+            usage="login",
+            recipient=recipient,
+            client_id=client_id,
+            bad_token=lambda: CIAMError("invalid_grant", errors.UNKNOWN_OTP_TOKEN),
+            bad_code=lambda: CIAMError("invalid_grant", errors.UNKNOWN_OTP),
+        )
+        user = await ctx.find_user(recipient)
+        if user is None:
+            if not auto_signup:
+                raise CIAMError("invalid_grant", errors.USER_NOT_FOUND)
+            user = await self._sign_up(recipient)
+        issued = await ctx.tokens.issue(user, client_id=client_id, issuer=ctx.issuer(request))
+        await ctx.hooks.fire(UserEvent("login", user))
+        return JSONResponse(issued.body(), headers=_NO_STORE)
+
+    async def _refresh(
+        self, request: Request, params: Mapping[str, object], client_id: str
+    ) -> Response:
+        ctx = self.context
+        refresh_token = get_str(params, "refresh_token", required=True) or ""
+        try:
+            grant = await ctx.tokens.rotate(refresh_token, client_id=client_id)
+        except RefreshRejected as exc:
+            raise CIAMError("invalid_grant", errors.BAD_REFRESH_TOKEN) from exc
+        user = await ctx.users.get(grant.user_id)
+        if user is None:
+            await ctx.tokens.end_family(grant.user_id, grant.family_id)
+            raise CIAMError("invalid_grant", errors.USER_NOT_FOUND)
+        issued = ctx.tokens.mint(user, client_id=client_id, grant=grant, issuer=ctx.issuer(request))
+        return JSONResponse(issued.body(), headers=_NO_STORE)
+
+    async def _sign_up(self, recipient: Recipient) -> User:
+        """``auto_signup``: the account the code just proved, created now."""
+        ctx = self.context
+        field = errors.field_prefix(recipient.channel)
+        try:
+            user = await ctx.users.create(display_name="", **{field: recipient.value})
+        except IdentifierTaken:  # created meanwhile by a concurrent request
+            found = await ctx.find_user(recipient)
+            if found is None:
+                raise
+            return found
+        await ctx.hooks.fire(UserEvent("signup", user))
+        return user
+
+    def _check_auth_source(self, source_id: str | None, channel: Channel) -> None:
+        """Optional here (a service without configured sources can still sign in); when given
+        it must name a configured source of the grant's channel."""
+        if source_id is None:
+            return
+        source = self.context.auth_sources.get(source_id)
+        if source is None or source.channel != channel:
+            raise CIAMError("invalid_auth_source", errors.AUTH_SOURCE)
+
+    async def revoke(self, request: Request) -> Response:
+        """RFC 7009: ends the sign-in a refresh or access token belongs to. 200 whatever the
+        token was (an unknown one included), so the answer tells nothing."""
+        ctx = self.context
+        params = await read_params(request, ctx.max_body_bytes)
+        client_id = ctx.body_client(request, params).id
+        token = get_str(params, "token", required=True) or ""
+        try:  # an access token? (a refresh token is not a JWT, so it fails here)
+            claims = await ctx.tokens.authenticate(token, issuer=ctx.issuer(request))
+        except TokenRejected:
+            await ctx.tokens.end_refresh_token(token, client_id=client_id)
+        else:
+            if claims.client_id == client_id:
+                await ctx.tokens.end_family(claims.user_id, claims.family_id)
+        return Response(status_code=200)
+
+    async def jwks(self, request: Request) -> Response:
+        return JSONResponse(
+            self.context.tokens.keys.jwks(), headers={"Cache-Control": "max-age=300"}
+        )
+
+    async def discovery(self, request: Request) -> Response:
+        ctx = self.context
+        return JSONResponse(discovery_document(ctx.issuer(request), ctx.tokens))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,9 +79,11 @@ def serving(command: list[str]) -> Iterator[tuple[str, subprocess.Popen[str]]]:
 
 
 def otp_flow_command() -> list[str]:
-    script = shutil.which("otp-flow")
-    assert script, "the otp-flow console script is not installed (pip install -e .)"
-    return [script]
+    """The ``otp-flow`` console script of the running interpreter's environment: where pip put
+    it, found whether or not that environment is activated (on ``PATH``)."""
+    script = Path(sysconfig.get_path("scripts")) / "otp-flow"
+    assert script.is_file(), f"no console script at {script} (pip install -e .)"
+    return [str(script)]
 
 
 def test_serve_with_a_config_file_answers_every_dialect(tmp_path: Path) -> None:

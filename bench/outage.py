@@ -27,7 +27,7 @@ if __package__ in (None, ""):  # `python bench/outage.py`: the repository root, 
 
 from bench.common import machine
 from tests.drill_helpers import Outbox
-from tests.outage_load import PHASE_NAMES, TIMEOUT, WORKERS, MixedLoad, run_outage, served
+from tests.outage_load import PHASE_NAMES, WORKERS, MixedLoad, run_outage, served
 from tests.redis_harness import RedisServer
 
 
@@ -56,11 +56,15 @@ def report(name: str, load: MixedLoad) -> None:
 Fault = Callable[[RedisServer], None]
 
 
+#: The store's socket_timeout here: short, as a production setting would be.
+TIMEOUT = 0.5
+
+
 async def drill(fail: Fault, recover: Fault) -> MixedLoad:
     server = RedisServer()
     server.start()
     try:
-        async with served(server.url) as http:
+        async with served(server.url, timeout=TIMEOUT) as http:
             load = MixedLoad(http, Outbox(server.url))
             await run_outage(
                 load, lambda: fail(server), lambda: recover(server), down_answers=4 * WORKERS

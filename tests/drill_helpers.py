@@ -59,7 +59,7 @@ def drill_app() -> Starlette:
             host="127.0.0.1",
             port=int(env["DRILL_SMTP_PORT"]),
             from_address="codes@example.com",
-            timeout=2.0,
+            timeout=10.0,  # the server is up or refuses at once: never a slow failure
         )
         sender = ChannelRouter(sms=outbox, email=smtp)
     limits = json.loads(env.get("DRILL_LIMITS", "{}"))

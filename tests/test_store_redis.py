@@ -239,7 +239,7 @@ async def test_outage_is_store_unavailable_and_heals_without_a_new_store(
 
 
 async def test_hung_server_times_out(private_redis: RedisServer) -> None:
-    store = RedisStore.from_url(private_redis.url, socket_timeout=0.3)
+    store = RedisStore.from_url(private_redis.url, socket_timeout=1.0)
     assert private_redis.process is not None
     try:
         await store.ping()

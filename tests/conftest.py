@@ -139,3 +139,31 @@ async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 def sql_engine(request: pytest.FixtureRequest) -> AsyncEngine:
     """The same test on SQLite and PostgreSQL."""
     return request.getfixturevalue(f"{request.param}_engine")  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------------ no skips, ever
+# A skipped test proves nothing and hides a missing install step (a project rule): the run fails.
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append(report.nodeid)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _skipped and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped:
+        terminalreporter.write_line(
+            f"FAILED: {len(_skipped)} skipped (tests must not skip): {', '.join(_skipped)}",
+            red=True,
+        )

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,9 +80,10 @@ def serving(command: list[str]) -> Iterator[tuple[str, subprocess.Popen[str]]]:
 
 
 def otp_flow_command() -> list[str]:
-    """The console script of the interpreter running the tests (its venv need not be on PATH)."""
-    script = Path(sys.executable).with_name("otp-flow")
-    assert script.exists(), "the otp-flow console script is not installed (pip install -e .)"
+    """The ``otp-flow`` console script of the running interpreter's environment: where pip put
+    it, found whether or not that environment is activated (on ``PATH``)."""
+    script = Path(sysconfig.get_path("scripts")) / "otp-flow"
+    assert script.is_file(), f"no console script at {script} (pip install -e .)"
     return [str(script)]
 
 

@@ -78,7 +78,7 @@ async def test_code_expires_at_its_ttl(
     sent = await engine.send(PHONE)
     clock.advance(elapsed)
     if verifies:
-        await engine.verify(sent.otp_token, sent.code)
+        assert (await engine.verify(sent.otp_token, sent.code)).recipient.value == E164
     else:
         with pytest.raises(CodeExpired):
             await engine.verify(sent.otp_token, sent.code)
@@ -93,7 +93,7 @@ async def test_token_lives_five_minutes_even_when_the_code_lives_longer(
     with pytest.raises(InvalidToken):
         await engine.verify(sent.otp_token, sent.code)
     # The code itself is still pending and verifies by recipient.
-    await engine.verify_recipient(PHONE, sent.code)
+    assert (await engine.verify_recipient(PHONE, sent.code)).recipient.value == E164
 
 
 async def test_wrong_codes_count_and_the_limit_kills_the_code(
@@ -117,7 +117,7 @@ async def test_a_newer_code_replaces_the_older_one(store: OTPStore, clock: FakeC
     second = await engine.send(PHONE)
     with pytest.raises(CodeExpired):
         await engine.verify(first.otp_token, first.code)
-    await engine.verify(second.otp_token, second.code)
+    assert (await engine.verify(second.otp_token, second.code)).recipient.value == E164
 
 
 async def test_a_newer_code_does_not_reset_the_failure_count(
@@ -350,9 +350,18 @@ async def test_the_calendar_day_follows_the_configured_time_zone(
 
 
 async def test_a_limit_of_zero_switches_it_off(store: OTPStore, clock: FakeClock) -> None:
+    # With the defaults, a second send to one recipient at once is refused (30 s apart) ...
+    limited = make_engine(store, clock, limits=Limits())
+    await limited.send(PHONE, client_id="limited")
+    with pytest.raises(RateLimited):
+        await limited.send(PHONE, client_id="limited")
+    # ... with every limit at 0, forty are accepted at once (past 10 a minute, 30 an hour and a
+    # day, one per 30 s), each with a code of its own, and the newest verifies.
     engine = make_engine(store, clock, limits=Limits.off())
-    for _ in range(40):
-        await engine.send(PHONE)
+    sent = [await engine.send(PHONE) for _ in range(40)]
+    assert len({s.otp_token for s in sent}) == 40
+    result = await engine.verify(sent[-1].otp_token, sent[-1].code)
+    assert result.recipient.value == E164
 
 
 async def test_refused_sends_change_nothing(store: OTPStore, clock: FakeClock) -> None:
@@ -361,7 +370,7 @@ async def test_refused_sends_change_nothing(store: OTPStore, clock: FakeClock) -
     with pytest.raises(RateLimited):
         await engine.send(PHONE)
     # The pending code survived the refused send.
-    await engine.verify(sent.otp_token, sent.code)
+    assert (await engine.verify(sent.otp_token, sent.code)).recipient.value == E164
 
 
 # ------------------------------------------------------------------------------- quotas

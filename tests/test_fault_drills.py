@@ -1,9 +1,10 @@
-"""Fault drills: outages and abuse against the JSON APIs over real sockets, numbers printed.
+"""Fault drills: outages and abuse against the JSON APIs over real sockets, outcomes asserted.
 
 Each drill runs the API app (all three dialects) in a uvicorn process (tests/drill_helpers.py) on a
 private Redis, with messages going to the outbox (otp_flow's development sender) or to a real SMTP
-server, and prints what it measured (``pytest -s`` shows it): requests, answers by status, the
-slowest answer.
+server, and prints what it counted (``pytest -s`` shows it): requests and answers by status.
+The drills assert outcomes only (status codes, what verifies when); how long answers take is
+measured by ``python -m bench.outage``, on the same load (tests/outage_load.py).
 """
 
 from __future__ import annotations
@@ -13,12 +14,8 @@ import os
 import random
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator
 
-import httpx
 import pytest
 from redis import asyncio as aioredis
 
@@ -30,8 +27,6 @@ from tests.drill_helpers import (
     CIAM,
     DIALECTS,
     ONLYID,
-    Answer,
-    DrillServer,
     Outbox,
     Tally,
     call,
@@ -40,148 +35,29 @@ from tests.drill_helpers import (
     is_dialect_503,
     post_all,
 )
+from tests.outage_load import (
+    BACK,
+    BURST,
+    DOWN,
+    HANG_GUARD,
+    UP,
+    WORKERS,
+    MixedLoad,
+    run_outage,
+    served,
+)
 from tests.redis_harness import RedisServer
 from tests.smtp_harness import SMTPServer
 
-#: The store's socket_timeout in the outage drills: no answer may take longer (plus SLACK).
-TIMEOUT = 0.5
-#: Scheduling slack: the drill, the app and Redis share a busy 2-core machine.
-SLACK = 0.5
-WORKERS = 12
 #: The code OnlyID is asked to send in the SMTP drill.
 CODE = "424242"
-BURST = 64
+#: The store's socket_timeout while Redis is frozen: the only thing that ends those requests,
+#: and still far above what a healthy answer takes on a busy machine (the phases around the
+#: freeze must all succeed).
+FROZEN_TIMEOUT = 3.0
 
 
-@asynccontextmanager
-async def served(
-    redis_url: str, *, connections: int = BURST, timeout: float = TIMEOUT, **options: Any
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The API app on Redis (socket_timeout ``timeout``) in a uvicorn process, and a client
-    with up to ``connections`` connections to it."""
-    with DrillServer(redis_url, timeout=timeout, **options) as server:
-        limits = httpx.Limits(max_connections=connections)
-        async with httpx.AsyncClient(base_url=server.url, timeout=10, limits=limits) as http:
-            yield http
-
-
-# Phases of an outage drill, in order. A request "belongs" to a phase when it started and ended
-# in it; requests that straddle a change are checked only for never being a 500.
-UP, FAILING, DOWN, RECOVERING, BACK = range(5)
-PHASE_NAMES = ("up", "failing", "down", "recovering", "back")
-
-
-@dataclass(frozen=True)
-class Issued:
-    phone: str
-    code: str
-    token: str
-
-
-@dataclass
-class MixedLoad:
-    """Workers sending and verifying (correct codes) through all three dialects until stopped."""
-
-    http: httpx.AsyncClient
-    outbox: Outbox
-    phase: int = UP
-    stopped: bool = False
-    answers: list[tuple[int, int, Answer]] = field(default_factory=list)
-    # Codes issued before the outage (UP) and after it (BACK): a restarted Redis lost the first.
-    issued: dict[tuple[int, str], list[Issued]] = field(default_factory=dict)
-    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
-    phones: Iterator[int] = field(default_factory=lambda: iter(range(10**8)))
-
-    async def worker(self, index: int) -> None:
-        turn = index
-        while not self.stopped:
-            await self.one(turn)
-            turn += 1
-
-    async def burst(self, size: int) -> None:
-        """``size`` sends at once: the app's Redis pool grows to hold that many connections."""
-        await asyncio.gather(*(self.one(turn, send=True) for turn in range(size)))
-
-    async def one(self, turn: int, *, send: bool = False) -> None:
-        dialect = DIALECTS[turn % 3]
-        started = self.phase
-        epoch = BACK if started >= RECOVERING else UP
-        pool = self.issued.setdefault((epoch, dialect), [])
-        if pool and turn % 2 and not send:
-            code = pool.pop()
-            answer = await call(
-                self.http, dialect, "verify", code.phone, code=code.code, token=code.token
-            )
-            if answer.status == 503:
-                pool.append(code)  # not checked yet: keep it for another attempt
-        else:
-            phone = f"136{next(self.phones):08d}"
-            answer = await call(self.http, dialect, "send", phone)
-            if answer.status == 200:
-                token = answer.body.get("otp_token", "")
-                code = Issued(phone, await self.outbox.code(e164(phone)), token)
-                pool.append(code)
-        async with self.changed:
-            self.answers.append((started, self.phase, answer))
-            self.changed.notify_all()
-
-    def within(self, phase: int) -> list[Answer]:
-        return [a for start, end, a in self.answers if start == end == phase]
-
-    def count(self, phase: int, operation: str | None = None, status: int | None = None) -> int:
-        return sum(
-            1
-            for a in self.within(phase)
-            if (operation is None or a.operation == operation)
-            and (status is None or a.status == status)
-        )
-
-    async def until(self, done: Callable[[], bool]) -> None:
-        async with self.changed:
-            await self.changed.wait_for(done)
-
-    def tally(self, phase: int) -> Tally:
-        tally = Tally(PHASE_NAMES[phase])
-        for answer in self.within(phase):
-            tally.add(answer)
-        return tally
-
-
-async def run_outage(
-    load: MixedLoad, fail: Callable[[], None], recover: Callable[[], None], down_answers: int
-) -> None:
-    """UP: a burst, then until 20 successful verifies; ``fail``; DOWN for ``down_answers``;
-    ``recover``; BACK: a burst, then until 20 successful sends and 20 successful verifies.
-
-    The bursts matter: a pool that grew in a peak keeps idle connections the outage never
-    touched, and the first requests after recovery get them.
-    """
-    await load.burst(BURST)
-    workers = [asyncio.create_task(load.worker(i)) for i in range(WORKERS)]
-    try:
-        async with asyncio.timeout(45):
-            await load.until(lambda: load.count(UP, "verify", 200) >= 20)
-            load.phase = FAILING
-            await asyncio.to_thread(fail)
-            load.phase = DOWN
-            await load.until(lambda: load.count(DOWN) >= down_answers)
-            load.phase = RECOVERING
-            await asyncio.to_thread(recover)
-            load.phase = BACK
-            await load.burst(BURST)
-            await load.until(
-                lambda: (
-                    load.count(BACK, "send", 200) >= 20 and load.count(BACK, "verify", 200) >= 20
-                )
-            )
-    finally:
-        load.stopped = True
-        await asyncio.gather(*workers, return_exceptions=True)
-    for phase in range(5):
-        print(load.tally(phase).line())
-
-
-def check_outage(load: MixedLoad, *, slowest_allowed: float) -> None:
+def check_outage(load: MixedLoad) -> None:
     # Never a 500, whenever the request ran: a 200, a refusal (a code the outage lost) or a 503.
     for _start, _end, answer in load.answers:
         assert answer.status in (200, 400, 503), answer
@@ -191,9 +67,13 @@ def check_outage(load: MixedLoad, *, slowest_allowed: float) -> None:
     assert down and all(is_dialect_503(a) for a in down)  # no verify (nor send) succeeds
     assert {a.operation for a in down} == {"send", "verify"}
     assert {a.dialect for a in down} == set(DIALECTS)
-    assert max(a.seconds for a in down) <= slowest_allowed
-    # Back without restarting the app: every request that ran wholly after recovery succeeds.
-    assert all(a.status == 200 for a in load.within(BACK))
+    # Back without restarting the app: every request that ran wholly after recovery succeeds,
+    # sends and verifies of codes issued after it (run_outage waits for 20 of each).
+    back = load.within(BACK)
+    assert all(a.status == 200 for a in back)
+    assert {(a.operation, a.dialect) for a in back} == {
+        (operation, dialect) for operation in ("send", "verify") for dialect in DIALECTS
+    }
 
 
 async def test_redis_killed_under_load_answers_503_then_recovers(
@@ -202,8 +82,7 @@ async def test_redis_killed_under_load_answers_503_then_recovers(
     async with served(private_redis.url) as http:
         load = MixedLoad(http, Outbox(private_redis.url))
         await run_outage(load, private_redis.stop, private_redis.start, down_answers=90)
-    # A killed Redis refuses connections at once: answers come fast, well within the timeout.
-    check_outage(load, slowest_allowed=TIMEOUT + SLACK)
+    check_outage(load)
 
 
 async def test_redis_restarted_between_requests_the_next_requests_succeed(
@@ -225,10 +104,11 @@ async def test_redis_restarted_between_requests_the_next_requests_succeed(
     assert [a.status for a in load.within(BACK)] == [200] * 30
 
 
-async def test_redis_frozen_under_load_answers_503_within_the_timeout(
+async def test_redis_frozen_under_load_answers_503_then_recovers(
     private_redis: RedisServer,
 ) -> None:
-    """SIGSTOP: the socket stays open and nothing answers, so only the timeout ends a request."""
+    """SIGSTOP: the socket stays open and nothing answers, so only the store's socket timeout
+    ends a request; without it the drill would never collect its answers while frozen."""
     process = private_redis.process
     assert process is not None
 
@@ -239,14 +119,12 @@ async def test_redis_frozen_under_load_answers_503_within_the_timeout(
         os.kill(process.pid, signal.SIGCONT)
 
     try:
-        async with served(private_redis.url) as http:
+        async with served(private_redis.url, timeout=FROZEN_TIMEOUT) as http:
             load = MixedLoad(http, Outbox(private_redis.url))
             await run_outage(load, freeze, thaw, down_answers=2 * WORKERS)
     finally:
         thaw()
-    # Each one waited for the timeout, and not much longer.
-    assert min(a.seconds for a in load.within(DOWN)) >= TIMEOUT * 0.9
-    check_outage(load, slowest_allowed=TIMEOUT + SLACK)
+    check_outage(load)
 
 
 # ------------------------------------------------------------------------- delivery outage
@@ -326,7 +204,7 @@ async def test_script_flush_in_the_middle_of_a_run_fails_nothing(
             load = MixedLoad(http, Outbox(private_redis.url))
             workers = [asyncio.create_task(load.worker(i)) for i in range(WORKERS)]
             try:
-                async with asyncio.timeout(30):
+                async with asyncio.timeout(HANG_GUARD):
                     for mark in range(30, 300, 30):  # a flush after every 30 answers
 
                         def reached(mark: int = mark) -> bool:
@@ -368,9 +246,7 @@ async def test_1000_concurrent_sends_to_one_phone_accept_exactly_the_limit(
 ) -> None:
     """A thousand connections, one send each, all at once."""
     send = ciam_request("/otp/send", {"phone_number": PHONE})
-    async with served(
-        private_redis.url, timeout=2.0, limits=TEN_PER_MINUTE, fixed_clock=True
-    ) as http:
+    async with served(private_redis.url, limits=TEN_PER_MINUTE, fixed_clock=True) as http:
         port = http.base_url.port or 0
         answers = await post_all(port, [send] * 1000, connections=1000)
     statuses = Counter(status for status, _ in answers)

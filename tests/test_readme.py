@@ -34,9 +34,10 @@ async def test_the_pages_example_serves_a_login_page_and_protects_account() -> N
 def test_the_readme_names_the_commands_ci_runs() -> None:
     text = README.read_text(encoding="utf-8")
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
-    test_command = "python -m pip install -e '.[test]' && python -m pytest"
-    assert test_command in text
-    assert "python -m pip install -q -e '.[test]' && python -m pytest" in ci
+    test_command = "python -m pip install -c constraints/test.txt -e '.[test]' && python -m pytest"
+    assert f"```sh\n{test_command}\n```" in text
+    assert f"{{ {test_command}; }}" in ci  # exactly the README's command, its status checked
+    assert "constraints/refresh" in text and (README.parent / "constraints" / "refresh").is_file()
     assert "pip install -e . && python -m demo_app" in text
 
 

@@ -90,6 +90,13 @@ async def test_success_field_must_match(gateway: RecordingHTTPServer) -> None:
 async def test_boolean_success_values_compare_as_json_text(gateway: RecordingHTTPServer) -> None:
     gateway.respond(200, {"ok": True})
     await HTTPSender(url=gateway.url, success_field="ok", success_value="true").send(SMS)
+    assert len(gateway.requests) == 1  # delivered, and accepted as a success
+    # JSON's spelling, not Python's: "True" is not what the gateway said.
+    with pytest.raises(DeliveryFailed, match="ok"):
+        await HTTPSender(url=gateway.url, success_field="ok", success_value="True").send(SMS)
+    gateway.respond(200, {"ok": False})
+    with pytest.raises(DeliveryFailed, match="ok"):
+        await HTTPSender(url=gateway.url, success_field="ok", success_value="true").send(SMS)
 
 
 @pytest.mark.parametrize("status", [500, 503, 400, 301])

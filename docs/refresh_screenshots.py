@@ -36,6 +36,7 @@ CURATED = {
     "en-16-reset": "reset-password",
     "en-18-new-password": "reset-password-new",
     "en-19-login-wrong-password": "login-wrong-password",
+    "en-error-csrf": "error-csrf",
     "zh-CN-12-login": "login-zh-CN",
     "zh-CN-03-signup-code": "signup-code-zh-CN",
 }

@@ -71,13 +71,14 @@ class Table:
         return tuple(value)
 
     def table(self, key: str) -> Table:
-        return Table(self.get(key, {}), self.name(key))
+        # type(self): a subclass (docs/gen_config.py records every key read) reads all the way down.
+        return type(self)(self.get(key, {}), self.name(key))
 
     def tables(self, key: str) -> list[Table]:
         value = self.get(key, [])
         if not isinstance(value, list):
             raise ConfigError(f"{self.name(key)} must be an array of tables ([[{key}]])")
-        return [Table(item, f"{self.name(key)}[{i}]") for i, item in enumerate(value)]
+        return [type(self)(item, f"{self.name(key)}[{i}]") for i, item in enumerate(value)]
 
     def done(self) -> None:
         unknown = sorted(set(self.data) - self.used)

@@ -202,7 +202,10 @@ def has_package(name: str) -> bool:
     return _version(name) != "not installed"
 
 
-RESULTS_JSON = BENCH_DIR / "results.json"
+#: Where the figures go; ``OTP_BENCH_RESULTS`` moves them (``python -m bench --quick`` does, so a
+#: smoke run never overwrites the published figures).
+RESULTS_VARIABLE = "OTP_BENCH_RESULTS"
+RESULTS_JSON = Path(os.environ.get(RESULTS_VARIABLE) or BENCH_DIR / "results.json")
 
 
 def save_section(name: str, data: dict[str, object]) -> None:

@@ -124,7 +124,7 @@ class Lane:
 
     async def execute(self, *args: Arg) -> object:
         """One command; a reply error raises LaneReplyError."""
-        packed = hiredis.pack_command(args)
+        packed = hiredis.pack_command(args)  # type: ignore[arg-type]  # its stub says 1-tuple
         for attempt in range(2):
             try:
                 async with asyncio.timeout(self.timeout):

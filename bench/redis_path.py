@@ -105,7 +105,7 @@ async def capture(url: str) -> dict[str, Captured]:
     store = RedisStore.from_url(url)
     try:
         issue, verify = _Recorder("_issue", store._issue), _Recorder("_verify", store._verify)
-        store._issue, store._verify = issue, verify  # type: ignore[assignment]
+        store._issue, store._verify = issue, verify
         engine = bench_engine(store, render=False)
         sent = await engine.send(phone(0), client_id=CLIENT.id)
         wrong = "000000" if sent.code != "000000" else "111111"
@@ -138,7 +138,7 @@ async def plain_pool(url: str, call: Captured) -> AsyncIterator[Callable[[], Cal
     client = Redis(connection_pool=ConnectionPool.from_url(url, socket_timeout=2.0))
     command = call.command()
     try:
-        yield lambda: lambda: client.execute_command(*command)
+        yield lambda: lambda: client.execute_command(*command)  # type: ignore[no-untyped-call]
     finally:
         await client.aclose()
 
@@ -150,7 +150,7 @@ async def connection_per_task(url: str, call: Captured) -> AsyncIterator[Callabl
     command = call.command()
 
     def make() -> Call:
-        connection = pool.make_connection()
+        connection = pool.make_connection()  # type: ignore[no-untyped-call]
         connections.append(connection)
 
         async def one() -> object:
@@ -299,7 +299,11 @@ async def check_outage(server: Any) -> list[str]:
     server.start()
     await attempt("Redis restarted, scripts gone (retried once, NOSCRIPT, loaded)")
     busy = redis.asyncio.Redis.from_url(server.url)
-    sleeping = asyncio.create_task(busy.eval(_BUSY_SCRIPT, 0))
+
+    async def keep_busy() -> object:
+        return await busy.eval(_BUSY_SCRIPT, 0)
+
+    sleeping = asyncio.create_task(keep_busy())
     await asyncio.sleep(0.05)  # the script has begun: Redis answers no one for 0.6 s
     await asyncio.gather(*(attempt(f"Redis busy, caller {i} (timeout 0.3 s)") for i in range(2)))
     await sleeping

@@ -14,7 +14,10 @@ import argparse
 import os
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 QUICK_DIR = Path("/tmp/otp-bench-quick")
@@ -38,9 +41,18 @@ def main() -> None:
     command = "python -m bench" + (" --quick" if quick else "")
     started = time.monotonic()
 
-    def step(name: str, figures: dict[str, object], show: object) -> None:
+    def step(name: str, measure: Callable[[], dict[str, object]], show: object) -> None:
+        """Measure, print and keep one section; a section that fails is kept as its error, and
+        the run goes on (RESULTS.md shows what failed)."""
         assert callable(show)
-        show(figures)
+        try:
+            figures = measure()
+        except Exception as exc:  # every failure is reported, none hidden
+            traceback.print_exc()
+            figures = {"error": f"{type(exc).__name__}: {exc}"}
+            print(f"[{name} FAILED: {figures['error']}]", flush=True)
+        else:
+            show(figures)
         save_section(name, {**figures, "command": command})
         print(f"[{name} done, {(time.monotonic() - started) / 60:.1f} min so far]\n", flush=True)
 
@@ -56,22 +68,32 @@ def main() -> None:
         ("http-cluster", UVLOOP, at64, 1 if quick else 3, "cluster"),
     )
     for name, mode, loads, repetitions, redis_kind in http_runs:
-        figures = http.run(
-            mode=mode, loads=loads, repetitions=repetitions, redis_kind=redis_kind, warm_up=warm
+        step(
+            name,
+            partial(
+                http.run,
+                mode=mode,
+                loads=loads,
+                repetitions=repetitions,
+                redis_kind=redis_kind,
+                warm_up=warm,
+            ),
+            http.report,
         )
-        step(name, figures, http.report)
-
     for mode in (UVLOOP, H11):
-        figures = signin.run(mode=mode, flows=60 if quick else 1_000, repetitions=1 if quick else 3)
-        step(f"signin-{mode.name}", figures, signin.report)
-
-    figures = redis_costs.run(requests=100 if quick else 1_000, pending=5_000 if quick else 100_000)
-    step("redis", figures, redis_costs.report)
-    step("memory_store", memory_store.run(pending=5_000 if quick else 100_000), memory_store.report)
-    figures = engine.run(sends=1_000 if quick else 10_000, tasks=64, repetitions=1 if quick else 3)
-    step("engine", figures, engine.report)
-    step("micro", micro.run(quick=quick), micro.report)
-    step("redis_path", redis_path.run(calls=640 if quick else 10_000), redis_path.report)
+        flows = 60 if quick else 1_000
+        run = partial(signin.run, mode=mode, flows=flows, repetitions=1 if quick else 3)
+        step(f"signin-{mode.name}", run, signin.report)
+    pending = 5_000 if quick else 100_000
+    run = partial(redis_costs.run, requests=100 if quick else 1_000, pending=pending)
+    step("redis", run, redis_costs.report)
+    step("memory_store", partial(memory_store.run, pending=pending), memory_store.report)
+    sends = 1_000 if quick else 10_000
+    run = partial(engine.run, sends=sends, tasks=64, repetitions=1 if quick else 3)
+    step("engine", run, engine.report)
+    step("micro", partial(micro.run, quick=quick), micro.report)
+    step("redis_path", partial(redis_path.run, calls=640 if quick else 10_000), redis_path.report)
+    print(f"all sections done in {(time.monotonic() - started) / 60:.1f} min")
 
     report.main()
 

@@ -6,7 +6,8 @@ Every variant replays the very EVALSHA calls ``RedisStore`` makes for one send (
 arguments) and one verify (verify.lua), captured from a real send and verify, on a private
 Redis, sequentially (1 task) and from 64 concurrent tasks. The figure is this process's CPU time
 (``time.process_time``: Redis's own work is another process and is not counted) per call, in
-microseconds, the median of ``REPEATS`` runs; calls/s (wall) beside it. Variants:
+microseconds, the median of ``REPEATS`` runs; calls/s (wall) and redis-server's CPU per call
+(from /proc; fewer, larger reads and writes cost it less) beside it. Variants:
 
 - ``redis-py RedisStore``: the store's own script objects (BlockingConnectionPool, one retry on a
   connection error, maintenance notifications off), as shipped;
@@ -54,6 +55,7 @@ from bench.common import (
     private_redis,
     save_section,
 )
+from bench.load import cpu_seconds
 from bench.redis_lane import Lane, LaneScript
 from otp_flow.errors import VerificationFailed
 from otp_flow.stores.redis import RedisStore
@@ -238,8 +240,10 @@ def variants() -> dict[str, Variant]:
     return found
 
 
-async def one_run(make: Callable[[], Call], calls: int, tasks: int) -> tuple[float, float]:
-    """(µs of this process's CPU per call, calls per second)."""
+async def one_run(
+    make: Callable[[], Call], calls: int, tasks: int, redis_pid: int
+) -> tuple[float, float, float]:
+    """(µs of this process's CPU per call, calls per second, µs of Redis's CPU per call)."""
     callers = [make() for _ in range(tasks)]
     for caller in callers:  # connect and load the script outside the measurement
         await caller()
@@ -249,31 +253,36 @@ async def one_run(make: Callable[[], Call], calls: int, tasks: int) -> tuple[flo
         for _ in range(per_task):
             await caller()
 
+    done = per_task * tasks
+    redis_cpu = cpu_seconds(redis_pid)
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(drive(caller) for caller in callers))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return cpu / (per_task * tasks) * 1e6, per_task * tasks / wall
+    redis_cpu = cpu_seconds(redis_pid) - redis_cpu
+    return cpu / done * 1e6, done / wall, redis_cpu / done * 1e6
 
 
-async def measure(url: str, calls: int) -> list[dict[str, Any]]:
+async def measure(url: str, calls: int, redis_pid: int) -> list[dict[str, Any]]:
     captured = await capture(url)
     rows = []
     for name, variant in variants().items():
         for kind, call in captured.items():
             for tasks in CONCURRENCY:
                 async with variant(url, call) as make:
-                    runs = [await one_run(make, calls, tasks) for _ in range(REPEATS)]
+                    runs = [await one_run(make, calls, tasks, redis_pid) for _ in range(REPEATS)]
                 row = {
                     "variant": name,
                     "call": kind,
                     "tasks": tasks,
                     "cpu_us": statistics.median(r[0] for r in runs),
                     "calls_per_second": statistics.median(r[1] for r in runs),
+                    "redis_cpu_us": statistics.median(r[2] for r in runs),
                 }
                 rows.append(row)
                 print(
                     f"  {name:42} {kind:20} {tasks:>2} task(s): {row['cpu_us']:7.1f} µs CPU "
-                    f"per call, {row['calls_per_second']:>8,.0f} calls/s",
+                    f"per call, {row['calls_per_second']:>8,.0f} calls/s, Redis "
+                    f"{row['redis_cpu_us']:5.1f} µs CPU per call",
                     flush=True,
                 )
     return rows
@@ -315,7 +324,8 @@ async def check_outage(server: Any) -> list[str]:
 
 def run(*, calls: int = 20_000, loop: str = "uvloop") -> dict[str, object]:
     with private_redis() as server:
-        rows = _run_loop(measure(server.url, calls), loop)
+        assert server.process is not None
+        rows = _run_loop(measure(server.url, calls, server.process.pid), loop)
     return {
         "command": command_line(),
         "machine": machine(),
@@ -344,7 +354,8 @@ def report(figures: dict[str, object]) -> None:
     for row in rows:
         print(
             f"  {row['variant']:42} {row['call']:20} {row['tasks']:>2} task(s) "
-            f"{row['cpu_us']:7.1f}  ({row['calls_per_second']:,.0f}/s)"
+            f"{row['cpu_us']:7.1f}  ({row['calls_per_second']:,.0f}/s; Redis "
+            f"{row.get('redis_cpu_us', 0):.1f} µs)"
         )
 
 

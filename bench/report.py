@@ -122,9 +122,14 @@ def _http(http: dict[str, Any]) -> list[str]:
 Goal = tuple[str, str, bool | None]  # what, measured, met (None: only shown)
 
 
-def goals(results: dict[str, Any]) -> list[Goal]:
-    """Every goal with what the results say; goals whose section is missing say so."""
-    rows: list[Goal] = []
+def goals(all_results: dict[str, Any]) -> list[Goal]:
+    """Every goal with what the results say (a section that failed shows its error)."""
+    results = {k: v for k, v in all_results.items() if "error" not in v}
+    rows: list[Goal] = [
+        (f"section {name} ran", section["error"], False)
+        for name, section in all_results.items()
+        if "error" in section
+    ]
     http = results.get("http")
     if http and "64" in http["connections"]:
         at64 = http["connections"]["64"]
@@ -313,16 +318,16 @@ def _micro(micro: dict[str, Any]) -> list[str]:
 def _redis_path(path: dict[str, Any]) -> list[str]:
     lines = [
         f"Client CPU per script call (bench/redis_path.py; {path['loop']} loop, "
-        f"{path['calls']:,} calls per run, median of {path['repeats']}); Redis's own CPU is "
-        "not in these figures.",
+        f"{path['calls']:,} calls per run, median of {path['repeats']}); the client's CPU "
+        "(this process) and redis-server's (from /proc), per call.",
         "",
-        "| client | call | tasks | µs CPU per call | calls/s |",
-        "|---|---|---:|---:|---:|",
+        "| client | call | tasks | client µs CPU per call | calls/s | Redis µs CPU per call |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for row in path["rows"]:
         lines.append(
             f"| {row['variant']} | {row['call']} | {row['tasks']} | {row['cpu_us']:.1f} | "
-            f"{row['calls_per_second']:,.0f} |"
+            f"{row['calls_per_second']:,.0f} | {row.get('redis_cpu_us', 0):.1f} |"
         )
     return lines
 
@@ -376,9 +381,10 @@ def _engine(engine: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write(results: dict[str, Any]) -> str:
-    commands = list(dict.fromkeys(f"`{section['command']}`" for section in results.values()))
-    first = next(iter(results.values()))
+def write(all_results: dict[str, Any]) -> str:
+    commands = list(dict.fromkeys(f"`{section['command']}`" for section in all_results.values()))
+    results = {k: v for k, v in all_results.items() if "error" not in v}
+    first: dict[str, Any] = next(iter(results.values()), {"machine": {}})
     lines = [
         "# Benchmark results",
         "",
@@ -391,7 +397,7 @@ def write(results: dict[str, Any]) -> str:
         "",
         "## Goals",
         "",
-        *_goals(results),
+        *_goals(all_results),
         "",
     ]
     for key, title in HTTP_SECTIONS.items():

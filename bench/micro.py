@@ -5,7 +5,8 @@
 Each figure is the median of ``REPEATS`` timings of a loop of calls (timeit-style), divided by
 the loop's length. The timer is this process's CPU time (``time.process_time``), not the wall
 clock, so time spent descheduled on a busy machine is left out; caches and frequency still vary
-with the load, so compare old and new of one run rather than figures of different runs. What is compared:
+with the load, so compare old and new of one run rather than figures of different runs.
+What is compared:
 
 - tokens: itsdangerous' ``URLSafeTimedSerializer.dumps`` (tries zlib on every payload) vs
   otp_flow's ``TimedSerializer`` (never tries; still loads compressed tokens);

@@ -326,7 +326,8 @@ def run(
 ) -> dict[str, object]:
     cores = Cores(mode.workers)
     warm = max(concurrency, flows // 10)
-    users = 2 * (warm + flows * repetitions)  # every flow (pages and API) signs in another user
+    # Every flow (pages, API and their floors alike) takes the next index: one user for each.
+    users = 4 * (warm + flows * repetitions)
     inbox_socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     inbox_socket.bind(("127.0.0.1", 0))
     env = {CODE_SINK_VARIABLE: str(inbox_socket.getsockname()[1])}

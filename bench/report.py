@@ -302,7 +302,8 @@ def _memory_store(memory: dict[str, Any]) -> list[str]:
 
 def _micro(micro: dict[str, Any]) -> list[str]:
     lines = [
-        f"Median of {micro['repeats']} timed loops, µs per call (bench/micro.py).",
+        f"Median of {micro['repeats']} timed loops, µs of this process's CPU per call "
+        "(bench/micro.py).",
         "",
         "| what | before | µs | after | µs | saved µs |",
         "|---|---|---:|---|---:|---:|",

@@ -28,7 +28,7 @@ if str(REPO_ROOT) not in sys.path:  # `python bench/x.py` puts bench/, not the r
 from otp_flow.clients import Client  # noqa: E402
 from otp_flow.engine import OTPEngine  # noqa: E402
 from otp_flow.policy import CodePolicy, Limits  # noqa: E402
-from otp_flow.senders.base import Message  # noqa: E402
+from otp_flow.senders.base import Message, Sender  # noqa: E402
 from otp_flow.stores.base import OTPStore  # noqa: E402
 from tests.redis_harness import RedisServer, redis_server_binary  # noqa: E402
 
@@ -50,15 +50,23 @@ class DiscardSender:
         return None
 
 
-def bench_engine(store: OTPStore, *, render: bool = True) -> OTPEngine:
-    """The engine every benchmark uses: rate limits off, one client, long-lived codes."""
+def bench_engine(
+    store: OTPStore,
+    *,
+    render: bool = True,
+    limits: Limits | None = None,
+    sender: Sender | None = None,
+) -> OTPEngine:
+    """The engine every benchmark uses: rate limits off (unless ``limits``), one client,
+    long-lived codes, messages rendered for ``sender`` (default: discarded) unless not
+    ``render``."""
     return OTPEngine(
         secret_keys=[SECRET_KEY],
         store=store,
         policy=POLICY,
-        limits=Limits.off(),
+        limits=limits or Limits.off(),
         clients=[CLIENT],
-        sender=DiscardSender() if render else None,
+        sender=(sender or DiscardSender()) if render else None,
     )
 
 
@@ -194,7 +202,10 @@ def has_package(name: str) -> bool:
     return _version(name) != "not installed"
 
 
-RESULTS_JSON = BENCH_DIR / "results.json"
+#: Where the figures go; ``OTP_BENCH_RESULTS`` moves them (``python -m bench --quick`` does, so a
+#: smoke run never overwrites the published figures).
+RESULTS_VARIABLE = "OTP_BENCH_RESULTS"
+RESULTS_JSON = Path(os.environ.get(RESULTS_VARIABLE) or BENCH_DIR / "results.json")
 
 
 def save_section(name: str, data: dict[str, object]) -> None:

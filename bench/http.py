@@ -1,12 +1,16 @@
 """Throughput and latency over HTTP: a bare Starlette endpoint vs otp_flow's send and verify.
 
-    python -m bench.http [--requests-1 N] [--requests-64 N] [--repetitions N]
+    python -m bench.http [--loop uvloop|h11] [--workers N] [--redis standalone|cluster]
+                         [--requests-1 N] [--requests-64 N] [--repetitions N]
 
-One uvicorn worker each (bench/apps.py), wrk with one thread (bench/wrk_requests.lua), the same
-bounded number of requests for all three at 1 and at 64 connections. otp_flow runs on a private
-Redis with rate limits off; every send goes to another phone number and every verify checks a
-fresh code issued just before the run, so per-recipient state never piles up. Prints the median
-of the repetitions and, per repetition, the otp/bare ratios of that same repetition.
+uvicorn in the same mode for both apps (bench/apps.py; default production's uvloop + httptools,
+one worker), wrk with one thread (bench/wrk_requests.lua) pinned apart from the server where the
+cores allow, the same bounded number of requests for all three at 1 and at 64 connections.
+otp_flow runs on a private Redis (or Redis Cluster) with rate limits off; every send goes to
+another phone number and every verify checks a fresh code issued just before the run, so
+per-recipient state never piles up. Prints the median of the repetitions and, per repetition, the
+otp/bare ratios of that same repetition. Server CPU per request is that of every uvicorn process
+(supervisor and workers), from /proc.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import asyncio
 import json
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -33,8 +39,18 @@ from bench.common import (
     private_redis,
     save_section,
 )
-from bench.load import UvicornServer, WrkResult, run_wrk, uvicorn_flags, write_bodies
+from bench.load import (
+    H11,
+    UVLOOP,
+    Cores,
+    ServerMode,
+    UvicornServer,
+    WrkResult,
+    run_wrk,
+    write_bodies,
+)
 from bench.tokens import issue_codes
+from tests.redis_harness import RedisClusterServers
 
 TARGETS = ("bare", "send", "verify")
 
@@ -63,6 +79,7 @@ def one_round(
     *,
     connections: int,
     requests: int,
+    cores: Cores,
 ) -> dict[str, WrkResult]:
     """bare, send and verify with the same load; bare and send get the very same bodies."""
     count = requests + connections  # wrk may send up to connections - 1 more than it counts
@@ -76,6 +93,7 @@ def one_round(
             connections=connections,
             requests=requests,
             server_pid=server.pid,
+            cores=cores,
         )
 
     results = {"bare": drive(bare, "/otp/send", bodies), "send": drive(otp, "/otp/send", bodies)}
@@ -84,7 +102,11 @@ def one_round(
     verify_file = write_bodies(workdir / "verify.jsonl", verify_bodies)
     results["verify"] = drive(otp, "/otp/verify", verify_file)
     for name, result in results.items():
-        if result.non_2xx or result.socket_errors:
+        failed = result.non_2xx + result.socket_errors
+        if failed:
+            # Reported with the figures; more than 1 % makes the run worthless.
+            print(f"  {name} at {connections} connections: {failed} failed requests", flush=True)
+        if failed > requests // 100:
             raise RuntimeError(f"{name} at {connections} connections had failures: {result}")
     return results
 
@@ -97,6 +119,7 @@ def summarise(rounds: list[dict[str, WrkResult]]) -> dict[str, object]:
             "p50_ms": median([r[target].p50_ms for r in rounds]),
             "p99_ms": median([r[target].p99_ms for r in rounds]),
             "server_cpu_ms": median([r[target].server_cpu_ms for r in rounds]),
+            "failed": sum(r[target].non_2xx + r[target].socket_errors for r in rounds),
             "runs": [
                 {
                     "rps": r[target].rps,
@@ -116,29 +139,64 @@ def summarise(rounds: list[dict[str, WrkResult]]) -> dict[str, object]:
     return figures
 
 
-def run(*, requests_1: int, requests_64: int, repetitions: int) -> dict[str, object]:
-    loads = ((1, requests_1), (64, requests_64))
+@contextmanager
+def redis_for(kind: str, cores: Cores) -> Iterator[str]:
+    """The URL of a private Redis (``standalone``) or Redis Cluster of 3 masters (``cluster``),
+    its servers pinned with the driver."""
+    if kind == "cluster":
+        cluster = RedisClusterServers(3)
+        cluster.start()
+        try:
+            for server in cluster.servers:
+                if server.process is not None:
+                    cores.pin_driver(server.process.pid)
+            yield cluster.url.replace("redis://", "redis+cluster://", 1)
+        finally:
+            cluster.cleanup()
+        return
+    with private_redis() as redis:
+        if redis.process is not None:
+            cores.pin_driver(redis.process.pid)
+        yield redis.url
+
+
+def run(
+    *,
+    mode: ServerMode = UVLOOP,
+    loads: Sequence[tuple[int, int]] = ((1, 2_000), (64, 10_000)),
+    repetitions: int = 5,
+    redis_kind: str = "standalone",
+    warm_up: int = 2_000,
+) -> dict[str, object]:
+    """``loads``: (connections, requests per run) pairs, each run ``repetitions`` times."""
     rounds: dict[int, list[dict[str, WrkResult]]] = {c: [] for c, _ in loads}
     phones = Phones()
+    cores = Cores(mode.workers)
     with (
-        private_redis() as redis,
+        redis_for(redis_kind, cores) as redis_url,
         tempfile.TemporaryDirectory(prefix="otp-bench-") as tmp,
-        UvicornServer("bench.apps:bare_app") as bare,
-        UvicornServer("bench.apps:otp_app", env={REDIS_URL_VARIABLE: redis.url}) as otp,
+        UvicornServer("bench.apps:bare_app", mode=mode, cores=cores) as bare,
+        UvicornServer(
+            "bench.apps:otp_app", env={REDIS_URL_VARIABLE: redis_url}, mode=mode, cores=cores
+        ) as otp,
     ):
         workdir = Path(tmp)
+        print(f"{mode.describe()}, Redis {redis_kind}; {cores.describe()}", flush=True)
         # Warm-up: imports, first connections, script loading, allocator growth.
-        one_round(bare, otp, redis.url, phones, workdir, connections=64, requests=2000)
+        one_round(
+            bare, otp, redis_url, phones, workdir, connections=64, requests=warm_up, cores=cores
+        )
         for repetition in range(1, repetitions + 1):
             for connections, requests in loads:
                 result = one_round(
                     bare,
                     otp,
-                    redis.url,
+                    redis_url,
                     phones,
                     workdir,
                     connections=connections,
                     requests=requests,
+                    cores=cores,
                 )
                 rounds[connections].append(result)
                 print(f"repetition {repetition}, {connections:>2} connection(s): " + ", ".join(
@@ -148,7 +206,11 @@ def run(*, requests_1: int, requests_64: int, repetitions: int) -> dict[str, obj
     return {
         "command": command_line(),
         "machine": machine(),
-        "server": "uvicorn --workers 1 " + " ".join(uvicorn_flags()),
+        "server": mode.describe(),
+        "mode": mode.name,
+        "workers": mode.workers,
+        "redis": redis_kind,
+        "pinning": cores.describe(),
         "driver": "wrk -t1 (bench/wrk_requests.lua)",
         "requests": {str(c): n for c, n in loads},
         "repetitions": repetitions,
@@ -157,7 +219,10 @@ def run(*, requests_1: int, requests_64: int, repetitions: int) -> dict[str, obj
 
 
 def report(figures: dict[str, object]) -> None:
-    print(f"\nserver: {figures['server']}; driver: {figures['driver']}")
+    print(
+        f"\nserver: {figures['server']}; Redis: {figures.get('redis', 'standalone')}; "
+        f"driver: {figures['driver']}; {figures.get('pinning', '')}"
+    )
     print(f"median of {figures['repetitions']} repetitions")
     connections = figures["connections"]
     assert isinstance(connections, dict)
@@ -182,23 +247,27 @@ def report(figures: dict[str, object]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests-1", type=int, default=2_000)
-    parser.add_argument("--requests-64", type=int, default=10_000)
+    parser.add_argument("--requests-1", type=int, default=2_000, help="0: no 1-connection run")
+    parser.add_argument("--requests-64", type=int, default=10_000, help="0: no 64-connection run")
     parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--loop", choices=("uvloop", "h11"), default="uvloop")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--redis", choices=("standalone", "cluster"), default="standalone")
     parser.add_argument(
         "--section",
-        default="http",
-        help="key under which bench/results.json keeps the figures (e.g. http-uvloop for a "
-        "run with uvloop and httptools on PYTHONPATH; bench/report.py shows it as an extra)",
+        help="key under which bench/results.json keeps the figures (default: from the mode, "
+        "e.g. http-uvloop-1w; bench/report.py knows the ones python -m bench writes)",
     )
     args = parser.parse_args(argv)
-    if args.repetitions < 1 or args.requests_1 < 1 or args.requests_64 < 1:
+    loads = [(c, n) for c, n in ((1, args.requests_1), (64, args.requests_64)) if n > 0]
+    if args.repetitions < 1 or args.workers < 1 or not loads:
         parser.error("counts must be positive")
-    figures = run(
-        requests_1=args.requests_1, requests_64=args.requests_64, repetitions=args.repetitions
-    )
+    base = UVLOOP if args.loop == "uvloop" else H11
+    mode = replace(base, workers=args.workers)
+    figures = run(mode=mode, loads=loads, repetitions=args.repetitions, redis_kind=args.redis)
     report(figures)
-    save_section(args.section, figures)
+    cluster = "-cluster" if args.redis == "cluster" else ""
+    save_section(args.section or f"http-{mode.name}{cluster}", figures)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,9 @@ if __package__ in (None, ""):  # `python bench/profile_app.py`: the repository r
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from bench.apps import bare_app
-from bench.common import CLIENT, bench_engine, phone, private_redis
+from bench.common import CLIENT, REPO_ROOT, bench_engine, phone, private_redis
 from bench.load import AUTHORIZATION
 from otp_flow.stores.base import OTPStore
 from otp_flow.stores.memory import MemoryStore
@@ -55,7 +54,7 @@ def inclusive_times(root: Any) -> dict[tuple[str, str], float]:
 
 
 def _short(path: str) -> str:
-    for marker in ("site-packages/", "lib/python3.11/", "/work/main/"):
+    for marker in ("site-packages/", "lib/python3.11/", str(REPO_ROOT) + "/"):
         if marker in path:
             return path.split(marker, 1)[1]
     return path
@@ -103,9 +102,9 @@ async def call(app: ASGIApp, path: str, body: bytes) -> int:
 
 
 def otp_app(store: OTPStore) -> Starlette:
-    """As bench/apps.py serves it: the API app mounted in a service app."""
+    """As bench/apps.py serves it: the API's routes in a service app (one middleware stack)."""
     api = create_api_app(bench_engine(store))
-    return Starlette(routes=[Mount("/", app=api)])
+    return Starlette(routes=api.routes)
 
 
 async def cpu_per_request(app: ASGIApp, path: str, bodies: list[bytes]) -> float:

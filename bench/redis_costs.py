@@ -3,9 +3,10 @@
     python -m bench.redis_costs [--requests N] [--pending N]
 
 Round trips: ``--requests`` sends and then as many verifies go over HTTP to the benchmark server
-(bench/apps.py) one after another; INFO commandstats is read before and after each batch. A
-command a Lua script runs with redis.call is counted by Redis too, so the difference is split
-into what the application sent (its round trips) and what the scripts ran inside Redis.
+(bench/apps.py) one after another, with rate limits off and again with the default limits; INFO
+commandstats is read before and after each batch. A command a Lua script runs with redis.call is
+counted by Redis too, so the difference is split into what the application sent (its round
+trips) and what the scripts ran inside Redis.
 
 Memory: on a fresh private Redis, ``--pending`` codes (default 100,000) are issued to as many
 phone numbers; the change in INFO used_memory divided by that count is what a pending code costs.
@@ -27,7 +28,7 @@ if __package__ in (None, ""):  # `python bench/redis_costs.py`: the repository r
 import httpx
 import redis
 
-from bench.apps import REDIS_URL_VARIABLE
+from bench.apps import LIMITS_VARIABLE, REDIS_URL_VARIABLE
 from bench.common import (
     CLIENT,
     bench_engine,
@@ -78,26 +79,30 @@ def split(per_request: dict[str, float]) -> dict[str, object]:
     }
 
 
-def round_trips(redis_url: str, requests: int) -> dict[str, object]:
+def round_trips(redis_url: str, requests: int, *, limits: bool = False) -> dict[str, object]:
+    """With ``limits``: the engine's default rate limits (app-per-day raised out of the way)."""
     client = redis.Redis.from_url(redis_url)
     results: dict[str, object] = {}
+    env = {REDIS_URL_VARIABLE: redis_url, LIMITS_VARIABLE: "on" if limits else "off"}
+    offset = 5 * 10**7 if limits else 0  # other numbers than the run without limits
     with (
-        UvicornServer("bench.apps:otp_app", env={REDIS_URL_VARIABLE: redis_url}) as server,
+        UvicornServer("bench.apps:otp_app", env=env) as server,
         httpx.Client(base_url=server.url, headers={"Authorization": AUTHORIZATION}) as http,
     ):
         # Warm-up: the first call of each script loads it (NOSCRIPT, SCRIPT LOAD, EVALSHA).
-        warm = asyncio.run(issue_codes(redis_url, [phone(10**7 + i) for i in range(10)]))
-        for token, code in warm:
-            http.post("/otp/send", json={"phone_number": phone(2 * 10**7)})
+        warm = asyncio.run(issue_codes(redis_url, [phone(offset + 10**7 + i) for i in range(10)]))
+        for i, (token, code) in enumerate(warm):
+            http.post("/otp/send", json={"phone_number": phone(offset + 2 * 10**7 + i)})
             http.post("/otp/verify", json={"otp_token": token, "code": code})
 
         before = command_calls(client)
         for i in range(requests):
-            response = http.post("/otp/send", json={"phone_number": phone(i)})
+            response = http.post("/otp/send", json={"phone_number": phone(offset + i)})
             response.raise_for_status()
         results["send"] = split(calls_per_request(before, command_calls(client), requests))
 
-        pairs = asyncio.run(issue_codes(redis_url, [phone(3 * 10**7 + i) for i in range(requests)]))
+        phones = [phone(offset + 3 * 10**7 + i) for i in range(requests)]
+        pairs = asyncio.run(issue_codes(redis_url, phones))
         before = command_calls(client)
         for token, code in pairs:
             response = http.post("/otp/verify", json={"otp_token": token, "code": code})
@@ -149,11 +154,13 @@ def run(*, requests: int, pending: int) -> dict[str, object]:
     binaries = [b for b in binaries if Path(redis_binary(b)).exists()] or ["best"]
     with private_redis() as server:
         trips = round_trips(server.url, requests)
+        with_limits = round_trips(server.url, requests, limits=True)
     return {
         "command": command_line(),
         "machine": machine(),
         "requests": requests,
         "commands": trips,
+        "commands_with_limits": with_limits,
         "memory": [memory(pending, binary) for binary in binaries],
     }
 
@@ -162,11 +169,16 @@ def report(figures: dict[str, object]) -> None:
     commands = figures["commands"]
     assert isinstance(commands, dict)
     print(f"\nRedis commands per request, over {figures['requests']} requests of each kind")
-    for kind in ("send", "verify"):
-        data = commands[kind]
-        sent = ", ".join(f"{k} {v:g}" for k, v in data["sent_by_app"].items())
-        ran = ", ".join(f"{k} {v:g}" for k, v in data["run_by_scripts"].items())
-        print(f"  {kind:6} round trips {data['round_trips']:g} ({sent}); inside the script: {ran}")
+    limited = figures.get("commands_with_limits") or {}
+    assert isinstance(limited, dict)
+    for label, source in (("limits off", commands), ("default limits", limited)):
+        for kind, data in source.items():
+            sent = ", ".join(f"{k} {v:g}" for k, v in data["sent_by_app"].items())
+            ran = ", ".join(f"{k} {v:g}" for k, v in data["run_by_scripts"].items())
+            print(
+                f"  {kind:6} ({label}) round trips {data['round_trips']:g} ({sent}); "
+                f"inside the script: {ran}"
+            )
     measured = figures["memory"]
     assert isinstance(measured, list)
     for mem in measured:

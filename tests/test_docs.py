@@ -4,6 +4,7 @@ cover every configuration key, limit and endpoint the code has, and its examples
 from __future__ import annotations
 
 import dataclasses
+import html
 import importlib.util
 import json
 import os
@@ -20,7 +21,7 @@ import pytest
 from mkdocs.exceptions import PluginError
 
 from otp_flow.config import ConfigError, Settings
-from otp_flow.policy import CodePolicy, Limits
+from otp_flow.policy import CodePolicy, Limits, RequesterLimits
 from otp_flow.web.openapi import openapi_document
 from tests.test_config import EXAMPLE
 
@@ -79,7 +80,7 @@ def documented_keys(markdown: str) -> set[str]:
             channels = [""]
         elif channel_line := re.match(r"Channels: (.*)\. Class:", line):
             channels = [f"senders.{c}" for c in channel_line.group(1).split(", ")]
-        elif row := re.match(r"\| `([a-z_]+)` \|", line):
+        elif row := re.match(r"\| `([a-z_]+|<[a-z ]+>)` \|", line):
             for prefix in channels if channels != [""] else [table]:
                 keys.add(f"{prefix}.{row.group(1)}" if prefix else row.group(1))
     return keys
@@ -93,9 +94,8 @@ def test_the_reference_documents_every_key_the_reader_accepts(site: Path) -> Non
     tables = {k for k in accepted if any(a.startswith((f"{k}.", f"{k}[].")) for a in accepted)}
     for key in accepted:
         # A table is a heading ([senders.sms], [[clients]]), a key a row of its table.
-        shown = (
-            rf"\[\[?{re.escape(key)}\]\]?" if key in tables else re.escape(key.rpartition(".")[2])
-        )
+        name = html.escape(key.rpartition(".")[2], quote=False)  # <calling code> of a map
+        shown = rf"\[\[?{re.escape(key)}\]\]?" if key in tables else re.escape(name)
         assert re.search(rf"<code>{shown}</code>", page), key
 
 
@@ -117,7 +117,9 @@ def test_the_recorded_keys_are_those_of_real_files_and_no_others() -> None:
     examples = [*re.findall(r"```toml\n(.*?)```", readme, re.S), EXAMPLE]
     accepted = set(gen_config.accepted_keys())
     for example in examples:
-        paths = {p.removesuffix("[]") for p in key_paths(tomllib.loads(example))}
+        # A map table's keys are the operator's: each stands for the map's one placeholder.
+        paths = {gen_config.generic_path(p) for p in key_paths(tomllib.loads(example))}
+        paths = {p.removesuffix("[]") for p in paths}
         assert paths - accepted == set()
     # ...and a key the reader did not ask for is refused by it.
     with pytest.raises(ConfigError, match=r"unknown key limits\.per_fortnight"):
@@ -150,11 +152,12 @@ def test_the_configuration_examples_load() -> None:
 
 def test_the_limits_table_has_every_engine_limit_with_its_default(site: Path) -> None:
     table = gen_config.limits_table()
-    for value in (CodePolicy(), Limits()):
+    for value in (CodePolicy(), Limits(), RequesterLimits()):
+        owner = type(value).__name__
         for field in dataclasses.fields(value):
             if field.name in ("alphabet", "timezone"):
                 continue
-            row = next(line for line in table.splitlines() if f"({field.name}=)" in line)
+            row = next(line for line in table.splitlines() if f"{owner}({field.name}=)" in line)
             assert f"| {getattr(value, field.name)} |" in row
     assert "password_attempts" in (site / "limits" / "index.html").read_text(encoding="utf-8")
 

@@ -22,6 +22,7 @@ from mkdocs.exceptions import PluginError
 
 from otp_flow.config import ConfigError, Settings
 from otp_flow.policy import CodePolicy, Limits, RequesterLimits
+from otp_flow.senders import OutboxSender
 from otp_flow.web.openapi import openapi_document
 from tests.test_config import EXAMPLE
 
@@ -190,17 +191,47 @@ def marked_examples() -> list[tuple[str, str]]:
     return found
 
 
+PHONE, E164 = "13612345678", "+8613612345678"
+
+
 @pytest.mark.parametrize(("page", "code"), marked_examples(), ids=lambda v: str(v)[:30])
-async def test_the_quick_start_examples_run_as_written(page: str, code: str) -> None:
+async def test_the_quick_start_examples_run_as_written(
+    page: str, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # an example's SQLite file (sqlite+aiosqlite:///app.db) lands here
     namespace: dict[str, object] = {}
     exec(compile(code, page, "exec"), namespace)
-    transport = httpx.ASGITransport(app=namespace["app"])  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    app = namespace["app"]
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with (
+        app.router.lifespan_context(app),  # type: ignore[attr-defined]
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
+    ):
         login = await http.get("/auth/login")
         assert login.status_code == 200 and 'name="identifier"' in login.text
         account = await http.get("/account", headers={"accept": "text/html"})
         assert account.status_code == 303
         assert account.headers["location"] == "/auth/login?next=%2Faccount"
+        # A person signs up through the pages, with the code from the example's outbox, and the
+        # protected page then greets them: the example's user store really keeps users.
+        form = await http.get("/auth/signup")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
+        token = csrf.group(1)
+        sent = await http.post("/auth/signup", data={"csrf_token": token, "identifier": PHONE})
+        assert sent.status_code == 303, sent.text
+        outbox = OutboxSender(namespace["store"])  # type: ignore[arg-type]
+        code = next(m["code"] for m in await outbox.messages() if m["recipient"] == E164)
+        proven = await http.post("/auth/signup/code", data={"csrf_token": token, "code": code})
+        assert proven.headers["location"] == "/auth/signup/details"
+        made = await http.post(
+            "/auth/signup/details", data={"csrf_token": token, "display_name": "Ann"}
+        )
+        assert made.status_code == 303, made.text
+        signed_in = await http.get("/account")
+        assert signed_in.status_code == 200 and "Ann" in signed_in.text
+        stored = await namespace["users"].find_by_phone(E164)  # type: ignore[attr-defined]
+        assert stored is not None and stored.display_name == "Ann"
 
 
 def test_both_quick_starts_have_a_tested_example() -> None:

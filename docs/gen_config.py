@@ -146,8 +146,7 @@ DESCRIPTIONS: dict[str, str] = {
     "challenge after this many code sends (not used yet).",
     "challenge.site_budget_threshold": "Meant for the pages: ask everyone once this share of "
     "`limits.app_per_day` is spent (not used yet).",
-    "metrics": "Prometheus metrics (`otp_flow.metrics`); see "
-    "[Operations](operations.md#metrics).",
+    "metrics": "Prometheus metrics (`otp_flow.metrics`); see [Operations](operations.md#metrics).",
     "metrics.enabled": "`otp-flow serve` mounts `GET /metrics`; needs the `metrics` extra "
     "(`pip install 'otp-flow[metrics]'`), else the file is refused.",
     "metrics.bearer_token": "At least 16 characters: scrapes must send "
@@ -158,7 +157,7 @@ DESCRIPTIONS: dict[str, str] = {
     "metrics.sms_price_by_country_code": "SMS prices by destination: one key per country "
     'calling code, written as a quoted string (`"86" = 0.006`); other destinations cost '
     "`sms_price`.",
-    "metrics.sms_price_by_country_code.<calling code>": "1 to 3 digits, quoted (`\"86\"`): "
+    "metrics.sms_price_by_country_code.<calling code>": '1 to 3 digits, quoted (`"86"`): '
     "the price of one SMS delivered to a number with that calling code.",
     "logging": "The log output of `otp-flow serve`.",
     "logging.format": '`"text"` or `"json"` (one JSON object per line).',
@@ -516,7 +515,6 @@ def _limit_rows() -> list[tuple[str, str, str, Any]]:
         "signup_sends_per_window": "signup codes per requester per window",
         "window_seconds": "seconds of a requester's window",
         "sends_per_day": "codes per requester per calendar day",
-        "recipient_per_day": "sends per client to one recipient per calendar day",
         "checks_per_window": "code checks per requester per window",
     }
     per_requester = {"recipient_per_day": "codes per requester to one recipient per calendar day"}

@@ -69,8 +69,13 @@ MAP_KEYS: dict[str, tuple[str, str]] = {
     "metrics.sms_price_by_country_code": ("<calling code>", "number ≥ 0"),
 }
 
-#: Checks the reader makes outside ``Table``'s typed getters (its own helpers call ``get``).
+#: Checks the reader makes beyond what its ``Table`` getter says: its own helpers call ``get``,
+#: or a constructor narrows the range further.
 CHECKS: dict[str, str] = {
+    "requesters.window_seconds": "integer, 1 to 604800",
+    "tokens.access_token_ttl_seconds": "integer, 60 to 86400",
+    "tokens.id_token_ttl_seconds": "integer, 60 to 86400",
+    "tokens.refresh_token_ttl_seconds": "integer, 60 to 34560000",
     "metrics.sms_price": "number ≥ 0",
     "metrics.email_price": "number ≥ 0",
     "challenge.min_score": "number > 0, at most 1",
@@ -122,7 +127,7 @@ DESCRIPTIONS: dict[str, str] = {
     "may have sent per window.",
     "requesters.signup_sends_per_window": "Signup codes one requester may have sent per window, "
     "a budget apart from `sends_per_window`.",
-    "requesters.window_seconds": "Length of a requester's window, 1 to 604800 seconds; it "
+    "requesters.window_seconds": "Length of a requester's window (at most a week); it "
     "starts at the requester's first send after the previous window ended.",
     "requesters.sends_per_day": "All codes one requester may have sent per calendar day (in "
     "`timezone`).",
@@ -170,11 +175,10 @@ DESCRIPTIONS: dict[str, str] = {
     "start-up. `[]` = keys derived from `secret_keys`, with a warning: configure real keys in "
     "production.",
     "tokens.issuer": "The `iss` of every token; absent = the service's own base URL per request.",
-    "tokens.access_token_ttl_seconds": "Lifetime of an access token, 60 to 86400 seconds; at "
-    "most `refresh_token_ttl_seconds`.",
-    "tokens.id_token_ttl_seconds": "Lifetime of an id token, 60 to 86400 seconds.",
-    "tokens.refresh_token_ttl_seconds": "Lifetime of a refresh-token family, 60 seconds to 400 "
-    "days.",
+    "tokens.access_token_ttl_seconds": "Lifetime of an access token (at most a day, and at "
+    "most `refresh_token_ttl_seconds`).",
+    "tokens.id_token_ttl_seconds": "Lifetime of an id token (at most a day).",
+    "tokens.refresh_token_ttl_seconds": "Lifetime of a refresh-token family (at most 400 days).",
     "clients": "API clients (tenants) of the three JSON dialects; the pages use their own "
     "client id (`create_auth_app(client_id=)`).",
     "clients[].id": "The client id: 1-128 of `A-Z a-z 0-9 _ . -`, unique.",
@@ -327,7 +331,7 @@ def _read_keys() -> list[Key]:
 
         def get(self, key: str, default: Any = _MISSING) -> Any:
             path = _generic(self.name(key))
-            check = self.check or CHECKS.get(path, "any value")
+            check = CHECKS.get(path) or self.check or "any value"
             found.setdefault(path, Key(path, check, _toml(default)))
             self.check = ""
             self.asked.add(key)

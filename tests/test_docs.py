@@ -139,6 +139,22 @@ def test_a_new_key_without_a_description_fails_the_build() -> None:
         gen_config.DESCRIPTIONS = original
 
 
+def test_a_map_table_is_one_placeholder_key_and_an_unnamed_one_fails_the_build() -> None:
+    # The operator's keys ("86", "1") all stand for the map's one documented key...
+    placeholder = "metrics.sms_price_by_country_code.<calling code>"
+    assert placeholder in gen_config.accepted_keys()
+    for code in ("86", "1"):
+        assert gen_config.generic_path(f"metrics.sms_price_by_country_code.{code}") == placeholder
+    # ...and a table that takes keys it never asks for cannot ship without a name for them.
+    original = gen_config.MAP_KEYS
+    gen_config.MAP_KEYS = {}
+    try:
+        with pytest.raises(PluginError, match=r"sms_price_by_country_code' takes keys"):
+            gen_config.configuration_reference()
+    finally:
+        gen_config.MAP_KEYS = original
+
+
 def test_the_configuration_examples_load() -> None:
     page = (DOCS / "configuration.md").read_text(encoding="utf-8")
     examples = re.findall(r"```toml\n(.*?)```", page, re.S)

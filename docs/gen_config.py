@@ -28,10 +28,24 @@ from otp_flow.config.sender_kinds import BUILDER_ARGS, SENDER_KINDS
 from otp_flow.config.settings import _parse
 from otp_flow.config.table import _MISSING, Table
 from otp_flow.engine import OTPEngine
-from otp_flow.policy import CALLER_MAX_FAILURES, CALLER_TTL_SECONDS, CODE_LENGTH, CodePolicy, Limits
+from otp_flow.policy import (
+    CALLER_MAX_FAILURES,
+    CALLER_TTL_SECONDS,
+    CODE_LENGTH,
+    CodePolicy,
+    Limits,
+    RequesterLimits,
+)
 from otp_flow.web import create_auth_app
 
-__all__ = ["Key", "accepted_keys", "configuration_reference", "limits_table"]
+__all__ = [
+    "MAP_KEYS",
+    "Key",
+    "accepted_keys",
+    "configuration_reference",
+    "generic_path",
+    "limits_table",
+]
 
 CONFIG_MARKER = "<!-- generated: configuration -->"
 LIMITS_MARKER = "<!-- generated: limits -->"
@@ -43,6 +57,29 @@ PROBE: dict[str, Any] = {
     "clients": [{"id": "probe", "secret": "probe"}],
     "auth_sources": [{"id": "probe", "channel": "sms"}],
     "senders": {"sms": {"type": "outbox"}, "email": {"type": "outbox"}},
+    # Read only when present: a provider with its two required keys takes the path through it.
+    "challenge": {"provider": "recaptcha_v3", "site_key": "probe", "secret_key": "probe"},
+    # A map table's keys are the operator's: one entry shows the reader accepting it unasked.
+    "metrics": {"sms_price_by_country_code": {"86": 0.006}},
+}
+
+#: Tables whose keys the operator chooses (a map): how the reference names any one key, and
+#: what the reader checks of each value. A map table missing here fails the build.
+MAP_KEYS: dict[str, tuple[str, str]] = {
+    "metrics.sms_price_by_country_code": ("<calling code>", "number ≥ 0"),
+}
+
+#: Checks the reader makes beyond what its ``Table`` getter says: its own helpers call ``get``,
+#: or a constructor narrows the range further.
+CHECKS: dict[str, str] = {
+    "requesters.window_seconds": "integer, 1 to 604800",
+    "tokens.access_token_ttl_seconds": "integer, 60 to 86400",
+    "tokens.id_token_ttl_seconds": "integer, 60 to 86400",
+    "tokens.refresh_token_ttl_seconds": "integer, 60 to 34560000",
+    "metrics.sms_price": "number ≥ 0",
+    "metrics.email_price": "number ≥ 0",
+    "challenge.min_score": "number > 0, at most 1",
+    "challenge.site_budget_threshold": "number > 0, at most 1",
 }
 
 _CL, _TTL, _MF = CODE_LENGTH, CALLER_TTL_SECONDS, CALLER_MAX_FAILURES
@@ -77,6 +114,71 @@ DESCRIPTIONS: dict[str, str] = {
     "limits.recipient_per_hour": "Codes one client may send to one recipient per hour.",
     "limits.recipient_per_day": "Codes one client may send to one recipient per calendar day.",
     "limits.resend_interval_seconds": "Minimum gap between two sends to one recipient.",
+    "limits.resend_backoff_max_seconds": "`0` keeps `resend_interval_seconds` fixed. Above `0` "
+    "(and at least `resend_interval_seconds`), the gap doubles with each send to the recipient "
+    "on the same calendar day (30 s, 60 s, 120 s ...) up to this many seconds.",
+    "requesters": "Who is asking on the pages and how much one requester may do "
+    "(`otp_flow.RequesterLimits`); `0` switches a limit off. The JSON APIs, whose callers are "
+    "authenticated clients, name no requester. See [Limits](limits.md#per-requester-limits).",
+    "requesters.trusted_proxies": "Addresses or CIDR networks of the reverse proxies whose "
+    "`X-Forwarded-For` / `Forwarded` headers are believed; from anyone else they are ignored. "
+    "The demo passes it to `create_auth_app(trusted_proxies=)` (`otp-flow serve` has no pages).",
+    "requesters.sends_per_window": "Login, password-reset and contact-change codes one requester "
+    "may have sent per window.",
+    "requesters.signup_sends_per_window": "Signup codes one requester may have sent per window, "
+    "a budget apart from `sends_per_window`.",
+    "requesters.window_seconds": "Length of a requester's window (at most a week); it "
+    "starts at the requester's first send after the previous window ended.",
+    "requesters.sends_per_day": "All codes one requester may have sent per calendar day (in "
+    "`timezone`).",
+    "requesters.recipient_per_day": "Codes one requester may have sent to one recipient per "
+    "calendar day (below `limits.recipient_per_day`, the ceiling of all requesters together).",
+    "requesters.checks_per_window": "Codes one requester may check, right or wrong, any "
+    "recipient, per window.",
+    "challenge": "A bot challenge (`otp_flow.challenges`); absent = none. The table is read and "
+    "checked, and the challenge built, at start-up, but **the pages do not ask for a challenge "
+    "yet**: a requester over its limits gets 429.",
+    "challenge.provider": '`"turnstile"`, `"hcaptcha"`, `"recaptcha"` (v2) or `"recaptcha_v3"`.',
+    "challenge.site_key": "The provider's public site key (shown in the page).",
+    "challenge.secret_key": "The provider's secret key (sent to its siteverify only).",
+    "challenge.verify_url": "An `http://` or `https://` siteverify URL; absent = the provider's "
+    "public one.",
+    "challenge.hostnames": "Hostnames a solved challenge must report; `[]` = any.",
+    "challenge.timeout_seconds": "Seconds for one siteverify call; a provider that does not "
+    "answer in time fails closed (503).",
+    "challenge.min_score": "Least reCAPTCHA v3 score accepted (`recaptcha_v3` only).",
+    "challenge.after_sends_per_requester": "Meant for the pages: ask one requester for a "
+    "challenge after this many code sends (not used yet).",
+    "challenge.site_budget_threshold": "Meant for the pages: ask everyone once this share of "
+    "`limits.app_per_day` is spent (not used yet).",
+    "metrics": "Prometheus metrics (`otp_flow.metrics`); see [Operations](operations.md#metrics).",
+    "metrics.enabled": "`otp-flow serve` mounts `GET /metrics`; needs the `metrics` extra "
+    "(`pip install 'otp-flow[metrics]'`), else the file is refused.",
+    "metrics.bearer_token": "At least 16 characters: scrapes must send "
+    "`Authorization: Bearer <token>` (else 401); absent = no token asked.",
+    "metrics.sms_price": "Price of one delivered SMS, for `otp_flow_estimated_spend_total`.",
+    "metrics.email_price": "Price of one delivered email.",
+    "metrics.currency": "The `currency` label of the spend estimate.",
+    "metrics.sms_price_by_country_code": "SMS prices by destination: one key per country "
+    'calling code, written as a quoted string (`"86" = 0.006`); other destinations cost '
+    "`sms_price`.",
+    "metrics.sms_price_by_country_code.<calling code>": '1 to 3 digits, quoted (`"86"`): '
+    "the price of one SMS delivered to a number with that calling code.",
+    "logging": "The log output of `otp-flow serve`.",
+    "logging.format": '`"text"` or `"json"` (one JSON object per line).',
+    "logging.level": "Level of the `otp_flow` loggers: `DEBUG`, `INFO`, `WARNING`, `ERROR` or "
+    "`CRITICAL` (events are `INFO`).",
+    "tokens": "CIAM's access, id and refresh tokens (`otp_flow.tokens`); see "
+    "[CIAM](api/ciam.md) and [Operations](operations.md#token-signing-keys).",
+    "tokens.signing_keys": "Paths of PEM private keys (EC P-256 or RSA of 2048 bits or more), "
+    "oldest first: the newest signs, all are published at `/.well-known/jwks.json`. Loaded at "
+    "start-up. `[]` = keys derived from `secret_keys`, with a warning: configure real keys in "
+    "production.",
+    "tokens.issuer": "The `iss` of every token; absent = the service's own base URL per request.",
+    "tokens.access_token_ttl_seconds": "Lifetime of an access token (at most a day, and at "
+    "most `refresh_token_ttl_seconds`).",
+    "tokens.id_token_ttl_seconds": "Lifetime of an id token (at most a day).",
+    "tokens.refresh_token_ttl_seconds": "Lifetime of a refresh-token family (at most 400 days).",
     "clients": "API clients (tenants) of the three JSON dialects; the pages use their own "
     "client id (`create_auth_app(client_id=)`).",
     "clients[].id": "The client id: 1-128 of `A-Z a-z 0-9 _ . -`, unique.",
@@ -203,17 +305,36 @@ def _generic(path: str) -> str:
     return "".join(out)
 
 
+def generic_path(path: str) -> str:
+    """A key path as the reference names it: ``clients[0].id`` → ``clients[].id``, a key of a
+    map table → its placeholder (``metrics.sms_price_by_country_code.<calling code>``)."""
+    path = _generic(path)
+    table, _, _name = path.rpartition(".")
+    return f"{table}.{MAP_KEYS[table][0]}" if table in MAP_KEYS else path
+
+
 def _read_keys() -> list[Key]:
-    """Every key the reader asks for while reading ``PROBE``, in reading order."""
+    """Every key the reader asks for while reading ``PROBE``, in reading order.
+
+    A table whose keys the reader accepts without asking for any one of them (it marks them all
+    used) is a map table: its keys are recorded as one placeholder from ``MAP_KEYS``."""
     found: dict[str, Key] = {}
+    tables: list[Recording] = []
 
     class Recording(Table):
         check = ""
 
+        def __init__(self, data: object, path: str) -> None:
+            super().__init__(data, path)
+            self.asked: set[str] = set()
+            tables.append(self)
+
         def get(self, key: str, default: Any = _MISSING) -> Any:
             path = _generic(self.name(key))
-            found.setdefault(path, Key(path, self.check or "any value", _toml(default)))
+            check = CHECKS.get(path) or self.check or "any value"
+            found.setdefault(path, Key(path, check, _toml(default)))
             self.check = ""
+            self.asked.add(key)
             return super().get(key, default)
 
         def _as(self, check: str, read: Callable[..., Any], *args: Any, **kw: Any) -> Any:
@@ -247,11 +368,25 @@ def _read_keys() -> list[Key]:
             return self
 
     _parse(Recording(PROBE, ""))
-    # Tables default to {} in the reader; say what an absent table means instead.
-    return [
-        dataclasses.replace(k, default="—") if k.check in ("table", "array of tables") else k
-        for k in found.values()
-    ]
+    maps: dict[str, Key] = {}
+    for t in tables:
+        if t.used - t.asked:
+            table = _generic(t.path)
+            if table not in MAP_KEYS:
+                raise PluginError(
+                    f"gen_config: {table!r} takes keys the operator chooses; name them in "
+                    "MAP_KEYS in docs/gen_config.py"
+                )
+            placeholder, check = MAP_KEYS[table]
+            maps[table] = Key(f"{table}.{placeholder}", check, "—")
+    keys: list[Key] = []
+    for k in found.values():
+        # Tables default to {} in the reader; say what an absent table means instead.
+        is_table = k.check in ("table", "array of tables")
+        keys.append(dataclasses.replace(k, default="—") if is_table else k)
+        if k.path in maps:
+            keys.append(maps[k.path])  # the map's one key right below its table
+    return keys
 
 
 def _annotation(annotation: Any) -> str:
@@ -379,16 +514,29 @@ def _limit_rows() -> list[tuple[str, str, str, Any]]:
         "recipient_per_hour": "sends per client to one recipient per hour",
         "recipient_per_day": "sends per client to one recipient per calendar day",
         "resend_interval_seconds": "seconds between two sends to one recipient",
+        "resend_backoff_max_seconds": "cap of the doubling resend interval (0: no doubling)",
+        "sends_per_window": "login, reset and contact-change codes per requester per window",
+        "signup_sends_per_window": "signup codes per requester per window",
+        "window_seconds": "seconds of a requester's window",
+        "sends_per_day": "codes per requester per calendar day",
+        "checks_per_window": "code checks per requester per window",
     }
-    for owner, value, table in (("CodePolicy", policy, "defaults"), ("Limits", limits, "limits")):
+    per_requester = {"recipient_per_day": "codes per requester to one recipient per calendar day"}
+    owners = (
+        ("CodePolicy", policy, "defaults"),
+        ("Limits", limits, "limits"),
+        ("RequesterLimits", RequesterLimits(), "requesters"),
+    )
+    for owner, value, table in owners:
         for f in dataclasses.fields(value):
             if f.name in ("alphabet", "timezone"):
                 continue  # not limits: the code's characters, the windows' time zone
             if f.name not in described:
                 raise PluginError(f"gen_config: describe the limit {owner}.{f.name}")
+            what = per_requester.get(f.name) if owner == "RequesterLimits" else None
             rows.append(
                 (
-                    described[f.name],
+                    what or described[f.name],
                     f"`{owner}({f.name}=)`",
                     f"`{table}.{f.name}`",
                     getattr(value, f.name),
@@ -396,7 +544,7 @@ def _limit_rows() -> list[tuple[str, str, str, Any]]:
             )
     rows += [
         (
-            "password sign-ins per identifier per window (pages)",
+            "password sign-ins per requester at one identifier per window (pages)",
             "`create_auth_app(password_attempts=)`",
             "",
             auth["password_attempts"].default,
@@ -406,6 +554,12 @@ def _limit_rows() -> list[tuple[str, str, str, Any]]:
             "`create_auth_app(password_window_seconds=)`",
             "",
             auth["password_window_seconds"].default,
+        ),
+        (
+            "password sign-ins per requester per window, any identifier (pages)",
+            "`create_auth_app(password_requester_attempts=)`",
+            "",
+            auth["password_requester_attempts"].default,
         ),
         (
             "seconds a page session lives",

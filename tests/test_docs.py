@@ -4,6 +4,7 @@ cover every configuration key, limit and endpoint the code has, and its examples
 from __future__ import annotations
 
 import dataclasses
+import html
 import importlib.util
 import json
 import os
@@ -20,7 +21,8 @@ import pytest
 from mkdocs.exceptions import PluginError
 
 from otp_flow.config import ConfigError, Settings
-from otp_flow.policy import CodePolicy, Limits
+from otp_flow.policy import CodePolicy, Limits, RequesterLimits
+from otp_flow.senders import OutboxSender
 from otp_flow.web.openapi import openapi_document
 from tests.test_config import EXAMPLE
 
@@ -79,7 +81,7 @@ def documented_keys(markdown: str) -> set[str]:
             channels = [""]
         elif channel_line := re.match(r"Channels: (.*)\. Class:", line):
             channels = [f"senders.{c}" for c in channel_line.group(1).split(", ")]
-        elif row := re.match(r"\| `([a-z_]+)` \|", line):
+        elif row := re.match(r"\| `([a-z_]+|<[a-z ]+>)` \|", line):
             for prefix in channels if channels != [""] else [table]:
                 keys.add(f"{prefix}.{row.group(1)}" if prefix else row.group(1))
     return keys
@@ -93,9 +95,8 @@ def test_the_reference_documents_every_key_the_reader_accepts(site: Path) -> Non
     tables = {k for k in accepted if any(a.startswith((f"{k}.", f"{k}[].")) for a in accepted)}
     for key in accepted:
         # A table is a heading ([senders.sms], [[clients]]), a key a row of its table.
-        shown = (
-            rf"\[\[?{re.escape(key)}\]\]?" if key in tables else re.escape(key.rpartition(".")[2])
-        )
+        name = html.escape(key.rpartition(".")[2], quote=False)  # <calling code> of a map
+        shown = rf"\[\[?{re.escape(key)}\]\]?" if key in tables else re.escape(name)
         assert re.search(rf"<code>{shown}</code>", page), key
 
 
@@ -117,7 +118,9 @@ def test_the_recorded_keys_are_those_of_real_files_and_no_others() -> None:
     examples = [*re.findall(r"```toml\n(.*?)```", readme, re.S), EXAMPLE]
     accepted = set(gen_config.accepted_keys())
     for example in examples:
-        paths = {p.removesuffix("[]") for p in key_paths(tomllib.loads(example))}
+        # A map table's keys are the operator's: each stands for the map's one placeholder.
+        paths = {gen_config.generic_path(p) for p in key_paths(tomllib.loads(example))}
+        paths = {p.removesuffix("[]") for p in paths}
         assert paths - accepted == set()
     # ...and a key the reader did not ask for is refused by it.
     with pytest.raises(ConfigError, match=r"unknown key limits\.per_fortnight"):
@@ -136,6 +139,22 @@ def test_a_new_key_without_a_description_fails_the_build() -> None:
         gen_config.DESCRIPTIONS = original
 
 
+def test_a_map_table_is_one_placeholder_key_and_an_unnamed_one_fails_the_build() -> None:
+    # The operator's keys ("86", "1") all stand for the map's one documented key...
+    placeholder = "metrics.sms_price_by_country_code.<calling code>"
+    assert placeholder in gen_config.accepted_keys()
+    for code in ("86", "1"):
+        assert gen_config.generic_path(f"metrics.sms_price_by_country_code.{code}") == placeholder
+    # ...and a table that takes keys it never asks for cannot ship without a name for them.
+    original = gen_config.MAP_KEYS
+    gen_config.MAP_KEYS = {}
+    try:
+        with pytest.raises(PluginError, match=r"sms_price_by_country_code' takes keys"):
+            gen_config.configuration_reference()
+    finally:
+        gen_config.MAP_KEYS = original
+
+
 def test_the_configuration_examples_load() -> None:
     page = (DOCS / "configuration.md").read_text(encoding="utf-8")
     examples = re.findall(r"```toml\n(.*?)```", page, re.S)
@@ -150,11 +169,12 @@ def test_the_configuration_examples_load() -> None:
 
 def test_the_limits_table_has_every_engine_limit_with_its_default(site: Path) -> None:
     table = gen_config.limits_table()
-    for value in (CodePolicy(), Limits()):
+    for value in (CodePolicy(), Limits(), RequesterLimits()):
+        owner = type(value).__name__
         for field in dataclasses.fields(value):
             if field.name in ("alphabet", "timezone"):
                 continue
-            row = next(line for line in table.splitlines() if f"({field.name}=)" in line)
+            row = next(line for line in table.splitlines() if f"{owner}({field.name}=)" in line)
             assert f"| {getattr(value, field.name)} |" in row
     assert "password_attempts" in (site / "limits" / "index.html").read_text(encoding="utf-8")
 
@@ -187,17 +207,47 @@ def marked_examples() -> list[tuple[str, str]]:
     return found
 
 
+PHONE, E164 = "13612345678", "+8613612345678"
+
+
 @pytest.mark.parametrize(("page", "code"), marked_examples(), ids=lambda v: str(v)[:30])
-async def test_the_quick_start_examples_run_as_written(page: str, code: str) -> None:
+async def test_the_quick_start_examples_run_as_written(
+    page: str, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # an example's SQLite file (sqlite+aiosqlite:///app.db) lands here
     namespace: dict[str, object] = {}
     exec(compile(code, page, "exec"), namespace)
-    transport = httpx.ASGITransport(app=namespace["app"])  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    app = namespace["app"]
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with (
+        app.router.lifespan_context(app),  # type: ignore[attr-defined]
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
+    ):
         login = await http.get("/auth/login")
         assert login.status_code == 200 and 'name="identifier"' in login.text
         account = await http.get("/account", headers={"accept": "text/html"})
         assert account.status_code == 303
         assert account.headers["location"] == "/auth/login?next=%2Faccount"
+        # A person signs up through the pages, with the code from the example's outbox, and the
+        # protected page then greets them: the example's user store really keeps users.
+        form = await http.get("/auth/signup")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
+        token = csrf.group(1)
+        sent = await http.post("/auth/signup", data={"csrf_token": token, "identifier": PHONE})
+        assert sent.status_code == 303, sent.text
+        outbox = OutboxSender(namespace["store"])  # type: ignore[arg-type]
+        code = next(m["code"] for m in await outbox.messages() if m["recipient"] == E164)
+        proven = await http.post("/auth/signup/code", data={"csrf_token": token, "code": code})
+        assert proven.headers["location"] == "/auth/signup/details"
+        made = await http.post(
+            "/auth/signup/details", data={"csrf_token": token, "display_name": "Ann"}
+        )
+        assert made.status_code == 303, made.text
+        signed_in = await http.get("/account")
+        assert signed_in.status_code == 200 and "Ann" in signed_in.text
+        stored = await namespace["users"].find_by_phone(E164)  # type: ignore[attr-defined]
+        assert stored is not None and stored.display_name == "Ann"
 
 
 def test_both_quick_starts_have_a_tested_example() -> None:

@@ -84,6 +84,8 @@ def create_demo_app(
     config = runtime.settings
     pages = _pages_options(config)
     dev = config.dev and runtime.outbox is not None
+    challenge = config.challenge.build() if config.challenge is not None else None
+    asking = config.challenge
     auth = create_auth_app(
         runtime.engine,
         users=runtime.users,
@@ -94,6 +96,15 @@ def create_demo_app(
         template_globals={"dev": dev},
         mount_path="/auth",
         trusted_proxies=config.requesters.trusted_proxies,
+        challenge=challenge,
+        **(
+            {
+                "challenge_after_sends": asking.after_sends_per_requester,
+                "challenge_site_threshold": asking.site_budget_threshold,
+            }
+            if asking is not None
+            else {}
+        ),
         **pages,
     )
     demo = _DemoPages(auth_pages(auth))
@@ -117,6 +128,8 @@ def create_demo_app(
         try:
             yield
         finally:
+            if challenge is not None:  # built here from [challenge]: its HTTP client is ours
+                await challenge.aclose()
             if owned:
                 await runtime.aclose()
 

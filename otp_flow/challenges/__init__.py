@@ -14,6 +14,8 @@ unreadable answer, or it rejects our own secret) ``verify`` raises ``ChallengeUn
 """
 
 from otp_flow.challenges.base import (
+    ASK_AFTER_SENDS,
+    ASK_SITE_SHARE,
     Challenge,
     ChallengeUnavailable,
     CSPSources,
@@ -28,6 +30,8 @@ from otp_flow.challenges.providers import (
 )
 
 __all__ = [
+    "ASK_AFTER_SENDS",
+    "ASK_SITE_SHARE",
     "CSPSources",
     "Challenge",
     "ChallengeUnavailable",

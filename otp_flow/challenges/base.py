@@ -7,7 +7,19 @@ from typing import Protocol, runtime_checkable
 
 from otp_flow.errors import ChallengeUnavailable
 
-__all__ = ["CSPSources", "Challenge", "ChallengeUnavailable", "Widget"]
+__all__ = [
+    "ASK_AFTER_SENDS",
+    "ASK_SITE_SHARE",
+    "CSPSources",
+    "Challenge",
+    "ChallengeUnavailable",
+    "Widget",
+]
+
+#: The pages ask one requester for a challenge once it has made this many sends in its window,
+ASK_AFTER_SENDS = 3
+#: ... and everyone once this share of the site's day budget (``Limits.app_per_day``) is spent.
+ASK_SITE_SHARE = 0.8
 
 
 @dataclass(frozen=True, slots=True)

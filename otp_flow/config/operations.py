@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from otp_flow.challenges import (
+    ASK_AFTER_SENDS,
+    ASK_SITE_SHARE,
     Challenge,
     HCaptchaChallenge,
     RecaptchaChallenge,
@@ -67,9 +69,9 @@ class ChallengeSettings:
     timeout_seconds: float = 5.0
     min_score: float = 0.5
     #: The pages ask a requester for a challenge after this many code sends.
-    after_sends_per_requester: int = 3
+    after_sends_per_requester: int = ASK_AFTER_SENDS
     #: ... and everyone, once this share of the site's day budget (``app_per_day``) is spent.
-    site_budget_threshold: float = 0.8
+    site_budget_threshold: float = ASK_SITE_SHARE
 
     def build(self) -> Challenge:
         common: dict[str, Any] = {

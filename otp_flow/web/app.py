@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
+from otp_flow.challenges import ASK_AFTER_SENDS, ASK_SITE_SHARE, Challenge
 from otp_flow.engine import OTPEngine
 from otp_flow.errors import ServiceUnavailable
 from otp_flow.identifiers import IdentifierParser
@@ -28,6 +29,7 @@ from otp_flow.signing import normalise_keys
 from otp_flow.types import Clock
 from otp_flow.users import UserHooks, UserStore, check_user_store
 from otp_flow.web import flows
+from otp_flow.web.challenge_gate import ChallengeGate
 from otp_flow.web.cookies import Signed
 from otp_flow.web.csrf import CSRF, CSRFError
 from otp_flow.web.forms import FormError
@@ -70,6 +72,9 @@ def create_auth_app(
     trusted_proxies: Sequence[str] = (),
     clock: Clock | None = None,
     send_timer: flows.SendTimer | None = None,
+    challenge: Challenge | None = None,
+    challenge_after_sends: int = ASK_AFTER_SENDS,
+    challenge_site_threshold: float = ASK_SITE_SHARE,
 ) -> Starlette:
     """Build the pages (login, signup, update_userinfo, reset_password, logout).
 
@@ -100,6 +105,12 @@ def create_auth_app(
     networks whose ``X-Forwarded-For`` / ``Forwarded`` the default key believes.
     ``clock``: default the engine's. ``send_timer``: how long a silent send (no account) waits,
     learnt per channel from real sends (default: a fresh ``SendTimer``).
+    ``challenge``: a widget ``Challenge`` (Turnstile, hCaptcha, reCAPTCHA v2; v3 is refused: it
+    needs an inline script) the code-sending forms ask for when needed: from a requester that
+    has made ``challenge_after_sends`` sends in its current window (0: always), and from
+    everyone once ``challenge_site_threshold`` of the site's day budget is spent; its provider's
+    origins join the pages' CSP. It stays the caller's to ``aclose``. Without one the limits
+    refuse with 429 and ``Retry-After``. See ``otp_flow.web.challenge_gate``.
     """
     keys = normalise_keys(secret_keys)
     check_local_path("mount_path", mount_path)
@@ -145,7 +156,18 @@ def create_auth_app(
         home_url=home_url,
         password_min_length=rules.min_length,
         password_signin=password_signin,
+        challenge=challenge,
     )
+    gate = None
+    if challenge is not None:
+        gate = ChallengeGate(
+            challenge,
+            after_sends=challenge_after_sends,
+            site_threshold=challenge_site_threshold,
+            window_seconds=engine.requester_limits.window_seconds,
+            timezone=engine.limits.timezone,
+            clock=clock,
+        )
     pages.env.globals.update(template_globals or {})
     settings = AuthSettings(
         engine=engine,
@@ -175,6 +197,7 @@ def create_auth_app(
         identifiers=identifiers,
         password_signin=password_signin,
         requester=requester,
+        challenge_gate=gate,
     )
 
     async def forbidden(request: Request, exc: Exception) -> Response:

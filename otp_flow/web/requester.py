@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Any
 
-__all__ = ["ClientAddress", "RequesterKey"]
+__all__ = ["ClientAddress", "RequesterKey", "client_ip"]
 
 #: ``scope -> key``; the key must be 1-200 characters (it becomes part of a store key).
 RequesterKey = Callable[[MutableMapping[str, Any]], str]
@@ -41,14 +41,21 @@ class ClientAddress:
             raise ValueError(f"trusted_proxies: {exc}") from exc
 
     def __call__(self, scope: Mapping[str, Any]) -> str:
-        client = scope.get("client")
-        address = _address(client[0]) if client else None
+        address = self.address(scope)
         if address is None:
             # A unix socket or a test transport: one key for all of them (the proxy in front).
+            client = scope.get("client")
             return str(client[0])[:200] if client and client[0] else _UNKNOWN
-        if self.trusted and self._is_trusted(address):
-            address = self._through_proxies(scope, address)
         return _grouped(address)
+
+    def address(self, scope: Mapping[str, Any]) -> IPAddress | None:
+        """The client's own IP address (not grouped), through trusted proxies; None when the
+        connection has no IP address."""
+        client = scope.get("client")
+        address = _address(client[0]) if client else None
+        if address is not None and self.trusted and self._is_trusted(address):
+            address = self._through_proxies(scope, address)
+        return address
 
     def _is_trusted(self, address: IPAddress) -> bool:
         return any(address in network for network in self.trusted)
@@ -66,6 +73,18 @@ class ClientAddress:
                 return address
             last = address
         return last  # every hop trusted: the leftmost
+
+
+def client_ip(requester: RequesterKey, scope: Mapping[str, Any]) -> str | None:
+    """The client's IP address as ``requester`` believes it (the default key: through its
+    trusted proxies; any other key: the connection's address), for a challenge provider's
+    ``remoteip``; None when there is none."""
+    if isinstance(requester, ClientAddress):
+        address = requester.address(scope)
+    else:
+        client = scope.get("client")
+        address = _address(client[0]) if client else None
+    return str(address) if address is not None else None
 
 
 def _forwarded_hops(scope: Mapping[str, Any]) -> list[str]:

@@ -13,6 +13,7 @@ from otp_flow.identifiers import IdentifierParser
 from otp_flow.passwords import Passwords
 from otp_flow.types import Clock
 from otp_flow.users import UserHooks, UserStore
+from otp_flow.web.challenge_gate import ChallengeGate
 from otp_flow.web.cookies import Signed
 from otp_flow.web.csrf import CSRF
 from otp_flow.web.requester import RequesterKey
@@ -68,3 +69,5 @@ class AuthSettings:
     password_signin: bool
     #: Who is asking (the per-requester limits' key): see ``otp_flow.web.requester``.
     requester: RequesterKey
+    #: Who must pass a challenge before a code is sent (None: no challenge configured).
+    challenge_gate: ChallengeGate | None = None

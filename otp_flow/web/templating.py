@@ -3,7 +3,8 @@
 Each page gets ``_`` / ``n_`` (translations for the request's language), ``duration``, ``lang``,
 ``csrf_token``, ``url(name)`` (links into the auth sub-app, wherever it is mounted), ``user``
 (the signed-in ``otp_flow.users.User`` or None), ``site_name``, ``passwords`` (False in
-passwordless mode), and the page's own context. docs/templates.md is the full contract;
+passwordless mode), ``challenge`` (the widget to show in the form, or None), and the page's own
+context. docs/templates.md is the full contract;
 ``auth_pages(auth)`` gives an application the same rendering for its own pages.
 """
 
@@ -19,6 +20,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount
 
+from otp_flow.challenges import Challenge, csp_with_challenge
 from otp_flow.templating import make_environment
 from otp_flow.users import User
 from otp_flow.web.csrf import CSRF
@@ -57,8 +59,13 @@ class Pages:
         home_url: str = "/",
         password_min_length: int = 8,
         password_signin: bool = True,
+        challenge: Challenge | None = None,
     ) -> None:
         self.env = make_environment(template_dirs)
+        #: The pages' headers; with a challenge configured, its provider's origins join the CSP
+        #: (on every page, so a widget shown after a refusal or on the code page can load).
+        csp = csp_with_challenge(SECURITY_HEADERS["Content-Security-Policy"], challenge)
+        self.headers = {**SECURITY_HEADERS, "Content-Security-Policy": csp}
         self.home_url = home_url
         self.env.globals.update(
             site_name=site_name,
@@ -149,10 +156,11 @@ class Pages:
             "errors": {},
             "values": {},
             "next": "",
+            "challenge": None,
         }
         page.update(context or {})
         html = self.env.get_template(template).render(page)
-        response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        response = HTMLResponse(html, status_code=status, headers=self.headers)
         if new_cookie is not None:
             self.csrf.set_cookie(response, conn, new_cookie, path=self.base(conn) or "/")
         return response

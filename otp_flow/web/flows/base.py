@@ -11,6 +11,7 @@ Routes of a flow named ``x``: ``/x`` (start), ``/x/code`` (enter the code), ``/x
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -23,6 +24,7 @@ from otp_flow.errors import (
     IdentifierError,
     InvalidRequest,
     InvalidToken,
+    RateLimited,
     SendRefused,
     VerificationFailed,
 )
@@ -32,6 +34,7 @@ from otp_flow.web.flows.pages import FlowPages, Pending
 from otp_flow.web.flows.sending import find_user, send_code
 from otp_flow.web.forms import normalise_code, safe_next
 from otp_flow.web.outcomes import NOTICES, Problem, send_problem, verify_problem
+from otp_flow.web.requester import client_ip
 
 __all__ = ["CodeFlow"]
 
@@ -93,7 +96,8 @@ class CodeFlow(FlowPages):
             return self.page(
                 request, user, form=form, problem=send_problem(exc, self.texts(request))
             )
-        sent = await self.send(request, recipient, user, safe_next(form.get("next"), ""))
+        next_url = safe_next(form.get("next"), "")
+        sent = await self.send(request, recipient, user, next_url, form)
         if isinstance(sent, Problem):
             return self.page(request, user, form=form, problem=sent)
         return self.to_code_page(request, sent)
@@ -143,7 +147,7 @@ class CodeFlow(FlowPages):
         if waiting is None:
             return self.restart(request, user, form)
         pending, recipient = waiting
-        sent = await self.send(request, recipient, user, pending.next)
+        sent = await self.send(request, recipient, user, pending.next, form)
         if isinstance(sent, Problem):
             return self.code_page(request, pending, recipient, problem=sent)
         return self.to_code_page(request, sent, notice="resent")
@@ -151,9 +155,28 @@ class CodeFlow(FlowPages):
     # ------------------------------------------------------------------------ helpers
 
     async def send(
-        self, request: Request, recipient: Recipient, user: User | None, next_url: str
+        self,
+        request: Request,
+        recipient: Recipient,
+        user: User | None,
+        next_url: str,
+        form: Mapping[str, str],
     ) -> Pending | Problem:
-        """Send (or silently issue) a code; the new pending state, or what went wrong."""
+        """Send (or silently issue) a code; the new pending state, or what went wrong.
+
+        ``form``: the posted form, which carries the challenge's token when one is asked for.
+        """
+        requester = self.settings.requester(request.scope)
+        gate = self.settings.challenge_gate
+        # Before the timer: the provider's answer time is the same for known and unknown
+        # accounts, and must not count as delivery time.
+        if gate is not None and gate.required(requester):
+            token = form.get(gate.challenge.field_name, "")
+            remote_ip = client_ip(self.settings.requester, request.scope)
+            # A provider outage raises ChallengeUnavailable: the 503 page, nothing sent.
+            if not await gate.challenge.verify(token, remote_ip=remote_ip):
+                message = "Please complete the challenge."  # missing, refused or used: 422
+                return Problem(self.texts(request).gettext(message))
         # The silent-send timer starts before the account lookup, so its padding covers the
         # lookup too (finding an account takes longer than finding none).
         started = self.timer.timer()
@@ -170,7 +193,7 @@ class CodeFlow(FlowPages):
                 usage=self.usage,
                 deliver=self.deliver_to(owner),
                 locale=texts.locale,
-                requester=self.settings.requester(request.scope),
+                requester=requester,
                 started=started,
             )
         except DeliveryFailed as exc:
@@ -185,7 +208,11 @@ class CodeFlow(FlowPages):
                 flow=self.name, next=next_url, sent_at=self.settings.clock(), token=exc.otp_token
             )
         except (SendRefused, IdentifierError, InvalidRequest) as exc:
+            if gate is not None and isinstance(exc, RateLimited):
+                gate.observe(requester, exc.requester, exc.stats)
             return send_problem(exc, texts)
+        if gate is not None:
+            gate.observe(requester, result.requester, result.stats)
         return Pending(
             flow=self.name,
             next=next_url,

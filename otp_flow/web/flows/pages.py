@@ -167,6 +167,9 @@ class FlowPages:
     ) -> Response:
         _ = self.texts(request).gettext
         page = {"notice": _(notice) if notice else None, **context}
+        gate = self.settings.challenge_gate
+        if gate is not None and gate.required(self.settings.requester(request.scope)):
+            page["challenge"] = gate.widget  # the forms that send a code show it
         status = 200
         if problem is not None:
             status = problem.status

@@ -55,7 +55,7 @@ class UpdateUserinfoFlow(CodeFlow):
         next_url = safe_next(form.get("next"), "")
         response: Response | None = None
         if new is not None:  # everything checked: send the code before saving anything
-            sent = await self.send(request, new, user, next_url)
+            sent = await self.send(request, new, user, next_url, form)
             if isinstance(sent, Problem):
                 return self.page(request, user, form=form, problem=sent)
             response = self.to_code_page(request, sent)

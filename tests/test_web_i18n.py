@@ -20,7 +20,7 @@ from tests.conftest import FakeClock
 from tests.web_helpers import E164, EMAIL, PHONE, Site, open_site
 
 ROOT = Path(__file__).parent.parent
-PO = ROOT / "otp_flow/locales/zh_CN/LC_MESSAGES/otp_flow.po"
+CATALOGS = sorted((ROOT / "otp_flow/locales").glob("*/LC_MESSAGES/otp_flow.po"))
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
 
 
@@ -71,19 +71,19 @@ def _message_ids() -> set[str]:
     return ids
 
 
-def _catalog() -> dict[str, tuple[str, str]]:
-    """English form → (Chinese, the English form with all placeholders): a plural entry gives
-    both its English forms (Chinese has one form, the plural's)."""
-    with PO.open("rb") as po:
+def _catalog(path: Path) -> dict[str, tuple[tuple[str, ...], str]]:
+    """English form → (its translated forms, the English form with all placeholders): a plural
+    entry gives both its English forms. Fuzzy entries are not used, so they count as missing."""
+    with path.open("rb") as po:
         catalog = read_po(po)
-    entries: dict[str, tuple[str, str]] = {}
+    entries: dict[str, tuple[tuple[str, ...], str]] = {}
     for message in catalog:
         if not message.id or message.fuzzy:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         texts = message.string if isinstance(message.string, tuple) else (message.string,)
         for english in ids:
-            entries[english] = (texts[-1], ids[-1])
+            entries[english] = (texts, ids[-1])
     return entries
 
 
@@ -100,16 +100,22 @@ def _extracted() -> set[str]:
     return ids
 
 
-def test_every_message_has_a_chinese_translation() -> None:
+def test_chinese_is_packaged() -> None:
+    assert [p.parent.parent.name for p in CATALOGS] == ["zh_CN"]
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: p.parent.parent.name)
+def test_every_message_has_a_translation(path: Path) -> None:
     ids = _message_ids()
-    catalog = _catalog()
+    catalog = _catalog(path)
     assert len(ids) > 80
     assert sorted(ids ^ _extracted()) == []  # the update command finds every string
     assert sorted(ids - set(catalog)) == []
     assert sorted(set(catalog) - ids) == []  # no stale entries either
-    for chinese, english in catalog.values():  # the same placeholders, maybe reordered
-        assert chinese
-        assert sorted(re.findall(r"{\w+}", english)) == sorted(re.findall(r"{\w+}", chinese))
+    for translated, english in catalog.values():  # the same placeholders, maybe reordered
+        for text in translated:
+            assert text
+            assert sorted(re.findall(r"{\w+}", english)) == sorted(re.findall(r"{\w+}", text))
 
 
 class _Text(HTMLParser):

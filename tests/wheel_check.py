@@ -59,6 +59,8 @@ def check_installed_package() -> None:
     assert templates == package / "templates", templates
     for name in ("login.html", "messages/sms/login.zh-CN.txt"):
         assert (templates / name).is_file(), f"{name} is missing from the installed templates"
+    catalog = package / "locales" / "zh_CN" / "LC_MESSAGES" / "otp_flow.po"
+    assert catalog.is_file(), "the Chinese catalog is missing from the installed package"
     for script in ("issue.lua", "verify.lua", "cancel.lua"):
         assert (package / "stores" / "lua" / script).is_file(), f"{script} is missing"
 

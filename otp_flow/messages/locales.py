@@ -1,24 +1,27 @@
-"""The locales messages are written in, and choosing one from what a caller asked for."""
+"""The locales messages are written in, and choosing one: the registry's (``otp_flow.i18n``).
+
+A locale has messages when it has a catalog (packaged, or in a renderer's ``locale_dirs``); the
+renderer then requires its templates (``messages/<channel>/<usage>.<locale>.*``) at start-up.
+"""
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from collections.abc import Sequence
+
+from otp_flow.i18n import SOURCE_LOCALE, available_locales, negotiate
 
 __all__ = ["LOCALES", "Locale", "negotiate_locale"]
 
-Locale = Literal["en", "zh-CN"]
-LOCALES: tuple[Locale, ...] = get_args(Locale)
+#: A BCP 47 tag of the registry, e.g. ``"en"`` or ``"zh-CN"``.
+Locale = str
+#: The packaged locales.
+LOCALES: tuple[Locale, ...] = available_locales()
 
 
-def negotiate_locale(requested: str | None, default: Locale = "en") -> Locale:
-    """``zh``, ``zh-CN``, ``zh_TW``, ``zh-Hans``… → ``zh-CN``; anything else → ``en``.
-
-    Takes a single tag or a whole ``Accept-Language`` value (the first language wins); None or
-    empty → ``default``.
-    """
-    if not requested or not requested.strip():
-        return default
-    first = requested.split(",", 1)[0].split(";", 1)[0].strip().lower()
-    if not first or first == "*":
-        return default
-    return "zh-CN" if first.startswith("zh") else "en"
+def negotiate_locale(
+    requested: str | None, default: Locale = SOURCE_LOCALE, locales: Sequence[Locale] = LOCALES
+) -> Locale:
+    """The best of ``locales`` for a single tag or a whole ``Accept-Language`` value (q-values
+    honoured): ``zh``, ``zh-CN``, ``zh_TW``, ``zh-Hans``… → ``zh-CN``; nothing asked (None,
+    empty, ``*``) → ``default``; an unknown language → English."""
+    return negotiate(requested, locales, default)

@@ -11,8 +11,9 @@ from typing import Any, Protocol
 
 import jinja2
 
+from otp_flow.i18n import available_locales
 from otp_flow.messages.contexts import CHANGED_FIELDS, ChangedField, code_context, notice_context
-from otp_flow.messages.locales import LOCALES, Locale, negotiate_locale
+from otp_flow.messages.locales import Locale, negotiate_locale
 from otp_flow.messages.names import notice_template_names, template_names
 from otp_flow.messages.sms_text import MASKED_SMS_MAX, add_origin_line, shorten
 from otp_flow.messages.validation import check_templates
@@ -59,6 +60,8 @@ class TemplateRenderer:
 
     ``origin_domain``: when set (e.g. ``"example.com"``), every SMS ends with the origin-bound
     line ``@example.com #123456`` so browsers can offer the code for autofill (WebOTP).
+    ``locale_dirs``: folders of extra gettext catalogs (``<locale>/LC_MESSAGES/otp_flow.po``);
+    every locale with a catalog is offered, so its templates must exist (in ``override_dirs``).
     Raises ``ValueError`` naming the template when any template is missing, does not compile,
     lacks the code (notices have none), or renders an SMS longer than one segment.
     """
@@ -69,9 +72,11 @@ class TemplateRenderer:
         override_dirs: Sequence[str | Path] = (),
         default_locale: str = "en",
         origin_domain: str | None = None,
+        locale_dirs: Sequence[str | Path] = (),
     ) -> None:
-        if default_locale not in LOCALES:
-            raise ValueError(f"default_locale must be one of {', '.join(LOCALES)}")
+        self.locales = available_locales(locale_dirs)
+        if default_locale not in self.locales:
+            raise ValueError(f"default_locale must be one of {', '.join(self.locales)}")
         if origin_domain is not None:
             origin_domain = origin_domain.strip().lower()
             if not _DOMAIN.match(origin_domain):
@@ -82,11 +87,11 @@ class TemplateRenderer:
         for directory in override_dirs:
             if not Path(directory).is_dir():
                 raise ValueError(f"template override directory {str(directory)!r} does not exist")
-        self.default_locale: Locale = "zh-CN" if default_locale == "zh-CN" else "en"
+        self.default_locale: Locale = default_locale
         self.origin_domain = origin_domain
         self._env = make_environment(override_dirs)
         self._templates: dict[str, jinja2.Template] = {}
-        check_templates(self._render, origin_domain=origin_domain)
+        check_templates(self._render, origin_domain=origin_domain, locales=self.locales)
 
     def render(
         self,
@@ -99,7 +104,7 @@ class TemplateRenderer:
         locale: str | None,
         client_id: str,
     ) -> Message:
-        chosen = negotiate_locale(locale, self.default_locale)
+        chosen = negotiate_locale(locale, self.default_locale, self.locales)
         context = code_context(channel, usage, chosen, code, ttl_seconds, recipient, client_id)
         parts = self._render_parts(template_names(channel, usage, chosen), context)
         text = parts["text"]
@@ -132,7 +137,7 @@ class TemplateRenderer:
         ``new_value_masked``. No code, so an SMS notice gets no origin-bound line."""
         if changed not in CHANGED_FIELDS:
             raise ValueError(f"changed must be one of {', '.join(CHANGED_FIELDS)}")
-        chosen = negotiate_locale(locale, self.default_locale)
+        chosen = negotiate_locale(locale, self.default_locale, self.locales)
         if channel == "sms":
             new_value_masked = shorten(new_value_masked, MASKED_SMS_MAX)
         context = notice_context(channel, chosen, changed, new_value_masked, recipient, client_id)

@@ -7,7 +7,7 @@ instead of failing the first send. SMS templates see only values whose longest f
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jinja2
@@ -37,17 +37,19 @@ _LONGEST_MASKED: dict[ChangedField, str] = {
 }
 
 
-def check_templates(render: RenderTemplate, *, origin_domain: str | None) -> None:
-    """Renders every message and notice template in every locale.
+def check_templates(
+    render: RenderTemplate, *, origin_domain: str | None, locales: Sequence[Locale] = LOCALES
+) -> None:
+    """Renders every message and notice template in every one of ``locales``.
 
     Raises ``ValueError`` naming the template when any template is missing, does not compile,
     lacks the code (notices have none), or renders an SMS longer than one segment.
     """
     for channel in CHANNELS:
         for usage in USAGES:
-            for locale in LOCALES:
+            for locale in locales:
                 _check_code_message(render, origin_domain, channel, usage, locale)
-        for locale in LOCALES:
+        for locale in locales:
             _check_notice(render, channel, locale)
 
 

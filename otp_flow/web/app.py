@@ -59,6 +59,7 @@ def create_auth_app(
     default_region: str | None = None,
     locales: Sequence[str] | None = None,
     translations: Mapping[str, Mapping[str, str]] | None = None,
+    locale_dirs: Sequence[str | Path] = (),
     template_globals: Mapping[str, Any] | None = None,
     mount_path: str = "/auth",
     home_url: str = "/",
@@ -89,13 +90,15 @@ def create_auth_app(
     with the user store's own rules, if it has them. ``allowed_regions`` / ``default_region``:
     whose mobile numbers the pages accept and which region a number without ``+`` is read in
     (default: the engine's ``IdentifierParser``, mainland China). ``locales``: the page languages
-    offered (default all of ``LOCALES``; ``["en"]`` for an English-only site, so a Chinese browser
-    does not get Chinese errors under English labels). ``translations``: extra or replaced
-    strings per locale. ``template_globals``: extra variables every page sees (for the
-    application's overriding templates). ``mount_path``: where the app is mounted, used only
-    when the application's routes do not show it (the pages and the middleware find the real
-    ``Mount`` themselves). ``home_url``:
-    where a person goes after signing in without a ``next``. ``password_attempts`` per
+    offered (default every locale with a catalog; ``["en"]`` for an English-only site, so a
+    Chinese browser does not get Chinese errors under English labels). ``translations``: extra
+    or replaced strings per locale. ``locale_dirs``: folders of the application's gettext
+    catalogs (``<locale>/LC_MESSAGES/otp_flow.po``), read before the packaged ones; a catalog of
+    a new locale adds that language (docs/languages.md). ``template_globals``: extra variables
+    every page sees (for the application's overriding templates). ``mount_path``: where the app
+    is mounted, used only when the application's routes do not show it (the pages and the
+    middleware find the real ``Mount`` themselves). ``home_url``: where a person goes after
+    signing in without a ``next``. ``password_attempts`` per
     ``password_window_seconds``: how many password sign-ins may be tried at one identifier from
     one requester (counted in the engine's store, known and unknown identifiers alike; a
     successful one starts afresh), and ``password_requester_attempts`` how many one requester
@@ -149,7 +152,7 @@ def create_auth_app(
     rules = rules or getattr(users, "passwords", None) or Passwords()
     pages = Pages(
         template_dirs=template_dirs,
-        translator=Translator(translations, locales=locales),
+        translator=Translator(translations, locales=locales, locale_dirs=locale_dirs),
         csrf=csrf,
         site_name=site_name,
         mount_path=mount_path.rstrip("/"),

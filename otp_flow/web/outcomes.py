@@ -21,7 +21,7 @@ from otp_flow.errors import (
     VerificationFailed,
     WrongCode,
 )
-from otp_flow.web.i18n import Texts
+from otp_flow.web.i18n import N_, Texts
 
 __all__ = [
     "NOTICES",
@@ -35,11 +35,11 @@ __all__ = [
 
 #: Messages a page shows after a redirect, picked by ``?notice=<key>`` (only these keys).
 NOTICES = {
-    "restart": "Your code request has expired or is no longer valid. Please start again.",
-    "resent": "We sent you a new code.",
-    "saved": "Your changes are saved.",
-    "signed_out": "You are signed out.",
-    "sign_in_first": "Please sign in first.",
+    "restart": N_("Your code request has expired or is no longer valid. Please start again."),
+    "resent": N_("We sent you a new code."),
+    "saved": N_("Your changes are saved."),
+    "signed_out": N_("You are signed out."),
+    "sign_in_first": N_("Please sign in first."),
 }
 
 
@@ -111,7 +111,7 @@ def verify_problem(exc: VerificationFailed, t: Texts) -> Problem:
             )
             return Problem(message, field="code")
         case WrongCode() | AttemptsExceeded():
-            message = "Too many wrong attempts: this code no longer works. Ask for a new one."
+            message = N_("Too many wrong attempts: this code no longer works. Ask for a new one.")
             return Problem(_(message), field="code")
         case _:  # CodeExpired, NoChallenge: this code will never work again
             return Problem(_("This code has expired. Ask for a new one."), field="code")

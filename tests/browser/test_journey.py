@@ -29,6 +29,7 @@ class Journey:
         self.demo = demo
         self.locale = locale
         self._ = Translator(TRANSLATIONS).gettext(locale)
+        self.n_ = Translator(TRANSLATIONS).ngettext(locale)
         self.shots = shots
         self.step = 0
 
@@ -87,7 +88,11 @@ async def test_the_whole_journey(
         )
         await me.click("Continue")
         await expect(page.locator("#f-code-error")).to_contain_text(
-            _("That code is not correct. You have {n} attempts left.", n=4)
+            me.n_(
+                "That code is not correct. You have 1 attempt left.",
+                "That code is not correct. You have {n} attempts left.",
+                4,
+            )
         )
         await expect(page.locator("#f-code")).to_have_attribute("aria-invalid", "true")
         await me.shot("signup-wrong-code")

@@ -33,6 +33,7 @@ from otp_flow.users import User
 from otp_flow.web.flows.pages import FlowPages, Pending
 from otp_flow.web.flows.sending import find_user, send_code
 from otp_flow.web.forms import normalise_code, safe_next
+from otp_flow.web.i18n import N_
 from otp_flow.web.outcomes import NOTICES, Problem, send_problem, verify_problem
 from otp_flow.web.requester import client_ip
 
@@ -175,8 +176,8 @@ class CodeFlow(FlowPages):
             remote_ip = client_ip(self.settings.requester, request.scope)
             # A provider outage raises ChallengeUnavailable: the 503 page, nothing sent.
             if not await gate.challenge.verify(token, remote_ip=remote_ip):
-                message = "Please complete the challenge."  # missing, refused or used: 422
-                return Problem(self.texts(request).gettext(message))
+                # Missing, refused or used: 422, the form again with the widget.
+                return Problem(self.texts(request).gettext(N_("Please complete the challenge.")))
         # The silent-send timer starts before the account lookup, so its padding covers the
         # lookup too (finding an account takes longer than finding none).
         started = self.timer.timer()

@@ -15,7 +15,7 @@ from otp_flow.users import BeforeEvent, PasswordUserStore, Refused, User, UserEv
 from otp_flow.web.cookies import PENDING_COOKIE, delete_cookie, set_cookie
 from otp_flow.web.flows.sending import SendTimer
 from otp_flow.web.forms import DISPLAY_NAME_MAX, read_form, safe_next
-from otp_flow.web.i18n import Texts
+from otp_flow.web.i18n import N_, Texts
 from otp_flow.web.middleware import authenticate
 from otp_flow.web.outcomes import NOTICES, Problem, name_problem, password_problem
 from otp_flow.web.settings import AuthSettings
@@ -130,7 +130,7 @@ class FlowPages:
         except Exception:
             # The application's own code broke: fail closed, send nothing.
             log.exception("a before-%s hook failed", usage)
-            message = "We cannot complete this right now. Please try again in a moment."
+            message = N_("We cannot complete this right now. Please try again in a moment.")
             return Problem(texts.gettext(message), status=503)
         return None
 

@@ -21,6 +21,11 @@ from pathlib import Path
 from tests.redis_harness import redis_server_binary
 
 ROOT = Path(__file__).parent.parent
+EXAMPLE_FILES = {
+    "examples/__init__.py",
+    "examples/fastapi_sqlalchemy/app.py",
+    "examples/fastapi_sqlalchemy/templates/base.html",
+}
 
 
 def _run(*args: str | Path, cwd: Path | None = None) -> str:
@@ -55,9 +60,9 @@ def test_the_sdist_and_wheel_ship_everything_and_the_wheel_serves(tmp_path: Path
     with tarfile.open(sdist) as archive:
         top = archive.getnames()[0].split("/")[0]
         in_sdist = {name.removeprefix(top + "/") for name in archive.getnames()}
-    assert files | {"pyproject.toml", "README.md", "demo_app/__main__.py"} <= in_sdist, sorted(
-        files - in_sdist
-    )
+    # The sdist carries what the tests import: the demo and the example application.
+    extras = {"pyproject.toml", "README.md", "demo_app/__main__.py", *EXAMPLE_FILES}
+    assert files | extras <= in_sdist, sorted((files | extras) - in_sdist)
     in_wheel = set(zipfile.ZipFile(wheel).namelist())
     packaged = {f"otp_flow/{name}" if name.startswith("templates/") else name for name in files}
     assert packaged <= in_wheel, sorted(packaged - in_wheel)

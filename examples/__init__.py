@@ -1,0 +1,1 @@
+"""Example applications that use otp_flow (each one a package: ``python -m examples.<name>``)."""

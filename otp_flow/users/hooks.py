@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from otp_flow.errors import Refused
 from otp_flow.types import Recipient, Usage
 from otp_flow.usages import HOOK_KINDS
 from otp_flow.users.base import User
@@ -33,17 +34,6 @@ class UserEvent:
 
 
 Hook = Callable[[UserEvent], Awaitable[None]]
-
-
-class Refused(Exception):
-    """Raised by a before-hook to say no. ``message`` is shown on the page (422), translated
-    through the pages' catalog first (add it with ``create_auth_app(translations=...)``)."""
-
-    def __init__(self, message: str) -> None:
-        if not message:
-            raise ValueError("a refusal needs a message to show")
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,18 @@ error code of the dialect it speaks (CIAM strings, Yunpian numbers, OnlyID sente
 
     OTPError
     ├── InvalidRequest              a parameter is missing, of the wrong type or out of range
+    │   └── BadInput                    web.api.common: a JSON API body field is bad (names it)
     ├── IdentifierError
     │   ├── MalformedPhoneNumber    not a mobile number (or not of an allowed region)
     │   │   └── PhoneRegionNotAllowed   a valid mobile number of a region not allowed
     │   ├── MalformedEmail          not a syntactically valid address
     │   └── BlockedEmail            a valid address on a blocked domain ("invalid_email")
+    ├── IdentifierTaken             the phone number or email belongs to another user
+    ├── IdentifierRequired          a user would be left without any identifier (a ValueError)
+    ├── Refused                     an application's before-hook said no (message shown, 422)
+    ├── ConfigError                 the configuration is invalid (a ValueError; names the key)
+    ├── TokenRejected               an access token is malformed, forged, expired or revoked
+    ├── RefreshRejected             a refresh token is unknown, expired, reused or not yours
     ├── SendRefused
     │   ├── RateLimited             a rate limit refused the send (names the limit, retry_after)
     │   └── QuotaExhausted          the client's SMS or email quota is used up
@@ -20,10 +27,23 @@ error code of the dialect it speaks (CIAM strings, Yunpian numbers, OnlyID sente
     │   ├── WrongCode               the code does not match (carries failures and limit)
     │   ├── AttemptsExceeded        the failure limit is reached; nothing is compared any more
     │   └── TooManyChecks           the requester checked too many codes (carries retry_after)
-    └── ServiceUnavailable
-        ├── StoreUnavailable        the store (Redis) cannot be reached or answered an error
-        ├── DeliveryFailed          the sender raised, timed out or got a non-success answer
-        └── ChallengeUnavailable    the CAPTCHA provider could not be asked (nobody passes)
+    ├── ServiceUnavailable
+    │   ├── StoreUnavailable        the store (Redis) cannot be reached or answered an error
+    │   ├── DeliveryFailed          the sender raised, timed out or got a non-success answer
+    │   └── ChallengeUnavailable    the CAPTCHA provider could not be asked (nobody passes)
+    │
+    │   The web layer's own (defined in otp_flow.web, as they need Starlette or a dialect;
+    │   the engine never raises them; each is answered by the module that raises it):
+    ├── CSRFError                   web.csrf: a POST without a valid CSRF token (403 page)
+    ├── FormError                   web.forms: a body no form of ours sends (422 page)
+    ├── LoginRequired               web.middleware: a signed-in user is needed (303 or 401)
+    ├── ClientAuthError             web.clientauth: the API caller is not an authenticated client
+    ├── PayloadTooLarge             web.api.common: the request body is over the limit (413)
+    ├── CIAMError                   web.api.ciam_errors: a CIAM error body (error, status)
+    └── IdentifierUsed              web.api.ciam: signup with an identifier already in use
+
+Those outside ``errors.py`` derive from ``OTPError`` directly (``BadInput`` from
+``InvalidRequest``) so ``except OTPError`` catches every error otp_flow raises on purpose.
 """
 
 from __future__ import annotations
@@ -33,14 +53,18 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from otp_flow.types import Channel, RequesterStats, WindowStats
+    from otp_flow.users.base import IdentifierField
 
 __all__ = [
     "AttemptsExceeded",
     "BlockedEmail",
     "ChallengeUnavailable",
     "CodeExpired",
+    "ConfigError",
     "DeliveryFailed",
     "IdentifierError",
+    "IdentifierRequired",
+    "IdentifierTaken",
     "InvalidRequest",
     "InvalidToken",
     "MalformedEmail",
@@ -50,9 +74,12 @@ __all__ = [
     "PhoneRegionNotAllowed",
     "QuotaExhausted",
     "RateLimited",
+    "RefreshRejected",
+    "Refused",
     "SendRefused",
     "ServiceUnavailable",
     "StoreUnavailable",
+    "TokenRejected",
     "TooManyChecks",
     "VerificationFailed",
     "WrongCode",
@@ -91,6 +118,52 @@ class MalformedEmail(IdentifierError):
 
 class BlockedEmail(IdentifierError):
     """Syntactically valid, but on a blocked domain (the seeds' ``invalid_email``)."""
+
+
+class IdentifierTaken(OTPError):
+    """The phone number or email address already belongs to another user."""
+
+    def __init__(self, field: IdentifierField) -> None:
+        super().__init__(f"this {field.replace('_', ' ')} is already registered")
+        self.field: IdentifierField = field
+
+
+class IdentifierRequired(OTPError, ValueError):
+    """A user must keep a phone number or an email address (it is how they sign in)."""
+
+    def __init__(self) -> None:
+        super().__init__("a user needs a phone number or an email address")
+
+
+class Refused(OTPError):
+    """Raised by a before-hook to say no. ``message`` is shown on the page (422), translated
+    through the pages' catalog first (add it with ``create_auth_app(translations=...)``)."""
+
+    def __init__(self, message: str) -> None:
+        if not message:
+            raise ValueError("a refusal needs a message to show")
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(OTPError, ValueError):
+    """The configuration is invalid; the message names the offending key. Also a
+    ``ValueError``, as every other invalid setting is."""
+
+
+class TokenRejected(OTPError):
+    """An access token that is malformed, forged, expired or revoked."""
+
+
+class RefreshRejected(OTPError):
+    """A refresh token that is unknown, expired, already used or of another client.
+
+    ``reused``: it had been used before, so its family (every token of that sign-in) was ended.
+    """
+
+    def __init__(self, *, reused: bool = False) -> None:
+        super().__init__("the refresh token is invalid")
+        self.reused = reused
 
 
 class SendRefused(OTPError):

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypedDict, get_args
 
+from otp_flow.usages import USAGES, Usage
+
 __all__ = [
     "CHANNELS",
     "USAGES",
@@ -22,9 +24,8 @@ __all__ = [
 ]
 
 Channel = Literal["sms", "email"]
-Usage = Literal["login", "signup", "update_userinfo", "reset_password"]
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
-USAGES: tuple[Usage, ...] = get_args(Usage)
+# Usage and USAGES live in otp_flow.usages (the usage registry) and are re-exported here.
 
 #: Seconds since the epoch. Injected everywhere time matters so tests never sleep.
 Clock = Callable[[], float]

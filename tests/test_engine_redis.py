@@ -1,10 +1,14 @@
-"""What the engine leaves in Redis: digests, never a code, and one command per operation."""
+"""What the engine leaves in Redis and how it talks to it: digests, never a code (neither the
+code sent nor a wrong one tried), and one command per send and per verify, with or without a
+requester (every per-requester limit is counted inside the same script)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from otp_flow import Limits, OTPEngine, RequesterLimits
+import pytest
+
+from otp_flow import Limits, OTPEngine, RequesterLimits, WrongCode
 from otp_flow.stores.redis import RedisStore
 from tests.conftest import FakeClock
 from tests.test_store_redis import SCRIPT_INTERNAL
@@ -24,6 +28,8 @@ async def _everything_in(store: RedisStore) -> list[bytes]:
             found.append(await client.get(key))
         elif kind == "list":
             found += await client.lrange(key, 0, -1)
+        else:
+            pytest.fail(f"unexpected {kind} key {key!r}")
     return found
 
 
@@ -34,9 +40,12 @@ async def test_no_plaintext_code_is_ever_stored(redis_store: RedisStore, clock: 
         # Caller-chosen 8-digit codes: long enough that a chance match with a packed binary
         # field or a number elsewhere is not a worry, and known to the test.
         code = f"{73_000_000 + n * 7919:08d}"
-        await engine.send(f"1361234{n:04d}", code=code)
+        wrong = f"{74_000_000 + n * 7919:08d}"
+        sent = await engine.send(f"1361234{n:04d}", code=code)
         await engine.send(f"user{n}@example.com", code=code, usage="signup")
-        codes.add(code.encode())
+        with pytest.raises(WrongCode):
+            await engine.verify(sent.otp_token, wrong)  # a failure is counted, not the guess
+        codes |= {code.encode(), wrong.encode()}
     stored = await _everything_in(redis_store)
     assert len(stored) > 400  # the scan really saw the pending codes
     for blob in stored:
@@ -44,12 +53,14 @@ async def test_no_plaintext_code_is_ever_stored(redis_store: RedisStore, clock: 
             assert code not in blob
 
 
-async def test_one_redis_round_trip_per_send_and_per_verify(
-    redis_store: RedisStore, clock: FakeClock
+@pytest.mark.parametrize("requester", [None, "127.0.0.2"])
+async def test_one_redis_command_per_send_and_per_verify(
+    redis_store: RedisStore, clock: FakeClock, requester: str | None
 ) -> None:
     engine = OTPEngine(secret_keys=["k" * 32], store=redis_store, clock=clock)
-    warm = await engine.send("13612345670")  # both scripts loaded, connection open
-    await engine.verify(warm.otp_token, warm.code)
+    warm = await engine.send("13612345670", requester=requester)  # scripts loaded, pool open
+    await engine.verify(warm.otp_token, warm.code, requester=requester)
+    clock.advance(31)
 
     async def calls() -> Counter[str]:
         stats = await redis_store.redis.info("commandstats")
@@ -61,39 +72,14 @@ async def test_one_redis_round_trip_per_send_and_per_verify(
         return Counter({k: n for k, n in delta.items() if k not in SCRIPT_INTERNAL | {"info"}})
 
     before = await calls()
-    sent = await engine.send("13612345678")
+    sent = await engine.send("13612345678", usage="signup", requester=requester)
     after_send = await calls()
-    await engine.verify(sent.otp_token, sent.code)
+    await engine.verify(sent.otp_token, sent.code, requester=requester)
     after_verify = await calls()
     assert client_commands(after_send - before) == Counter({"evalsha": 1})
     assert client_commands(after_verify - after_send) == Counter({"evalsha": 1})
-
-
-async def test_a_send_and_a_verify_with_a_requester_are_still_one_command_each(
-    redis_store: RedisStore, clock: FakeClock
-) -> None:
-    """Every per-requester limit is counted inside the same script as the send and the check."""
-    engine = OTPEngine(secret_keys=["k" * 32], store=redis_store, clock=clock)
-    ip = "127.0.0.2"
-    warm = await engine.send("13612345670", requester=ip)
-    await engine.verify(warm.otp_token, warm.code, requester=ip)
-    clock.advance(31)
-
-    async def calls() -> Counter[str]:
-        stats = await redis_store.redis.info("commandstats")
-        return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
-
-    def client_commands(delta: Counter[str]) -> Counter[str]:
-        return Counter({k: n for k, n in delta.items() if k not in SCRIPT_INTERNAL | {"info"}})
-
-    before = await calls()
-    sent = await engine.send("13612345678", usage="signup", requester=ip)
-    after_send = await calls()
-    await engine.verify(sent.otp_token, sent.code, requester=ip)
-    after_verify = await calls()
-    assert client_commands(after_send - before) == Counter({"evalsha": 1})
-    assert client_commands(after_verify - after_send) == Counter({"evalsha": 1})
-    assert sent.requester is not None and sent.requester.day_count == 2
+    if requester is not None:
+        assert sent.requester is not None and sent.requester.day_count == 2
 
 
 async def test_a_codes_state_lives_only_as_long_as_its_longest_enabled_window(

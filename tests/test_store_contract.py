@@ -1,4 +1,5 @@
-"""The OTPStore contract (``otp_flow/stores/base.py``), run against every store backend.
+"""The OTPStore contract (``otp_flow/stores/base.py``), run against every store backend: memory,
+single Redis and a 3-master Redis Cluster (the ``every_store`` mark).
 
 Each test drives the store directly with the request dataclasses; time is an integer of engine
 milliseconds the test moves by hand, so nothing here sleeps or depends on the store's clock.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+
+import pytest
 
 from otp_flow.stores.base import (
     IssueOutcome,
@@ -21,6 +24,8 @@ from otp_flow.stores.base import (
     Window,
 )
 from otp_flow.types import Channel, Usage
+
+pytestmark = pytest.mark.every_store
 
 T = 1_773_104_400_000  # 2026-03-10 01:00:00 UTC, in ms
 MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000

@@ -14,6 +14,9 @@ NOW = 1_773_104_400_000
 LATER = NOW + 3_600_000
 FAMILY = {"user_id": "u1", "family_id": "f1", "client_id": "app"}
 
+# The token store runs on memory, single Redis and Redis Cluster.
+pytestmark = pytest.mark.every_store
+
 
 def _small_rsa_pem() -> bytes:
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)

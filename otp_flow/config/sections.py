@@ -1,7 +1,8 @@
 """The tables of the configuration file below the top level, as frozen values.
 
-``ConfigError`` lives here too: every module of the package raises it, and this one imports
-nothing else from the package, so nothing imports in a circle.
+``ConfigError`` is re-exported here (it lives in ``otp_flow.errors``): every module of the
+package imports it from this one, which imports nothing else from the package, so nothing
+imports in a circle.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from otp_flow.errors import ConfigError
 from otp_flow.messages import TemplateRenderer
 from otp_flow.policy import CALLER_TTL_SECONDS, CODE_LENGTH, RequesterLimits
 from otp_flow.types import CHANNELS, Channel
@@ -29,10 +31,6 @@ __all__ = [
 
 #: ``[senders] delivery_timeout_seconds`` when the file leaves it out: the OTPEngine default.
 DELIVERY_TIMEOUT_SECONDS = 10.0
-
-
-class ConfigError(ValueError):
-    """The configuration is invalid; the message names the offending key."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from otp_flow.messages.locales import Locale
 from otp_flow.senders.base import NOTICE_IDENTIFIER_CHANGED
 from otp_flow.types import Channel, Usage
+from otp_flow.usages import REGISTRY
 
 __all__ = ["notice_template_names", "template_names"]
 
 
 def template_names(channel: Channel, usage: Usage, locale: Locale) -> dict[str, str]:
     """Part name → template name for one message."""
-    return _part_names(channel, usage, locale)
+    return _part_names(channel, REGISTRY[usage].template_stem, locale)
 
 
 def notice_template_names(channel: Channel, locale: Locale) -> dict[str, str]:

@@ -46,6 +46,7 @@ from otp_flow.stores.base import (
     VerifyStatus,
 )
 from otp_flow.types import Channel, Usage
+from otp_flow.usages import REDIS_FIELDS
 
 if TYPE_CHECKING:
     # The types-redis stubs make both clients generic, redis-py's own hints do not: accept both.
@@ -55,12 +56,7 @@ __all__ = ["RedisStore"]
 
 _DIGEST_SIZE = 16
 #: Each usage's challenge lives in one field of the recipient hash (see issue.lua).
-_USAGE_FIELDS: dict[Usage, str] = {
-    "login": "l",
-    "signup": "s",
-    "update_userinfo": "u",
-    "reset_password": "r",
-}
+_USAGE_FIELDS = REDIS_FIELDS
 #: Index = the verdict issue.lua returns.
 _REFUSALS: tuple[RefusedBy | None, ...] = (
     None,

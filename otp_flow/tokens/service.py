@@ -26,7 +26,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
 
-from otp_flow.errors import OTPError
+from otp_flow.errors import RefreshRejected, TokenRejected
 from otp_flow.tokens.keys import SigningKeys
 from otp_flow.tokens.store import TokenStore
 from otp_flow.types import Clock, system_clock
@@ -46,21 +46,6 @@ __all__ = [
 _DAY = 24 * 3600
 SCOPE = "openid"
 _ACCESS_TYPE = "at+jwt"
-
-
-class TokenRejected(OTPError):
-    """An access token that is malformed, forged, expired or revoked."""
-
-
-class RefreshRejected(OTPError):
-    """A refresh token that is unknown, expired, already used or of another client.
-
-    ``reused``: it had been used before, so its family (every token of that sign-in) was ended.
-    """
-
-    def __init__(self, *, reused: bool = False) -> None:
-        super().__init__("the refresh token is invalid")
-        self.reused = reused
 
 
 @dataclass(frozen=True, slots=True)

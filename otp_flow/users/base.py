@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol, runtime_checkable
 
-from otp_flow.errors import OTPError
+from otp_flow.errors import IdentifierTaken
 from otp_flow.users.changes import CLEAR, Clear, require_identifier
 
 __all__ = [
@@ -35,14 +35,6 @@ class User:
 
 IdentifierField = Literal["phone_number", "email"]
 IDENTIFIER_FIELDS: tuple[IdentifierField, ...] = ("phone_number", "email")
-
-
-class IdentifierTaken(OTPError):
-    """The phone number or email address already belongs to another user."""
-
-    def __init__(self, field: IdentifierField) -> None:
-        super().__init__(f"this {field.replace('_', ' ')} is already registered")
-        self.field: IdentifierField = field
 
 
 @runtime_checkable

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from typing import Final
 
-from otp_flow.errors import OTPError
+from otp_flow.errors import IdentifierRequired
 
 __all__ = ["CLEAR", "Clear", "IdentifierRequired", "require_identifier"]
 
@@ -25,13 +25,6 @@ class Clear(enum.Enum):
 
 
 CLEAR: Final = Clear.CLEAR
-
-
-class IdentifierRequired(OTPError, ValueError):
-    """A user must keep a phone number or an email address (it is how they sign in)."""
-
-    def __init__(self) -> None:
-        super().__init__("a user needs a phone number or an email address")
 
 
 def require_identifier(phone_number: str | None, email: str | None) -> None:

@@ -9,14 +9,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from otp_flow.errors import Refused
 from otp_flow.types import Recipient, Usage
+from otp_flow.usages import HOOK_KINDS
 from otp_flow.users.base import User
 
 __all__ = ["BeforeEvent", "Guard", "Hook", "Refused", "UserEvent", "UserEventKind", "UserHooks"]
 
 log = logging.getLogger("otp_flow")
 
-UserEventKind = Literal["signup", "login", "update_userinfo", "reset_password"]
+#: What after-hooks are registered for: a usage (``otp_flow.usages``) whose spec says
+#: ``hook_kind``; ``register`` refuses the others.
+UserEventKind = Usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +34,6 @@ class UserEvent:
 
 
 Hook = Callable[[UserEvent], Awaitable[None]]
-
-
-class Refused(Exception):
-    """Raised by a before-hook to say no. ``message`` is shown on the page (422), translated
-    through the pages' catalog first (add it with ``create_auth_app(translations=...)``)."""
-
-    def __init__(self, message: str) -> None:
-        if not message:
-            raise ValueError("a refusal needs a message to show")
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +86,7 @@ class UserHooks:
             await guard(event)
 
     def register(self, kind: UserEventKind, hook: Hook) -> Hook:
-        if kind not in ("signup", "login", "update_userinfo", "reset_password"):
+        if kind not in HOOK_KINDS:
             raise ValueError(f"unknown user event {kind!r}")
         self._hooks.setdefault(kind, []).append(hook)
         return hook

@@ -19,6 +19,7 @@ from typing import Literal
 from urllib.parse import unquote_plus
 
 from otp_flow.clients import Client
+from otp_flow.errors import OTPError
 from otp_flow.stores.base import OTPStore
 from otp_flow.types import Clock, system_clock
 
@@ -48,7 +49,7 @@ def is_text(value: str) -> bool:
     return True
 
 
-class ClientAuthError(Exception):
+class ClientAuthError(OTPError):
     """The caller is not an authenticated client. ``reason`` lets a dialect pick its error code."""
 
     def __init__(self, reason: Reason) -> None:

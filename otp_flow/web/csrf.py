@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
+from otp_flow.errors import OTPError
 from otp_flow.types import Clock
 from otp_flow.web.cookies import CSRF_COOKIE, Signed, set_cookie
 
@@ -26,7 +27,7 @@ FORM_TOKEN_MAX_AGE = 12 * 3600
 COOKIE_MAX_AGE = 31 * 24 * 3600
 
 
-class CSRFError(Exception):
+class CSRFError(OTPError):
     """A POST came without a valid CSRF token (answered with the 403 page)."""
 
 

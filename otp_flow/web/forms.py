@@ -10,6 +10,8 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
+from otp_flow.errors import OTPError
+
 __all__ = ["FormError", "clean_display_name", "normalise_code", "read_form", "safe_next"]
 
 #: No field of these forms is longer (the password rule allows up to 1024 characters).
@@ -17,7 +19,7 @@ MAX_FIELD_LENGTH = 2048
 DISPLAY_NAME_MAX = 64
 
 
-class FormError(Exception):
+class FormError(OTPError):
     """A body no form of ours sends (files, too many or too big fields, broken multipart):
     answered with the translated 422 page, not Starlette's plain-text 400."""
 

@@ -24,7 +24,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from otp_flow.errors import ServiceUnavailable
+from otp_flow.errors import OTPError, ServiceUnavailable
 from otp_flow.users import User
 from otp_flow.web.sessions import Session
 from otp_flow.web.settings import AuthSettings, check_local_path
@@ -87,7 +87,7 @@ class AuthUser(BaseUser):
         return self.record.extra
 
 
-class LoginRequired(Exception):
+class LoginRequired(OTPError):
     """Raised (by ``require_user``, or an endpoint) when a signed-in user is needed: the
     middleware turns the visitor away as for a protected path (303 to login, or 401 JSON)."""
 

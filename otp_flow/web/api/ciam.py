@@ -25,6 +25,7 @@ from otp_flow.errors import (
     MalformedEmail,
     MalformedPhoneNumber,
     NoChallenge,
+    OTPError,
     QuotaExhausted,
     RateLimited,
     WrongCode,
@@ -55,7 +56,7 @@ class UserLookup(Protocol):
     async def find_by_email(self, email: str) -> User | None: ...
 
 
-class IdentifierUsed(Exception):
+class IdentifierUsed(OTPError):
     def __init__(self, recipient: Recipient) -> None:
         super().__init__(recipient.channel)
         self.recipient = recipient

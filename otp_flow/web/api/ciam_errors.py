@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
+from otp_flow.errors import OTPError
 from otp_flow.users import IdentifierField
 from otp_flow.web.api import ciam
 
@@ -63,7 +64,7 @@ BEARER_CHALLENGE = 'Bearer realm="otp_flow"'
 SERVICE_UNAVAILABLE = "The service is temporarily unavailable. Please try again later."
 
 
-class CIAMError(Exception):
+class CIAMError(OTPError):
     def __init__(
         self,
         error: str,

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from otp_flow.errors import InvalidRequest, RateLimited, ServiceUnavailable
+from otp_flow.errors import InvalidRequest, OTPError, RateLimited, ServiceUnavailable
 from otp_flow.web.clientauth import is_text
 
 __all__ = [
@@ -42,7 +42,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 Problem = Literal["json", "missing", "type", "range", "content_type", "text"]
 
 
-class PayloadTooLarge(Exception):
+class PayloadTooLarge(OTPError):
     """The request body is over the limit."""
 
 

@@ -9,6 +9,5 @@ endpoint), ``schemas`` (the component schemas and the helpers that build them).
 """
 
 from otp_flow.web.openapi.document import openapi_document, openapi_routes
-from otp_flow.web.openapi.schemas import CIAM_ERRORS
 
-__all__ = ["CIAM_ERRORS", "openapi_document", "openapi_routes"]
+__all__ = ["openapi_document", "openapi_routes"]

@@ -6,14 +6,15 @@ userinfo attributes from ``ciam_account``, so this cannot drift from what the ha
 
 from __future__ import annotations
 
+from otp_flow.web.api.ciam import CiamErrorCode
 from otp_flow.web.api.ciam_account import USERINFO_FIELDS
 from otp_flow.web.api.ciam_errors import ACCOUNT_ERRORS, TOKEN_ERRORS
 from otp_flow.web.api.ciam_token import GRANT_TYPES
-from otp_flow.web.openapi.schemas import CIAM_ERRORS, STRING, Schema, obj, ref
+from otp_flow.web.openapi.schemas import STRING, Schema, obj, ref
 
 __all__ = ["CIAM_TOKEN_PATHS", "CIAM_TOKEN_SCHEMAS"]
 
-_ERRORS = sorted({*CIAM_ERRORS, *TOKEN_ERRORS, *ACCOUNT_ERRORS})
+_ERRORS = sorted({*CiamErrorCode, *TOKEN_ERRORS, *ACCOUNT_ERRORS})
 _HEADER: Schema = {"schema": STRING, "required": True}
 
 

@@ -20,32 +20,6 @@ def _json_response(schema: Schema, description: str, **headers: Schema) -> Schem
 _RETRY: Schema = {"description": "Seconds until a send may succeed", "schema": {"type": "integer"}}
 
 
-def _ciam(summary: str, request: str, ok: str) -> Schema:
-    error = ref("CiamError")
-    return {
-        "post": {
-            "tags": ["CIAM"],
-            "summary": summary,
-            "security": [{"clientBasic": []}],
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": ref(request)}},
-            },
-            "responses": {
-                "200": _json_response(ref(ok), "Success"),
-                "400": _json_response(error, "Refused; see error", **{"Retry-After": _RETRY}),
-                "401": _json_response(
-                    error,
-                    "invalid_client",
-                    **{"WWW-Authenticate": {"schema": STRING, "required": True}},
-                ),
-                "413": _json_response(error, "Body over 64 KiB"),
-                "503": _json_response(error, "temporarily_unavailable"),
-            },
-        }
-    }
-
-
 def _yunpian(summary: str, names: tuple[str, ...], ok: str) -> Schema:
     headers = ("x-app-id", "x-app-key", "x-signature", "x-timestamp", "x-nonce")
     params = [{"name": n, "in": "query", "required": False, "schema": STRING} for n in names]
@@ -117,12 +91,6 @@ def _dev_paths() -> Schema:
 def api_paths(*, dev: bool) -> Schema:
     """Every path of the document; the dev outbox paths only when they are served (``dev``)."""
     paths: Schema = {
-        "/otp/send": _ciam("Send an OTP by SMS or email", "CiamSendRequest", "CiamSendResponse"),
-        "/otp/verify": _ciam(
-            "Verify an OTP (otp_flow's extension, not a CIAM endpoint)",
-            "CiamVerifyRequest",
-            "CiamVerifyResponse",
-        ),
         "/api/sms/sendCode": _yunpian("Send an SMS code", ("phone",), "YunpianSendOk"),
         "/api/sms/verifyCode": _yunpian("Verify an SMS code", ("phone", "code"), "YunpianVerifyOk"),
         "/api/open/send-otp": _onlyid("Send an OTP", "OnlyIdSendRequest", "OnlyIdSendResponse"),

@@ -11,26 +11,7 @@ from typing import Any
 from otp_flow.types import USAGES
 from otp_flow.web.api.yunpian import MESSAGES as YUNPIAN_MESSAGES
 
-__all__ = ["CIAM_ERRORS", "COMPONENT_SCHEMAS", "STRING", "Schema", "obj", "ref"]
-
-CIAM_ERRORS = (
-    "invalid_request",
-    "invalid_client",
-    "malformed_phone_number",
-    "malformed_email",
-    "insufficient_sms_quota",
-    "insufficient_email_quota",
-    "invalid_email",
-    "email_is_used",
-    "phone_number_is_used",
-    "sms_rate_limit_exceeded",
-    "email_rate_limit_exceeded",
-    "invalid_otp",
-    "otp_expired",
-    "otp_attempts_exceeded",
-    "invalid_otp_token",
-    "temporarily_unavailable",
-)
+__all__ = ["COMPONENT_SCHEMAS", "STRING", "Schema", "obj", "ref"]
 
 Schema = dict[str, Any]
 
@@ -80,28 +61,6 @@ def _yp_envelope(code: Schema, meta: Schema) -> Schema:
 
 
 COMPONENT_SCHEMAS: dict[str, Schema] = {
-    "CiamError": obj(
-        ("error",),
-        error={"type": "string", "enum": list(CIAM_ERRORS)},
-        error_description=STRING,
-        attempts_remaining=_COUNT,
-    ),
-    "CiamSendRequest": obj(
-        closed=False,
-        usage={"type": "string", "enum": list(USAGES), "default": "login"},
-        phone_number={**STRING, "description": "Mainland-China 11-digit mobile (or E.164)"},
-        email={**STRING, "format": "email"},
-        auth_source_id={**STRING, "description": "login only: an SMS or email OTP auth source"},
-    ),
-    "CiamSendResponse": obj(("otp_token",), otp_token=STRING),
-    "CiamVerifyRequest": obj(("otp_token", "code"), closed=False, otp_token=STRING, code=STRING),
-    "CiamVerifyResponse": obj(
-        ("verified", "usage"),
-        verified={"const": True},
-        usage={"type": "string", "enum": list(USAGES)},
-        phone_number=STRING,
-        email=STRING,
-    ),
     "RateLimitWindow": _WINDOW,
     "YunpianSendOk": _yp_envelope({"const": 0}, obj(("rateLimitStats",), rateLimitStats=_STATS)),
     "YunpianVerifyOk": _yp_envelope({"const": 0}, _YP_META_VERIFY),

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from otp_flow.web.api import ciam
+from otp_flow.web.api import ciam, yunpian
 from otp_flow.web.openapi.ciam_tokens import CIAM_TOKEN_PATHS, CIAM_TOKEN_SCHEMAS
 from otp_flow.web.openapi.paths import api_paths
 from otp_flow.web.openapi.schemas import COMPONENT_SCHEMAS
@@ -27,9 +27,19 @@ def openapi_document(*, dev: bool = False) -> dict[str, Any]:
             "(/otp/*, /oauth2/*, /signup, /reset_user_password, /userinfo), Yunpian "
             "(/api/sms/*) and OnlyID (/api/open/*). POST /otp/verify is otp_flow's extension.",
         },
-        "paths": {**ciam.openapi().paths, **api_paths(dev=dev), **CIAM_TOKEN_PATHS},
+        "paths": {
+            **ciam.openapi().paths,
+            **yunpian.openapi().paths,
+            **api_paths(dev=dev),
+            **CIAM_TOKEN_PATHS,
+        },
         "components": {
-            "schemas": {**ciam.openapi().schemas, **COMPONENT_SCHEMAS, **CIAM_TOKEN_SCHEMAS},
+            "schemas": {
+                **ciam.openapi().schemas,
+                **yunpian.openapi().schemas,
+                **COMPONENT_SCHEMAS,
+                **CIAM_TOKEN_SCHEMAS,
+            },
             "securitySchemes": {
                 "clientBasic": {
                     "type": "http",

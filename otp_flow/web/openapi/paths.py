@@ -20,32 +20,6 @@ def _json_response(schema: Schema, description: str, **headers: Schema) -> Schem
 _RETRY: Schema = {"description": "Seconds until a send may succeed", "schema": {"type": "integer"}}
 
 
-def _yunpian(summary: str, names: tuple[str, ...], ok: str) -> Schema:
-    headers = ("x-app-id", "x-app-key", "x-signature", "x-timestamp", "x-nonce")
-    params = [{"name": n, "in": "query", "required": False, "schema": STRING} for n in names]
-    params += [{"name": h, "in": "header", "required": False, "schema": STRING} for h in headers]
-    error = ref("YunpianError")
-    return {
-        "post": {
-            "tags": ["Yunpian"],
-            "summary": summary,
-            "description": "Auth: x-app-id with x-app-key, or with x-signature = hex "
-            "HMAC-SHA256(appKey, app_id + x-timestamp + x-nonce).",
-            "parameters": params,
-            "requestBody": {
-                "required": False,
-                "content": {"application/x-www-form-urlencoded": {"schema": ref("YunpianParams")}},
-            },
-            "responses": {
-                "200": _json_response(ref(ok), "code 0"),
-                "400": _json_response(error, "Any other code", **{"Retry-After": _RETRY}),
-                "413": _json_response(error, "Body over 64 KiB (41300)"),
-                "503": _json_response(error, "Outage (50300)"),
-            },
-        }
-    }
-
-
 def _onlyid(summary: str, request: str, ok: str) -> Schema:
     error = ref("OnlyIdError")
     return {
@@ -91,8 +65,6 @@ def _dev_paths() -> Schema:
 def api_paths(*, dev: bool) -> Schema:
     """Every path of the document; the dev outbox paths only when they are served (``dev``)."""
     paths: Schema = {
-        "/api/sms/sendCode": _yunpian("Send an SMS code", ("phone",), "YunpianSendOk"),
-        "/api/sms/verifyCode": _yunpian("Verify an SMS code", ("phone", "code"), "YunpianVerifyOk"),
         "/api/open/send-otp": _onlyid("Send an OTP", "OnlyIdSendRequest", "OnlyIdSendResponse"),
         "/api/open/verify-otp": _onlyid(
             "Verify an OTP", "OnlyIdVerifyRequest", "OnlyIdVerifyResponse"

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from otp_flow.types import USAGES
-from otp_flow.web.api.yunpian import MESSAGES as YUNPIAN_MESSAGES
 
 __all__ = ["COMPONENT_SCHEMAS", "STRING", "Schema", "obj", "ref"]
 
@@ -30,51 +29,10 @@ def obj(required: tuple[str, ...] = (), closed: bool = True, **properties: Schem
 
 
 STRING: Schema = {"type": "string"}
-_COUNT: Schema = {"type": "integer", "minimum": 0}
 _DATE: Schema = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"}
-_WINDOW = obj(
-    ("count", "limit", "enabled"), count=_COUNT, limit=_COUNT, enabled={"type": "boolean"}
-)
-_STATS = obj(
-    ("appNaturalDay", "appToPhonePerMinute", "appToPhonePerHour", "appToPhonePerDay"),
-    appNaturalDay=ref("RateLimitWindow"),
-    appToPhonePerMinute=ref("RateLimitWindow"),
-    appToPhonePerHour=ref("RateLimitWindow"),
-    appToPhonePerDay=ref("RateLimitWindow"),
-)
-_YP_META_VERIFY = obj(
-    ("verifySuccessCount", "verifyFailLimit", "verifyFailCount"),
-    verifySuccessCount=_COUNT,
-    verifyFailLimit=_COUNT,
-    verifyFailCount=_COUNT,
-)
-
-
-def _yp_envelope(code: Schema, meta: Schema) -> Schema:
-    return obj(
-        ("code", "msg", "meta", "data"),
-        code=code,
-        msg=STRING,
-        meta=meta,
-        data={"type": "object", "maxProperties": 0},
-    )
 
 
 COMPONENT_SCHEMAS: dict[str, Schema] = {
-    "RateLimitWindow": _WINDOW,
-    "YunpianSendOk": _yp_envelope({"const": 0}, obj(("rateLimitStats",), rateLimitStats=_STATS)),
-    "YunpianVerifyOk": _yp_envelope({"const": 0}, _YP_META_VERIFY),
-    "YunpianError": _yp_envelope(
-        {"type": "integer", "enum": [code for code in YUNPIAN_MESSAGES if code]},
-        {
-            "anyOf": [
-                obj(),
-                obj(("rateLimitStats",), rateLimitStats=_STATS),
-                _YP_META_VERIFY,
-            ]
-        },
-    ),
-    "YunpianParams": obj(closed=False, phone=STRING, code=STRING),
     "OnlyIdSendRequest": obj(
         ("recipient", "clientId", "clientSecret"),
         closed=False,

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from otp_flow.web.api import ciam, yunpian
+from otp_flow.web.api import ciam, onlyid, yunpian
 from otp_flow.web.openapi.ciam_tokens import CIAM_TOKEN_PATHS, CIAM_TOKEN_SCHEMAS
 from otp_flow.web.openapi.paths import api_paths
 from otp_flow.web.openapi.schemas import COMPONENT_SCHEMAS
@@ -30,6 +30,7 @@ def openapi_document(*, dev: bool = False) -> dict[str, Any]:
         "paths": {
             **ciam.openapi().paths,
             **yunpian.openapi().paths,
+            **onlyid.openapi().paths,
             **api_paths(dev=dev),
             **CIAM_TOKEN_PATHS,
         },
@@ -37,6 +38,7 @@ def openapi_document(*, dev: bool = False) -> dict[str, Any]:
             "schemas": {
                 **ciam.openapi().schemas,
                 **yunpian.openapi().schemas,
+                **onlyid.openapi().schemas,
                 **COMPONENT_SCHEMAS,
                 **CIAM_TOKEN_SCHEMAS,
             },

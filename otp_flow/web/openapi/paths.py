@@ -20,26 +20,6 @@ def _json_response(schema: Schema, description: str, **headers: Schema) -> Schem
 _RETRY: Schema = {"description": "Seconds until a send may succeed", "schema": {"type": "integer"}}
 
 
-def _onlyid(summary: str, request: str, ok: str) -> Schema:
-    error = ref("OnlyIdError")
-    return {
-        "post": {
-            "tags": ["OnlyID"],
-            "summary": summary,
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": ref(request)}},
-            },
-            "responses": {
-                "200": _json_response(ref(ok), "Success"),
-                "400": _json_response(error, "A human-readable reason", **{"Retry-After": _RETRY}),
-                "413": _json_response(error, "Body over 64 KiB"),
-                "503": _json_response(error, "Outage"),
-            },
-        }
-    }
-
-
 def _dev_paths() -> Schema:
     messages = obj(("messages",), messages={"type": "array", "items": ref("OutboxMessage")})
     unavailable = _json_response({"type": "object"}, "The store is unavailable")
@@ -65,10 +45,6 @@ def _dev_paths() -> Schema:
 def api_paths(*, dev: bool) -> Schema:
     """Every path of the document; the dev outbox paths only when they are served (``dev``)."""
     paths: Schema = {
-        "/api/open/send-otp": _onlyid("Send an OTP", "OnlyIdSendRequest", "OnlyIdSendResponse"),
-        "/api/open/verify-otp": _onlyid(
-            "Verify an OTP", "OnlyIdVerifyRequest", "OnlyIdVerifyResponse"
-        ),
         "/openapi.json": {
             "get": {
                 "summary": "This document",

@@ -33,34 +33,6 @@ _DATE: Schema = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\
 
 
 COMPONENT_SCHEMAS: dict[str, Schema] = {
-    "OnlyIdSendRequest": obj(
-        ("recipient", "clientId", "clientSecret"),
-        closed=False,
-        recipient={**STRING, "description": "Mobile number or email address"},
-        clientId=STRING,
-        clientSecret=STRING,
-        code={"type": "string", "pattern": "^[0-9]{4,8}$"},
-        expireMin={"type": "integer", "minimum": 1, "maximum": 20},
-        maxFailCount={"type": "integer", "minimum": 1, "maximum": 20},
-    ),
-    "OnlyIdSendResponse": obj(
-        ("recipient", "code", "createDate", "expireDate", "maxFailCount"),
-        recipient=STRING,
-        code=STRING,
-        createDate=_DATE,
-        expireDate=_DATE,
-        maxFailCount={"type": "integer", "minimum": 1, "maximum": 20},
-    ),
-    "OnlyIdVerifyRequest": obj(
-        ("recipient", "code", "clientId", "clientSecret"),
-        closed=False,
-        recipient=STRING,
-        code=STRING,
-        clientId=STRING,
-        clientSecret=STRING,
-    ),
-    "OnlyIdVerifyResponse": obj(("result",), result={"const": "success"}),
-    "OnlyIdError": obj(("error",), error=STRING),
     "OutboxMessage": obj(
         ("channel", "recipient", "usage", "code", "text", "sent_at"),
         channel={"type": "string", "enum": ["sms", "email"]},

@@ -218,9 +218,10 @@ class CIAMApi:
 
     async def send(self, request: Request) -> Response:
         client = self._client(request)
-        data = await read_json_object(request, self.max_body_bytes)
-        body = decode(data, CiamSendRequest, checks={"auth_source_id": lambda: _one_of(data)})
+        body = decode(await read_json_object(request, self.max_body_bytes), CiamSendRequest)
         usage, phone, email = body.usage, body.phone_number, body.email
+        if (phone is None) == (email is None):
+            raise InvalidRequest("give exactly one of phone_number and email")
         source = self._auth_source(body.auth_source_id, usage, phone is not None)
         recipient = (
             self.engine.identifiers.phone(phone)
@@ -276,11 +277,6 @@ class CIAMApi:
         else:
             taken = await self.users.find_by_email(recipient.value)
         return taken is not None
-
-
-def _one_of(data: Mapping[str, object]) -> None:
-    if (data.get("phone_number") is None) == (data.get("email") is None):
-        raise InvalidRequest("give exactly one of phone_number and email")
 
 
 def error_responses(error: str, challenge: str = "Basic") -> dict[str, dict[str, object]]:

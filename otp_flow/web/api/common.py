@@ -11,7 +11,7 @@ import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, Literal, TypeVar, get_args
+from typing import Annotated, Literal, TypeVar, cast, get_args
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -34,6 +34,7 @@ __all__ = [
     "guarded",
     "read_form_params",
     "read_json_object",
+    "required",
     "retry_after_headers",
 ]
 
@@ -132,40 +133,66 @@ async def read_form_params(request: Request, limit: int = MAX_BODY_BYTES) -> dic
     return params
 
 
-def decode(
-    data: Mapping[str, object],
-    model: type[Model],
-    *,
-    checks: Mapping[str, Callable[[], object]] | None = None,
-) -> Model:
-    """``data`` (a parsed JSON object, form or query) as ``model``, or ``BadInput`` naming a field.
+def decode(data: Mapping[str, object], model: type[Model]) -> Model:
+    """``data`` (a parsed JSON object, form or query) as ``model``.
 
-    Fields are checked one by one in the order ``model`` declares them, which is the order each
-    dialect has always reported problems in (msgspec alone would report them in the body's order,
-    missing fields last); ``checks[name]`` runs just before field ``name``, so a rule about the
-    fields before it is still answered first. JSON null counts as absent. Strings must be
-    encodable text: JSON can spell lone surrogates, which no hasher or signer downstream accepts.
-    A model that forbids unknown fields names the first stranger in sorted order.
+    JSON null counts as absent. A body msgspec accepts is returned as the Struct. Otherwise
+    the result stands in for the Struct and checks each field when the handler first reads
+    it, raising ``BadInput`` naming the field: problems surface in the order the handler
+    meets them, between its own checks, and a field it never reads (the other channel's
+    code, say) is never a problem — which is how every dialect has always answered (msgspec
+    alone reports problems in the body's order, missing fields last). A model that forbids
+    unknown fields names the first stranger in sorted order, before anything else.
     """
     fields = msgspec.structs.fields(model)
     if model.__struct_config__.forbid_unknown_fields:
         unknown = sorted(set(data) - {field.encode_name for field in fields})
         if unknown:
             raise BadInput("unknown", unknown[0])
-    values: dict[str, object] = {}
-    for field in fields:
-        if checks and field.encode_name in checks:
-            checks[field.encode_name]()
-        value = data.get(field.encode_name)
+    present = {
+        field.encode_name: value
+        for field in fields
+        if (value := data.get(field.encode_name)) is not None or field.required
+    }
+    # Lone surrogates (which JSON can spell) are text no hasher or signer downstream accepts.
+    if all(is_text(value) for value in present.values() if isinstance(value, str)):
+        try:
+            return msgspec.convert(present, model)
+        except msgspec.ValidationError:
+            pass
+    return cast(Model, _CheckedOnRead(data, fields))
+
+
+class _CheckedOnRead:
+    """A model's fields read from ``data`` one at a time, each checked as it is read."""
+
+    def __init__(
+        self, data: Mapping[str, object], fields: tuple[msgspec.structs.FieldInfo, ...]
+    ) -> None:
+        self._data = data
+        self._fields = {field.name: field for field in fields}
+
+    def __getattr__(self, name: str) -> object:
+        field = self._fields.get(name)
+        if field is None:
+            raise AttributeError(name)
+        value = self._data.get(field.encode_name)
         if value is None and not field.required:
-            continue
+            return field.default
         if isinstance(value, str) and not is_text(value):  # msgspec would fail to encode it
             raise _problem(field, value)
         try:
-            values[field.name] = msgspec.convert(value, field.type)
+            return msgspec.convert(value, field.type)
         except msgspec.ValidationError as exc:
             raise _problem(field, value) from exc
-    return model(**values)
+
+
+def required(value: str | None, name: str) -> str:
+    """A field the model must leave optional (it is required only with another one), now
+    required: absent, null and blank all read as missing."""
+    if value is None or not value.strip():
+        raise BadInput("missing", name)
+    return value
 
 
 def _problem(field: msgspec.structs.FieldInfo, value: object) -> BadInput:

@@ -178,13 +178,14 @@ class OnlyIDApi:
         ]
 
     def _client(self, data: dict[str, object]) -> Client:
+        credentials = decode(data, OnlyIdCredentials)
         try:
-            credentials = decode(data, OnlyIdCredentials)
+            client_id, secret = credentials.client_id, credentials.client_secret or ""
         except BadInput as exc:
             if exc.problem == "text":
                 raise
             raise ClientAuthError("unknown_client") from exc
-        return self.clients.authenticate(credentials.client_id, credentials.client_secret or "")
+        return self.clients.authenticate(client_id, secret)
 
     async def send(self, request: Request) -> Response:
         data = await read_json_object(request, self.max_body_bytes)

@@ -46,13 +46,13 @@ from otp_flow.web.api.schema import RETRY_AFTER, Fragment, components, header, j
 from otp_flow.web.api.schema import operation as _operation
 from otp_flow.web.clientauth import ClientAuthError, ClientDirectory, parse_basic
 
-__all__ = ["CIAMApi", "CiamErrorCode", "UserLookup", "openapi"]
+__all__ = ["CIAMApi", "CiamErrorCode", "UserLookup", "error_response", "openapi"]
 
 UNAVAILABLE_DESCRIPTION = "Failed to send OTP. Please try again later."
 
 
 class CiamErrorCode(StrEnum):
-    """Every ``error`` of ``/otp/send`` and ``/otp/verify`` (the seed's strings)."""
+    """Every ``error`` a CIAM endpoint answers (the seed's strings)."""
 
     INVALID_REQUEST = auto()
     INVALID_CLIENT = auto()
@@ -70,6 +70,21 @@ class CiamErrorCode(StrEnum):
     OTP_ATTEMPTS_EXCEEDED = auto()
     INVALID_OTP_TOKEN = auto()
     TEMPORARILY_UNAVAILABLE = auto()
+    # /oauth2/token, /signup, /reset_user_password, /userinfo
+    INVALID_GRANT = auto()
+    INVALID_AUTH_SOURCE = auto()
+    UNSUPPORTED_GRANT_TYPE = auto()
+    INVALID_TOKEN = auto()
+    BAD_PHONE_NUMBER_OTP_TOKEN = auto()
+    BAD_PHONE_NUMBER_OTP = auto()
+    BAD_EMAIL_OTP_TOKEN = auto()
+    BAD_EMAIL_OTP = auto()
+    USER_NOT_FOUND = auto()
+    RECURRENT_PASSWORD = auto()
+    INVALID_NEW_PASSWORD = auto()
+    ABNORMAL_USER_STATUS = auto()
+    DUPLICATE_PHONE_NUMBER = auto()
+    DUPLICATE_EMAIL = auto()
 
 
 Code = CiamErrorCode
@@ -126,11 +141,16 @@ class IdentifierUsed(Exception):
         self.recipient = recipient
 
 
-def _error(
-    status: int, error: str, description: str | None = None, attempts: int | None = None
-) -> Response:
+def error_response(
+    status: int,
+    error: str,
+    description: str | None = None,
+    attempts: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A CIAM refusal; ``error`` must be one of ``CiamErrorCode``."""
     body = CiamError(CiamErrorCode(error), description or None, attempts)
-    return JSONResponse(msgspec.to_builtins(body), status_code=status)
+    return JSONResponse(msgspec.to_builtins(body), status_code=status, headers=headers)
 
 
 def _rate_limited(exc: RateLimited) -> Response:
@@ -141,7 +161,7 @@ def _rate_limited(exc: RateLimited) -> Response:
     elif exc.limit == "failures":
         who = f"{who} after too many wrong codes"
     kind = "SMS" if sms else "Email"
-    response = _error(
+    response = error_response(
         400, f"{exc.channel}_rate_limit_exceeded", f"{kind} rate limit exceeded for {who}"
     )
     response.headers.update(retry_after_headers(exc))
@@ -152,39 +172,39 @@ def to_response(exc: Exception) -> Response | None:
     """The CIAM answer for one of the errors otp_flow raises (None: not a known error)."""
     match exc:
         case ClientAuthError():
-            response = _error(401, Code.INVALID_CLIENT)
+            response = error_response(401, Code.INVALID_CLIENT)
             response.headers["WWW-Authenticate"] = 'Basic realm="otp_flow", charset="UTF-8"'
             return response
         case PayloadTooLarge():
-            return _error(413, Code.INVALID_REQUEST, "The request body is too large")
+            return error_response(413, Code.INVALID_REQUEST, "The request body is too large")
         case MalformedPhoneNumber():
-            return _error(400, Code.MALFORMED_PHONE_NUMBER)
+            return error_response(400, Code.MALFORMED_PHONE_NUMBER)
         case MalformedEmail():
-            return _error(400, Code.MALFORMED_EMAIL)
+            return error_response(400, Code.MALFORMED_EMAIL)
         case BlockedEmail():
-            return _error(400, Code.INVALID_EMAIL)
+            return error_response(400, Code.INVALID_EMAIL)
         case IdentifierUsed(recipient=recipient):
             used = Code.PHONE_NUMBER_IS_USED if recipient.channel == "sms" else Code.EMAIL_IS_USED
-            return _error(400, used)
+            return error_response(400, used)
         case RateLimited():
             return _rate_limited(exc)
         case QuotaExhausted(channel=channel):
-            return _error(400, f"insufficient_{channel}_quota")
+            return error_response(400, f"insufficient_{channel}_quota")
         case WrongCode():
-            return _error(400, Code.INVALID_OTP, attempts=exc.attempts_remaining)
+            return error_response(400, Code.INVALID_OTP, attempts=exc.attempts_remaining)
         case AttemptsExceeded():
-            return _error(400, Code.OTP_ATTEMPTS_EXCEEDED)
+            return error_response(400, Code.OTP_ATTEMPTS_EXCEEDED)
         case CodeExpired() | NoChallenge():
-            return _error(400, Code.OTP_EXPIRED)
+            return error_response(400, Code.OTP_EXPIRED)
         case InvalidToken():
-            return _error(400, Code.INVALID_OTP_TOKEN)
+            return error_response(400, Code.INVALID_OTP_TOKEN)
         case InvalidRequest():
-            return _error(400, Code.INVALID_REQUEST, str(exc))
+            return error_response(400, Code.INVALID_REQUEST, str(exc))
     return None
 
 
 def unavailable() -> Response:
-    return _error(503, Code.TEMPORARILY_UNAVAILABLE, UNAVAILABLE_DESCRIPTION)
+    return error_response(503, Code.TEMPORARILY_UNAVAILABLE, UNAVAILABLE_DESCRIPTION)
 
 
 class CIAMApi:

@@ -1,4 +1,4 @@
-"""What the three dialects share: bounded body reading, parameter checks, and the error guard.
+"""What the three dialects share: bounded body reading, typed decoding, and the error guard.
 
 Handlers raise; they never build error responses themselves. ``guarded`` turns whatever a
 handler raises into the dialect's answer, and anything no dialect knows about into a logged 503
@@ -29,8 +29,6 @@ __all__ = [
     "PayloadTooLarge",
     "RequiredText",
     "decode",
-    "get_int",
-    "get_str",
     "guarded",
     "read_form_params",
     "read_json_object",
@@ -201,6 +199,8 @@ def _problem(field: msgspec.structs.FieldInfo, value: object) -> BadInput:
     expected = inspect.type_info(field.type)
     if isinstance(expected, inspect.UnionType):  # T | None: null was handled as absent
         expected = next(t for t in expected.types if not isinstance(t, inspect.NoneType))
+    if isinstance(expected, inspect.Metadata):  # documentation only (extra_json_schema)
+        expected = expected.type
     if value is None:
         return BadInput("missing", name)
     if isinstance(expected, inspect.StrType | inspect.LiteralType):
@@ -228,32 +228,6 @@ def _expectation(expected: inspect.Type) -> str:
         case inspect.StrType(pattern=pattern):
             return f"must match {pattern}"
     return "is out of range"
-
-
-def get_str(data: Mapping[str, object], name: str, *, required: bool = False) -> str | None:
-    """A string parameter; absent (or JSON null) is None unless ``required``."""
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise BadInput("missing", name)
-        return None
-    if not isinstance(value, str):
-        raise BadInput("type", name)
-    if not is_text(value):
-        raise BadInput("text", name)
-    if required and not value.strip():
-        raise BadInput("missing", name)
-    return value
-
-
-def get_int(data: Mapping[str, object], name: str, low: int, high: int) -> int | None:
-    """An integer parameter within [low, high]; absent or null is None."""
-    value = data.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BadInput("range", name, f"must be an integer between {low} and {high}")
-    return value
 
 
 def retry_after_headers(exc: Exception) -> dict[str, str]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum, auto
-from typing import Literal, Protocol
+from typing import Annotated, Literal, Protocol
 
 import msgspec
+from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -95,18 +96,22 @@ class CiamError(msgspec.Struct, omit_defaults=True):
 
     error: CiamErrorCode
     error_description: str | None = None
-    #: Only with invalid_otp: wrong codes the challenge still takes.
-    attempts_remaining: int | None = None
+    attempts_remaining: (
+        Annotated[int, Meta(ge=0, description="invalid_otp: wrong codes left")] | None
+    ) = None
 
 
 class CiamSendRequest(msgspec.Struct):
     """Exactly one of ``phone_number`` and ``email``."""
 
     usage: Usage = "login"
-    phone_number: str | None = None
-    email: str | None = None
-    #: login only: an SMS or email OTP auth source.
-    auth_source_id: str | None = None
+    phone_number: (
+        Annotated[str, Meta(description="Mainland-China 11-digit mobile (or E.164)")] | None
+    ) = None
+    email: Annotated[str, Meta(extra_json_schema={"format": "email"})] | None = None
+    auth_source_id: (
+        Annotated[str, Meta(description="login only: an SMS or email OTP auth source")] | None
+    ) = None
 
 
 class CiamSendResponse(msgspec.Struct):

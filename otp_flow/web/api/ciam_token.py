@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -50,14 +51,19 @@ class CiamTokenRequest(ClientCredentials, kw_only=True):
     optionally ``auth_source_id`` and ``auto_signup``) or the ``refresh_token`` grant."""
 
     grant_type: Annotated[RequiredText, msgspec.Meta(extra_json_schema={"enum": list(GRANT_TYPES)})]
-    auth_source_id: str | None = None
-    phone_number: str | None = None
-    email: str | None = None
+    auth_source_id: Annotated[str, Meta(description="An SMS or email OTP auth source")] | None = (
+        None
+    )
+    phone_number: (
+        Annotated[str, Meta(description="otp/sms: the number the code went to")] | None
+    ) = None
+    email: Annotated[str, Meta(description="otp/email: the address the code went to")] | None = None
     otp_token: str | None = None
-    otp: str | None = None
-    #: Sign up the proven recipient when no account has it (form: "true" or "false").
-    auto_signup: bool = False
-    refresh_token: str | None = None
+    otp: Annotated[str, Meta(description="The code")] | None = None
+    auto_signup: Annotated[
+        bool, Meta(description="Sign up an unknown recipient (form: true/false)")
+    ] = False
+    refresh_token: Annotated[str, Meta(description="The refresh_token grant")] | None = None
 
 
 class CiamRevokeRequest(ClientCredentials, kw_only=True):
@@ -69,12 +75,10 @@ class CiamRevokeRequest(ClientCredentials, kw_only=True):
 class CiamTokenResponse(msgspec.Struct):
     """What ``IssuedTokens.body`` answers (tests/test_openapi.py holds real answers to it)."""
 
-    #: A JWT (typ at+jwt), verifiable with the JWKS.
-    access_token: str
+    access_token: Annotated[str, Meta(description="A JWT (typ at+jwt), verifiable with the JWKS")]
     refresh_token: str
     scope: Literal["openid"]
-    #: An OpenID Connect id token (JWT).
-    id_token: str
+    id_token: Annotated[str, Meta(description="An OpenID Connect id token (JWT)")]
     token_type: Literal["Bearer"]
     expires_in: Annotated[int, msgspec.Meta(ge=1)]
 

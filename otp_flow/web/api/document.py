@@ -8,7 +8,7 @@ and holds real answers to it.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from starlette.requests import Request
@@ -41,8 +41,9 @@ class OutboxMessage(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     code: str
     text: str
     sent_at: str
-    #: Only on notices (which carry no code).
-    kind: Literal["notice"] | None = None
+    kind: (
+        Annotated[Literal["notice"], msgspec.Meta(description="Only on notices (no code)")] | None
+    ) = None
 
 
 def _service_paths(*, dev: bool) -> Fragment:

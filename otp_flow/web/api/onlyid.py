@@ -108,7 +108,7 @@ class OnlyIdSendRequest(OnlyIdCredentials, rename="camel", kw_only=True):
     """``code``: the caller's own code (else one is drawn); the others default to the
     service's settings."""
 
-    recipient: RequiredText
+    recipient: Annotated[RequiredText, msgspec.Meta(description="Mobile number or email address")]
     code: _CODE | None = None
     expire_min: _EXPIRE_MIN | None = None
     max_fail_count: _MAX_FAILS | None = None

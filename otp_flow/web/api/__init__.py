@@ -27,6 +27,7 @@ from otp_flow.web.api.ciam_account import CIAMAccountApi
 from otp_flow.web.api.ciam_context import CIAMContext
 from otp_flow.web.api.ciam_token import CIAMTokenApi
 from otp_flow.web.api.common import MAX_BODY_BYTES
+from otp_flow.web.api.document import openapi_routes
 from otp_flow.web.api.onlyid import OnlyIDApi
 from otp_flow.web.api.yunpian import YunpianApi
 from otp_flow.web.clientauth import ClientDirectory, SignedRequestAuthenticator
@@ -90,9 +91,6 @@ def create_api_app(
     signed = SignedRequestAuthenticator(
         directory, engine.store, window_seconds=signature_window_seconds, clock=engine.clock
     )
-    # Imported here: the document reads the dialect modules, which import this package.
-    from otp_flow.web.openapi import openapi_routes
-
     context = CIAMContext(
         engine=engine,
         clients=directory,

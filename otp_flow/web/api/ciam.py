@@ -7,8 +7,11 @@ Errors are ``{"error": ..., "error_description"?: ...}`` with the seed's strings
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from enum import StrEnum, auto
+from typing import Annotated, Literal, Protocol
 
+import msgspec
+from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -30,22 +33,104 @@ from otp_flow.errors import (
     RateLimited,
     WrongCode,
 )
-from otp_flow.types import USAGES, Recipient, Usage
+from otp_flow.types import Recipient, Usage
 from otp_flow.users import User
 from otp_flow.web.api.common import (
     MAX_BODY_BYTES,
-    BadInput,
     PayloadTooLarge,
-    get_str,
+    RequiredText,
+    decode,
     guarded,
     read_json_object,
     retry_after_headers,
 )
+from otp_flow.web.api.schema import RETRY_AFTER, Fragment, components, header, json_response
+from otp_flow.web.api.schema import operation as _operation
 from otp_flow.web.clientauth import ClientAuthError, ClientDirectory, parse_basic
 
-__all__ = ["CIAMApi", "UserLookup"]
+__all__ = ["CIAMApi", "CiamErrorCode", "UserLookup", "error_response", "openapi"]
 
 UNAVAILABLE_DESCRIPTION = "Failed to send OTP. Please try again later."
+
+
+class CiamErrorCode(StrEnum):
+    """Every ``error`` a CIAM endpoint answers (the seed's strings)."""
+
+    INVALID_REQUEST = auto()
+    INVALID_CLIENT = auto()
+    MALFORMED_PHONE_NUMBER = auto()
+    MALFORMED_EMAIL = auto()
+    INSUFFICIENT_SMS_QUOTA = auto()
+    INSUFFICIENT_EMAIL_QUOTA = auto()
+    INVALID_EMAIL = auto()
+    EMAIL_IS_USED = auto()
+    PHONE_NUMBER_IS_USED = auto()
+    SMS_RATE_LIMIT_EXCEEDED = auto()
+    EMAIL_RATE_LIMIT_EXCEEDED = auto()
+    INVALID_OTP = auto()
+    OTP_EXPIRED = auto()
+    OTP_ATTEMPTS_EXCEEDED = auto()
+    INVALID_OTP_TOKEN = auto()
+    TEMPORARILY_UNAVAILABLE = auto()
+    # /oauth2/token, /signup, /reset_user_password, /userinfo
+    INVALID_GRANT = auto()
+    INVALID_AUTH_SOURCE = auto()
+    UNSUPPORTED_GRANT_TYPE = auto()
+    INVALID_TOKEN = auto()
+    BAD_PHONE_NUMBER_OTP_TOKEN = auto()
+    BAD_PHONE_NUMBER_OTP = auto()
+    BAD_EMAIL_OTP_TOKEN = auto()
+    BAD_EMAIL_OTP = auto()
+    USER_NOT_FOUND = auto()
+    RECURRENT_PASSWORD = auto()
+    INVALID_NEW_PASSWORD = auto()
+    ABNORMAL_USER_STATUS = auto()
+    DUPLICATE_PHONE_NUMBER = auto()
+    DUPLICATE_EMAIL = auto()
+
+
+Code = CiamErrorCode
+
+
+class CiamError(msgspec.Struct, omit_defaults=True):
+    """A refusal: ``error`` says which, ``error_description`` says why in English."""
+
+    error: CiamErrorCode
+    error_description: str | None = None
+    attempts_remaining: (
+        Annotated[int, Meta(ge=0, description="invalid_otp: wrong codes left")] | None
+    ) = None
+
+
+class CiamSendRequest(msgspec.Struct):
+    """Exactly one of ``phone_number`` and ``email``."""
+
+    usage: Usage = "login"
+    phone_number: (
+        Annotated[str, Meta(description="Mainland-China 11-digit mobile (or E.164)")] | None
+    ) = None
+    email: Annotated[str, Meta(extra_json_schema={"format": "email"})] | None = None
+    auth_source_id: (
+        Annotated[str, Meta(description="login only: an SMS or email OTP auth source")] | None
+    ) = None
+
+
+class CiamSendResponse(msgspec.Struct):
+    otp_token: str
+
+
+class CiamVerifyRequest(msgspec.Struct):
+    otp_token: RequiredText
+    code: RequiredText
+
+
+class CiamVerifyResponse(msgspec.Struct, omit_defaults=True):
+    """The proven recipient: ``phone_number`` or ``email``."""
+
+    verified: Literal[True]
+    usage: Usage
+    phone_number: str | None = None
+    email: str | None = None
 
 
 class UserLookup(Protocol):
@@ -62,12 +147,16 @@ class IdentifierUsed(OTPError):
         self.recipient = recipient
 
 
-def _error(status: int, error: str, description: str | None = None, **extra: object) -> Response:
-    body: dict[str, object] = {"error": error}
-    if description:
-        body["error_description"] = description
-    body.update(extra)
-    return JSONResponse(body, status_code=status)
+def error_response(
+    status: int,
+    error: str,
+    description: str | None = None,
+    attempts: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A CIAM refusal; ``error`` must be one of ``CiamErrorCode``."""
+    body = CiamError(CiamErrorCode(error), description or None, attempts)
+    return JSONResponse(msgspec.to_builtins(body), status_code=status, headers=headers)
 
 
 def _rate_limited(exc: RateLimited) -> Response:
@@ -78,10 +167,8 @@ def _rate_limited(exc: RateLimited) -> Response:
     elif exc.limit == "failures":
         who = f"{who} after too many wrong codes"
     kind = "SMS" if sms else "Email"
-    response = _error(
-        400,
-        "sms_rate_limit_exceeded" if sms else "email_rate_limit_exceeded",
-        f"{kind} rate limit exceeded for {who}",
+    response = error_response(
+        400, f"{exc.channel}_rate_limit_exceeded", f"{kind} rate limit exceeded for {who}"
     )
     response.headers.update(retry_after_headers(exc))
     return response
@@ -91,39 +178,39 @@ def to_response(exc: Exception) -> Response | None:
     """The CIAM answer for one of the errors otp_flow raises (None: not a known error)."""
     match exc:
         case ClientAuthError():
-            response = _error(401, "invalid_client")
+            response = error_response(401, Code.INVALID_CLIENT)
             response.headers["WWW-Authenticate"] = 'Basic realm="otp_flow", charset="UTF-8"'
             return response
         case PayloadTooLarge():
-            return _error(413, "invalid_request", "The request body is too large")
+            return error_response(413, Code.INVALID_REQUEST, "The request body is too large")
         case MalformedPhoneNumber():
-            return _error(400, "malformed_phone_number")
+            return error_response(400, Code.MALFORMED_PHONE_NUMBER)
         case MalformedEmail():
-            return _error(400, "malformed_email")
+            return error_response(400, Code.MALFORMED_EMAIL)
         case BlockedEmail():
-            return _error(400, "invalid_email")
+            return error_response(400, Code.INVALID_EMAIL)
         case IdentifierUsed(recipient=recipient):
-            used = "phone_number_is_used" if recipient.channel == "sms" else "email_is_used"
-            return _error(400, used)
+            used = Code.PHONE_NUMBER_IS_USED if recipient.channel == "sms" else Code.EMAIL_IS_USED
+            return error_response(400, used)
         case RateLimited():
             return _rate_limited(exc)
         case QuotaExhausted(channel=channel):
-            return _error(400, f"insufficient_{channel}_quota")
+            return error_response(400, f"insufficient_{channel}_quota")
         case WrongCode():
-            return _error(400, "invalid_otp", attempts_remaining=exc.attempts_remaining)
+            return error_response(400, Code.INVALID_OTP, attempts=exc.attempts_remaining)
         case AttemptsExceeded():
-            return _error(400, "otp_attempts_exceeded")
+            return error_response(400, Code.OTP_ATTEMPTS_EXCEEDED)
         case CodeExpired() | NoChallenge():
-            return _error(400, "otp_expired")
+            return error_response(400, Code.OTP_EXPIRED)
         case InvalidToken():
-            return _error(400, "invalid_otp_token")
+            return error_response(400, Code.INVALID_OTP_TOKEN)
         case InvalidRequest():
-            return _error(400, "invalid_request", str(exc))
+            return error_response(400, Code.INVALID_REQUEST, str(exc))
     return None
 
 
 def unavailable() -> Response:
-    return _error(503, "temporarily_unavailable", UNAVAILABLE_DESCRIPTION)
+    return error_response(503, Code.TEMPORARILY_UNAVAILABLE, UNAVAILABLE_DESCRIPTION)
 
 
 class CIAMApi:
@@ -157,13 +244,11 @@ class CIAMApi:
 
     async def send(self, request: Request) -> Response:
         client = self._client(request)
-        data = await read_json_object(request, self.max_body_bytes)
-        usage = _usage(get_str(data, "usage"))
-        phone = get_str(data, "phone_number")
-        email = get_str(data, "email")
+        body = decode(await read_json_object(request, self.max_body_bytes), CiamSendRequest)
+        usage, phone, email = body.usage, body.phone_number, body.email
         if (phone is None) == (email is None):
             raise InvalidRequest("give exactly one of phone_number and email")
-        source = self._auth_source(get_str(data, "auth_source_id"), usage, phone is not None)
+        source = self._auth_source(body.auth_source_id, usage, phone is not None)
         recipient = (
             self.engine.identifiers.phone(phone)
             if phone is not None
@@ -183,18 +268,18 @@ class CIAMApi:
         )
         if used:
             raise IdentifierUsed(recipient)
-        return JSONResponse({"otp_token": result.otp_token})
+        return JSONResponse(msgspec.to_builtins(CiamSendResponse(result.otp_token)))
 
     async def verify(self, request: Request) -> Response:
         client = self._client(request)
-        data = await read_json_object(request, self.max_body_bytes)
-        otp_token = get_str(data, "otp_token", required=True) or ""
-        code = get_str(data, "code", required=True) or ""
-        result = await self.engine.verify(otp_token, code, client_id=client.id)
-        field = "phone_number" if result.recipient.channel == "sms" else "email"
-        return JSONResponse(
-            {"verified": True, "usage": result.usage, field: result.recipient.value}
+        body = decode(await read_json_object(request, self.max_body_bytes), CiamVerifyRequest)
+        result = await self.engine.verify(body.otp_token, body.code, client_id=client.id)
+        value = result.recipient.value
+        sms = result.recipient.channel == "sms"
+        answer = CiamVerifyResponse(
+            True, result.usage, value if sms else None, None if sms else value
         )
+        return JSONResponse(msgspec.to_builtins(answer))
 
     def _auth_source(
         self, source_id: str | None, usage: Usage, is_phone: bool
@@ -220,10 +305,36 @@ class CIAMApi:
         return taken is not None
 
 
-def _usage(raw: str | None) -> Usage:
-    if raw is None:
-        return "login"  # the seed: no usage means login
-    for usage in USAGES:
-        if raw == usage:
-            return usage
-    raise BadInput("range", "usage", f"must be one of {', '.join(USAGES)}")
+def error_responses(error: str, challenge: str = "Basic") -> dict[str, dict[str, object]]:
+    """The refusals every CIAM endpoint with a body can answer, as ``error`` (a component)."""
+    retry = {"Retry-After": RETRY_AFTER}
+    return {
+        "400": json_response(error, "Refused; see error", **retry),
+        "401": json_response(
+            error,
+            f"Bad credentials ({challenge})",
+            **{"WWW-Authenticate": header("", required=True)},
+        ),
+        "413": json_response(error, "Body over the size limit (64 KiB by default)"),
+        "503": json_response(error, "temporarily_unavailable"),
+    }
+
+
+def openapi() -> Fragment:
+    def post(summary: str, body: type, ok: type) -> dict[str, object]:
+        responses = {"200": json_response(ok.__name__, "Success"), **error_responses("CiamError")}
+        return {"post": _operation("CIAM", summary, responses, body=body, security="clientBasic")}
+
+    return Fragment(
+        paths={
+            "/otp/send": post("Send an OTP by SMS or email", CiamSendRequest, CiamSendResponse),
+            "/otp/verify": post(
+                "Verify an OTP (otp_flow's extension, not a CIAM endpoint)",
+                CiamVerifyRequest,
+                CiamVerifyResponse,
+            ),
+        },
+        schemas=components(
+            CiamError, CiamSendRequest, CiamSendResponse, CiamVerifyRequest, CiamVerifyResponse
+        ),
+    )

@@ -12,7 +12,9 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Mapping
+from typing import Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -23,28 +25,77 @@ from otp_flow.tokens import user_claims
 from otp_flow.types import Channel, Recipient, Usage
 from otp_flow.users import IdentifierTaken, UserEvent
 from otp_flow.web.api import ciam_errors as errors
+from otp_flow.web.api.ciam import CiamErrorCode as Code
+from otp_flow.web.api.ciam import error_responses
 from otp_flow.web.api.ciam_context import CIAMContext
 from otp_flow.web.api.ciam_errors import CIAMError
-from otp_flow.web.api.common import get_str, guarded, read_json_object
+from otp_flow.web.api.common import RequiredText, decode, guarded, read_json_object, required
+from otp_flow.web.api.schema import Fragment, components, header, json_response
+from otp_flow.web.api.schema import operation as _operation
 from otp_flow.web.forms import clean_display_name
 
-__all__ = ["USERINFO_FIELDS", "CIAMAccountApi"]
+__all__ = [
+    "USERINFO_FIELDS",
+    "CIAMAccountApi",
+    "CiamResetPasswordRequest",
+    "CiamSignupRequest",
+    "CiamUserinfoUpdate",
+    "openapi",
+]
 
 log = logging.getLogger("otp_flow")
 
+
+class _Proof(msgspec.Struct, kw_only=True):
+    """A phone number or email address, with the ``otp_token`` and code sent to it (the other
+    channel's fields are not read)."""
+
+    phone_number: str | None = None
+    phone_number_otp_token: str | None = None
+    phone_number_otp: str | None = None
+    email: str | None = None
+    email_otp_token: str | None = None
+    email_otp: str | None = None
+
+
+class CiamSignupRequest(_Proof, kw_only=True):
+    """Exactly one of ``phone_number`` and ``email``, with its ``*_otp_token`` and ``*_otp``."""
+
+    password: str | None = None
+    nickname: str | None = None
+    name: str | None = None
+
+
+class CiamResetPasswordRequest(_Proof, kw_only=True):
+    """Exactly one of ``phone_number`` and ``email``, with its ``*_otp_token`` and ``*_otp``."""
+
+    password: RequiredText
+
+
+class CiamUserinfoUpdate(_Proof, kw_only=True, forbid_unknown_fields=True):
+    """A new ``phone_number`` or ``email`` comes with its ``*_otp_token`` and ``*_otp``."""
+
+    name: str | None = None
+    nickname: str | None = None
+    #: Not stored by this server: only null is taken.
+    zoneinfo: None = None
+    locale: None = None
+
+
+class CiamUserinfo(msgspec.Struct, kw_only=True):
+    """The user's claims (OpenID Connect), as ``otp_flow.tokens.user_claims`` gives them."""
+
+    sub: str
+    name: str | None = None
+    nickname: str | None = None
+    phone_number: str | None = None
+    phone_number_verified: bool | None = None
+    email: str | None = None
+    email_verified: bool | None = None
+
+
 #: Every attribute ``PATCH /userinfo`` takes; any other is ``invalid_request``.
-USERINFO_FIELDS = (
-    "phone_number",
-    "phone_number_otp_token",
-    "phone_number_otp",
-    "email",
-    "email_otp_token",
-    "email_otp",
-    "name",
-    "nickname",
-    "zoneinfo",
-    "locale",
-)
+USERINFO_FIELDS = tuple(f.encode_name for f in msgspec.structs.fields(CiamUserinfoUpdate))
 _CHANNELS: tuple[Channel, ...] = ("sms", "email")
 
 
@@ -77,14 +128,15 @@ class CIAMAccountApi:
         client = ctx.basic_client(request)
         data = await read_json_object(request, ctx.max_body_bytes)
         channel = _one_channel(data)
-        nickname = get_str(data, "nickname")
-        name = _display_name(nickname if nickname is not None else get_str(data, "name"))
-        password = get_str(data, "password")
+        body = decode(data, CiamSignupRequest)
+        nickname = body.nickname
+        name = _display_name(nickname if nickname is not None else body.name)
+        password = body.password
         if password is not None:
             # Refused before the code is checked, so a retry without a password can reuse it.
             password_users = ctx.password_users()
             self._check_new_password(password)
-        recipient = await self._prove(data, channel, "signup", client.id)
+        recipient = await self._prove(body, channel, "signup", client.id)
         field = errors.field_prefix(channel)
         try:
             if password is not None:
@@ -94,7 +146,7 @@ class CIAMAccountApi:
             else:
                 user = await ctx.users.create(display_name=name, **{field: recipient.value})
         except IdentifierTaken as exc:
-            raise CIAMError(f"{field}_is_used") from exc
+            raise CIAMError(Code(f"{field}_is_used")) from exc
         await ctx.hooks.fire(UserEvent("signup", user))
         return JSONResponse(user_claims(user))
 
@@ -105,15 +157,16 @@ class CIAMAccountApi:
         client = ctx.basic_client(request)
         data = await read_json_object(request, ctx.max_body_bytes)
         channel = _one_channel(data)
-        password = get_str(data, "password", required=True) or ""
+        body = decode(data, CiamResetPasswordRequest)
+        password = body.password
         users = ctx.password_users()
         self._check_new_password(password)
-        recipient = await self._prove(data, channel, "reset_password", client.id)
+        recipient = await self._prove(body, channel, "reset_password", client.id)
         user = await ctx.find_user(recipient)
         if user is None:
-            raise CIAMError("user_not_found")
+            raise CIAMError(Code.USER_NOT_FOUND)
         if user.has_password and await users.check_password(user.id, password):
-            raise CIAMError("recurrent_password")
+            raise CIAMError(Code.RECURRENT_PASSWORD)
         await users.set_password(user.id, password)
         # Whoever holds a session or a token of this account is out, as after a page reset.
         if ctx.sessions is not None:
@@ -130,26 +183,19 @@ class CIAMAccountApi:
         claims, user = await ctx.bearer(request)
         if request.method == "GET":
             return JSONResponse(user_claims(user))
-        data = await read_json_object(request, ctx.max_body_bytes)
-        unknown = sorted(set(data) - set(USERINFO_FIELDS))
-        if unknown:
-            raise CIAMError("invalid_request", f"unknown attribute {unknown[0]}")
-        for attribute in ("zoneinfo", "locale"):
-            if data.get(attribute) is not None:
-                raise CIAMError("invalid_request", f"{attribute} is not stored by this server")
-        nickname = get_str(data, "nickname")
-        raw_name = nickname if nickname is not None else get_str(data, "name")
+        body = decode(await read_json_object(request, ctx.max_body_bytes), CiamUserinfoUpdate)
+        _ = (body.zoneinfo, body.locale)  # read to be checked: only null is taken
+        nickname = body.nickname
+        raw_name = nickname if nickname is not None else body.name
         name = _display_name(raw_name) if raw_name is not None else None
         # Every field is checked before any code is spent; then every code before any change.
         wanted: list[tuple[Channel, Recipient, str, str]] = []
         for channel in _CHANNELS:
-            field = errors.field_prefix(channel)
-            raw = get_str(data, field)
+            raw = body.phone_number if channel == "sms" else body.email
             if raw is None:
                 continue
             recipient = ctx.parse(channel, raw)
-            token = get_str(data, f"{field}_otp_token", required=True) or ""
-            code = get_str(data, f"{field}_otp", required=True) or ""
+            token, code = _token_and_code(body, channel)
             wanted.append((channel, recipient, token, code))
         for channel, recipient, token, code in wanted:
             await ctx.prove(
@@ -167,7 +213,7 @@ class CIAMAccountApi:
         try:
             updated = await ctx.users.update(user.id, display_name=name, **changes)
         except IdentifierTaken as exc:
-            raise CIAMError(f"duplicate_{exc.field}") from exc
+            raise CIAMError(Code(f"duplicate_{exc.field}")) from exc
         for channel, recipient, _token, _code in wanted:
             old = getattr(user, errors.field_prefix(channel))
             if old and old != recipient.value:
@@ -188,12 +234,12 @@ class CIAMAccountApi:
             )
 
     async def _prove(
-        self, data: Mapping[str, object], channel: Channel, usage: Usage, client_id: str
+        self, body: _Proof, channel: Channel, usage: Usage, client_id: str
     ) -> Recipient:
-        field = errors.field_prefix(channel)
-        recipient = self.context.parse(channel, get_str(data, field, required=True) or "")
-        token = get_str(data, f"{field}_otp_token", required=True) or ""
-        code = get_str(data, f"{field}_otp", required=True) or ""
+        sms = channel == "sms"
+        raw = required(body.phone_number if sms else body.email, errors.field_prefix(channel))
+        recipient = self.context.parse(channel, raw)
+        token, code = _token_and_code(body, channel)
         await self.context.prove(
             otp_token=token,
             code=code,
@@ -225,10 +271,20 @@ class CIAMAccountApi:
             log.exception("notifying the old %s address of a change failed", old.channel)
 
 
+def _token_and_code(body: _Proof, channel: Channel) -> tuple[str, str]:
+    """The ``*_otp_token`` and ``*_otp`` of ``channel``, both required."""
+    field = errors.field_prefix(channel)
+    if channel == "sms":
+        token, code = body.phone_number_otp_token, body.phone_number_otp
+    else:
+        token, code = body.email_otp_token, body.email_otp
+    return required(token, f"{field}_otp_token"), required(code, f"{field}_otp")
+
+
 def _one_channel(data: Mapping[str, object]) -> Channel:
     has_phone, has_email = data.get("phone_number") is not None, data.get("email") is not None
     if has_phone == has_email:
-        raise CIAMError("invalid_request", "give exactly one of phone_number and email")
+        raise CIAMError(Code.INVALID_REQUEST, "give exactly one of phone_number and email")
     return "sms" if has_phone else "email"
 
 
@@ -237,5 +293,49 @@ def _display_name(raw: str | None) -> str:
         return ""
     name, problem = clean_display_name(raw)
     if problem is not None and problem != "required":
-        raise CIAMError("invalid_request", f"nickname is {problem.replace('_', ' ')}")
+        raise CIAMError(Code.INVALID_REQUEST, f"nickname is {problem.replace('_', ' ')}")
     return name
+
+
+def openapi() -> Fragment:
+    errors_ = error_responses("CiamError")
+    claims = json_response("CiamUserinfo", "The user's claims (OpenID Connect)")
+    bearer = {
+        "401": json_response(
+            "CiamError",
+            "invalid_token: a missing, bad, expired or revoked access token",
+            **{"WWW-Authenticate": header("", required=True)},
+        )
+    }
+
+    def op(summary: str, body: type | None, ok: dict[str, Any], auth: str) -> dict[str, Any]:
+        responses = {"200": ok, **errors_, **(bearer if auth == "bearerAuth" else {})}
+        if body is None:
+            responses = {"200": ok, **bearer, "503": errors_["503"]}
+        return _operation("CIAM", summary, responses, body=body, security=auth)
+
+    return Fragment(
+        paths={
+            "/signup": {"post": op("Sign up by code", CiamSignupRequest, claims, "clientBasic")},
+            "/reset_user_password": {
+                "post": op(
+                    "Set a new password by code",
+                    CiamResetPasswordRequest,
+                    {"description": "Done (an empty body)"},
+                    "clientBasic",
+                )
+            },
+            "/userinfo": {
+                "get": op("The signed-in user's claims", None, claims, "bearerAuth"),
+                "patch": op(
+                    "Change the name, or a phone number or email proven by its code",
+                    CiamUserinfoUpdate,
+                    claims,
+                    "bearerAuth",
+                ),
+            },
+        },
+        schemas=components(
+            CiamSignupRequest, CiamResetPasswordRequest, CiamUserinfoUpdate, CiamUserinfo
+        ),
+    )

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+import msgspec
 from starlette.requests import Request
 
 from otp_flow.clients import Client
@@ -17,12 +18,13 @@ from otp_flow.passwords import Passwords
 from otp_flow.tokens import AccessClaims, TokenRejected, TokenService
 from otp_flow.types import Channel, Recipient, Usage
 from otp_flow.users import PasswordUserStore, User, UserHooks, UserStore
+from otp_flow.web.api.ciam import CiamErrorCode as Code
 from otp_flow.web.api.ciam_errors import NO_PASSWORDS, CIAMError, invalid_token
-from otp_flow.web.api.common import BadInput, read_body, read_json_object
+from otp_flow.web.api.common import BadInput, decode, read_body, read_json_object
 from otp_flow.web.clientauth import ClientAuthError, ClientDirectory, parse_basic
 from otp_flow.web.sessions import SessionStore
 
-__all__ = ["CIAMContext", "get_flag", "read_params"]
+__all__ = ["CIAMContext", "ClientCredentials", "read_params", "with_flags"]
 
 _FORM = "application/x-www-form-urlencoded"
 
@@ -44,6 +46,24 @@ async def read_params(request: Request, limit: int) -> dict[str, object]:
     return params
 
 
+def with_flags(params: Mapping[str, object], *names: str) -> dict[str, object]:
+    """``params`` with the booleans ``names`` as JSON's true/false: a form can only spell them
+    "true" or "false" (in any case, which JSON bodies may use too)."""
+    flags = {
+        name: value.lower() == "true"
+        for name in names
+        if isinstance(value := params.get(name), str) and value.lower() in ("true", "false")
+    }
+    return {**params, **flags}
+
+
+class ClientCredentials(msgspec.Struct, kw_only=True):
+    """Client credentials in the body (CIAM's way); without both, HTTP Basic."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class CIAMContext:
     engine: OTPEngine
@@ -60,7 +80,7 @@ class CIAMContext:
     def password_users(self) -> PasswordUserStore:
         """The user store as a keeper of passwords; ``invalid_request`` when it keeps none."""
         if not isinstance(self.users, PasswordUserStore):
-            raise CIAMError("invalid_request", NO_PASSWORDS)
+            raise CIAMError(Code.INVALID_REQUEST, NO_PASSWORDS)
         return self.users
 
     def issuer(self, request: Request) -> str:
@@ -73,10 +93,14 @@ class CIAMContext:
 
     def body_client(self, request: Request, params: Mapping[str, object]) -> Client:
         """``client_id`` + ``client_secret`` in the body (CIAM's way), else HTTP Basic."""
-        client_id, secret = params.get("client_id"), params.get("client_secret")
+        credentials = decode(params, ClientCredentials)
+        try:
+            client_id, secret = credentials.client_id, credentials.client_secret
+        except BadInput as exc:
+            raise ClientAuthError("unknown_client") from exc
         if client_id is None and secret is None:
             return self.basic_client(request)
-        if not isinstance(client_id, str) or not isinstance(secret, str):
+        if client_id is None or secret is None:
             raise ClientAuthError("unknown_client")
         return self.clients.authenticate(client_id, secret)
 
@@ -128,15 +152,3 @@ class CIAMContext:
         if recipient.channel == "sms":
             return await self.users.find_by_phone(recipient.value)
         return await self.users.find_by_email(recipient.value)
-
-
-def get_flag(params: Mapping[str, object], name: str) -> bool:
-    """A boolean: JSON true/false, or "true"/"false" in a form."""
-    value = params.get(name)
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    raise BadInput("range", name, "must be true or false")

@@ -7,14 +7,14 @@ into ``{"error", "error_description"?}`` with the right status.
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from otp_flow.errors import OTPError
 from otp_flow.users import IdentifierField
 from otp_flow.web.api import ciam
+from otp_flow.web.api.ciam import CiamErrorCode as Code
 
 __all__ = [
-    "ACCOUNT_ERRORS",
     "BEARER_CHALLENGE",
     "TOKEN_ERRORS",
     "CIAMError",
@@ -36,28 +36,13 @@ UNSUPPORTED_GRANT = "Unsupported grant_type"
 #: A password given to a service whose user store keeps none (passwordless, see PasswordUserStore).
 NO_PASSWORDS = "This service does not keep passwords"
 
-TOKEN_ERRORS: dict[str, tuple[str, ...]] = {
-    "invalid_grant": (UNKNOWN_OTP_TOKEN, UNKNOWN_OTP, USER_NOT_FOUND, ABNORMAL_USER,
-                      BAD_REFRESH_TOKEN),
-    "invalid_request": (MISMATCHED,),
-    "invalid_auth_source": (AUTH_SOURCE,),
-    "unsupported_grant_type": (UNSUPPORTED_GRANT,),
+TOKEN_ERRORS: dict[Code, tuple[str, ...]] = {
+    Code.INVALID_GRANT: (UNKNOWN_OTP_TOKEN, UNKNOWN_OTP, USER_NOT_FOUND, ABNORMAL_USER,
+                         BAD_REFRESH_TOKEN),
+    Code.INVALID_REQUEST: (MISMATCHED,),
+    Code.INVALID_AUTH_SOURCE: (AUTH_SOURCE,),
+    Code.UNSUPPORTED_GRANT_TYPE: (UNSUPPORTED_GRANT,),
 }  # fmt: skip
-
-#: The account endpoints' own codes (besides invalid_request, malformed_*, *_is_used).
-ACCOUNT_ERRORS = (
-    "bad_phone_number_otp_token",
-    "bad_phone_number_otp",
-    "bad_email_otp_token",
-    "bad_email_otp",
-    "user_not_found",
-    "recurrent_password",
-    "invalid_new_password",
-    "abnormal_user_status",
-    "duplicate_phone_number",
-    "duplicate_email",
-    "invalid_token",
-)
 
 #: ``WWW-Authenticate`` of a 401 on a bearer endpoint (RFC 6750).
 BEARER_CHALLENGE = 'Bearer realm="otp_flow"'
@@ -74,7 +59,7 @@ class CIAMError(OTPError):
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(error)
-        self.error = error
+        self.error = Code(error)
         self.description = description
         self.status = status
         self.headers = headers or {}
@@ -86,11 +71,11 @@ def field_prefix(channel: str) -> IdentifierField:
 
 
 def bad_otp_token(channel: str) -> CIAMError:
-    return CIAMError(f"bad_{field_prefix(channel)}_otp_token")
+    return CIAMError(Code(f"bad_{field_prefix(channel)}_otp_token"))
 
 
 def bad_otp(channel: str) -> CIAMError:
-    return CIAMError(f"bad_{field_prefix(channel)}_otp")
+    return CIAMError(Code(f"bad_{field_prefix(channel)}_otp"))
 
 
 def invalid_token(description: str, *, presented: bool = True) -> CIAMError:
@@ -98,21 +83,17 @@ def invalid_token(description: str, *, presented: bool = True) -> CIAMError:
     if presented:
         challenge += f', error="invalid_token", error_description="{description}"'
     return CIAMError(
-        "invalid_token", description, status=401, headers={"WWW-Authenticate": challenge}
+        Code.INVALID_TOKEN, description, status=401, headers={"WWW-Authenticate": challenge}
     )
 
 
 def to_response(exc: Exception) -> Response | None:
     if isinstance(exc, CIAMError):
-        body: dict[str, object] = {"error": exc.error}
-        if exc.description:
-            body["error_description"] = exc.description
-        return JSONResponse(body, status_code=exc.status, headers=exc.headers or None)
+        return ciam.error_response(
+            exc.status, exc.error, exc.description, headers=exc.headers or None
+        )
     return ciam.to_response(exc)
 
 
 def unavailable() -> Response:
-    return JSONResponse(
-        {"error": "temporarily_unavailable", "error_description": SERVICE_UNAVAILABLE},
-        status_code=503,
-    )
+    return ciam.error_response(503, Code.TEMPORARILY_UNAVAILABLE, SERVICE_UNAVAILABLE)

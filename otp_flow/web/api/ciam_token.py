@@ -8,9 +8,10 @@ clients send); client credentials are ``client_id`` + ``client_secret`` in the b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import msgspec
+from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -20,17 +21,87 @@ from otp_flow.tokens import RefreshRejected, TokenRejected, TokenService
 from otp_flow.types import Channel, Recipient
 from otp_flow.users import IdentifierTaken, User, UserEvent
 from otp_flow.web.api import ciam_errors as errors
-from otp_flow.web.api.ciam_context import CIAMContext, get_flag, read_params
+from otp_flow.web.api.ciam import CiamErrorCode as Code
+from otp_flow.web.api.ciam import error_responses
+from otp_flow.web.api.ciam_context import CIAMContext, ClientCredentials, read_params, with_flags
 from otp_flow.web.api.ciam_errors import CIAMError
-from otp_flow.web.api.common import get_str, guarded
+from otp_flow.web.api.common import RequiredText, decode, guarded, required
+from otp_flow.web.api.schema import Fragment, components, header, json_response
+from otp_flow.web.api.schema import operation as _operation
 
-__all__ = ["GRANT_TYPES", "OTP_GRANTS", "CIAMTokenApi", "discovery_document"]
+__all__ = [
+    "GRANT_TYPES",
+    "OTP_GRANTS",
+    "CIAMTokenApi",
+    "CiamRevokeRequest",
+    "CiamTokenRequest",
+    "discovery_document",
+    "openapi",
+]
 
 _GRANT_PREFIX = "http://tencentciam.com/oauth2/grant-type/otp/"
 #: The OTP grant types and the channel each signs in by.
 OTP_GRANTS: dict[str, Channel] = {_GRANT_PREFIX + "sms": "sms", _GRANT_PREFIX + "email": "email"}
 REFRESH_GRANT = "refresh_token"
 GRANT_TYPES = (*OTP_GRANTS, REFRESH_GRANT)
+
+
+class CiamTokenRequest(ClientCredentials, kw_only=True):
+    """An OTP grant (``phone_number`` or ``email`` as the grant says, ``otp_token``, ``otp``,
+    optionally ``auth_source_id`` and ``auto_signup``) or the ``refresh_token`` grant."""
+
+    grant_type: Annotated[RequiredText, msgspec.Meta(extra_json_schema={"enum": list(GRANT_TYPES)})]
+    auth_source_id: Annotated[str, Meta(description="An SMS or email OTP auth source")] | None = (
+        None
+    )
+    phone_number: (
+        Annotated[str, Meta(description="otp/sms: the number the code went to")] | None
+    ) = None
+    email: Annotated[str, Meta(description="otp/email: the address the code went to")] | None = None
+    otp_token: str | None = None
+    otp: Annotated[str, Meta(description="The code")] | None = None
+    auto_signup: Annotated[
+        bool, Meta(description="Sign up an unknown recipient (form: true/false)")
+    ] = False
+    refresh_token: Annotated[str, Meta(description="The refresh_token grant")] | None = None
+
+
+class CiamRevokeRequest(ClientCredentials, kw_only=True):
+    """A refresh or access token (RFC 7009)."""
+
+    token: RequiredText
+
+
+class CiamTokenResponse(msgspec.Struct):
+    """What ``IssuedTokens.body`` answers (tests/test_openapi.py holds real answers to it)."""
+
+    access_token: Annotated[str, Meta(description="A JWT (typ at+jwt), verifiable with the JWKS")]
+    refresh_token: str
+    scope: Literal["openid"]
+    id_token: Annotated[str, Meta(description="An OpenID Connect id token (JWT)")]
+    token_type: Literal["Bearer"]
+    expires_in: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Jwk(msgspec.Struct):
+    kty: str
+    kid: str
+
+
+class Jwks(msgspec.Struct):
+    """A JWK Set, newest key first."""
+
+    keys: list[Jwk]
+
+
+class OpenIdConfiguration(msgspec.Struct):
+    """What ``discovery_document`` answers (its other members are standard)."""
+
+    issuer: str
+    jwks_uri: str
+    token_endpoint: str
+
+
 #: RFC 6749 5.1: token responses must not be cached.
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -79,58 +150,56 @@ class CIAMTokenApi:
         ctx = self.context
         params = await read_params(request, ctx.max_body_bytes)
         client_id = ctx.body_client(request, params).id
-        grant_type = get_str(params, "grant_type", required=True) or ""
-        if grant_type == REFRESH_GRANT:
-            return await self._refresh(request, params, client_id)
-        channel = OTP_GRANTS.get(grant_type)
+        body = decode(with_flags(params, "auto_signup"), CiamTokenRequest)
+        if body.grant_type == REFRESH_GRANT:
+            return await self._refresh(request, body, client_id)
+        channel = OTP_GRANTS.get(body.grant_type)
         if channel is None:
-            raise CIAMError("unsupported_grant_type", errors.UNSUPPORTED_GRANT)
-        self._check_auth_source(get_str(params, "auth_source_id"), channel)
+            raise CIAMError(Code.UNSUPPORTED_GRANT_TYPE, errors.UNSUPPORTED_GRANT)
+        self._check_auth_source(body.auth_source_id, channel)
         field = errors.field_prefix(channel)
-        raw = get_str(params, field, required=True) or ""
-        otp_token = get_str(params, "otp_token", required=True) or ""
-        code = get_str(params, "otp", required=True) or ""
-        auto_signup = get_flag(params, "auto_signup")
+        raw = required(body.phone_number if channel == "sms" else body.email, field)
+        otp_token = required(body.otp_token, "otp_token")
+        code = required(body.otp, "otp")
+        auto_signup = body.auto_signup
         recipient = ctx.parse(channel, raw)
         try:
             token_client, token_recipient, usage, _ = ctx.engine.read_token(otp_token)
         except InvalidToken as exc:
-            raise CIAMError("invalid_grant", errors.UNKNOWN_OTP_TOKEN) from exc
+            raise CIAMError(Code.INVALID_GRANT, errors.UNKNOWN_OTP_TOKEN) from exc
         if token_client != client_id:
-            raise CIAMError("invalid_grant", errors.UNKNOWN_OTP_TOKEN)
+            raise CIAMError(Code.INVALID_GRANT, errors.UNKNOWN_OTP_TOKEN)
         if token_recipient != recipient or usage != "login":
-            raise CIAMError("invalid_request", errors.MISMATCHED)
+            raise CIAMError(Code.INVALID_REQUEST, errors.MISMATCHED)
         await ctx.prove(
             otp_token=otp_token,
             code=code,
             usage="login",
             recipient=recipient,
             client_id=client_id,
-            bad_token=lambda: CIAMError("invalid_grant", errors.UNKNOWN_OTP_TOKEN),
-            bad_code=lambda: CIAMError("invalid_grant", errors.UNKNOWN_OTP),
+            bad_token=lambda: CIAMError(Code.INVALID_GRANT, errors.UNKNOWN_OTP_TOKEN),
+            bad_code=lambda: CIAMError(Code.INVALID_GRANT, errors.UNKNOWN_OTP),
         )
         user = await ctx.find_user(recipient)
         if user is None:
             if not auto_signup:
-                raise CIAMError("invalid_grant", errors.USER_NOT_FOUND)
+                raise CIAMError(Code.INVALID_GRANT, errors.USER_NOT_FOUND)
             user = await self._sign_up(recipient)
         issued = await ctx.tokens.issue(user, client_id=client_id, issuer=ctx.issuer(request))
         await ctx.hooks.fire(UserEvent("login", user))
         return JSONResponse(issued.body(), headers=_NO_STORE)
 
-    async def _refresh(
-        self, request: Request, params: Mapping[str, object], client_id: str
-    ) -> Response:
+    async def _refresh(self, request: Request, body: CiamTokenRequest, client_id: str) -> Response:
         ctx = self.context
-        refresh_token = get_str(params, "refresh_token", required=True) or ""
+        refresh_token = required(body.refresh_token, "refresh_token")
         try:
             grant = await ctx.tokens.rotate(refresh_token, client_id=client_id)
         except RefreshRejected as exc:
-            raise CIAMError("invalid_grant", errors.BAD_REFRESH_TOKEN) from exc
+            raise CIAMError(Code.INVALID_GRANT, errors.BAD_REFRESH_TOKEN) from exc
         user = await ctx.users.get(grant.user_id)
         if user is None:
             await ctx.tokens.end_family(grant.user_id, grant.family_id)
-            raise CIAMError("invalid_grant", errors.USER_NOT_FOUND)
+            raise CIAMError(Code.INVALID_GRANT, errors.USER_NOT_FOUND)
         issued = ctx.tokens.mint(user, client_id=client_id, grant=grant, issuer=ctx.issuer(request))
         return JSONResponse(issued.body(), headers=_NO_STORE)
 
@@ -155,7 +224,7 @@ class CIAMTokenApi:
             return
         source = self.context.auth_sources.get(source_id)
         if source is None or source.channel != channel:
-            raise CIAMError("invalid_auth_source", errors.AUTH_SOURCE)
+            raise CIAMError(Code.INVALID_AUTH_SOURCE, errors.AUTH_SOURCE)
 
     async def revoke(self, request: Request) -> Response:
         """RFC 7009: ends the sign-in a refresh or access token belongs to. 200 whatever the
@@ -163,7 +232,7 @@ class CIAMTokenApi:
         ctx = self.context
         params = await read_params(request, ctx.max_body_bytes)
         client_id = ctx.body_client(request, params).id
-        token = get_str(params, "token", required=True) or ""
+        token = decode(params, CiamRevokeRequest).token
         try:  # an access token? (a refresh token is not a JWT, so it fails here)
             claims = await ctx.tokens.authenticate(token, issuer=ctx.issuer(request))
         except TokenRejected:
@@ -181,3 +250,45 @@ class CIAMTokenApi:
     async def discovery(self, request: Request) -> Response:
         ctx = self.context
         return JSONResponse(discovery_document(ctx.issuer(request), ctx.tokens))
+
+
+def openapi() -> Fragment:
+    errors_ = error_responses("CiamError")
+    unavailable = {"503": errors_["503"]}
+
+    def post(summary: str, body: type, ok: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        responses = {"200": ok, **errors_}
+        return {"post": _operation("CIAM", summary, responses, body=body, form=True, **extra)}
+
+    def get(summary: str, ok: type, description: str) -> dict[str, Any]:
+        responses = {"200": json_response(ok.__name__, description), **unavailable}
+        return {"get": _operation("CIAM", summary, responses)}
+
+    tokens = json_response(
+        "CiamTokenResponse", "Tokens", **{"Cache-Control": header("no-store", required=True)}
+    )
+    return Fragment(
+        paths={
+            "/oauth2/token": post(
+                "Sign in by an SMS or email code, or renew tokens (refresh_token)",
+                CiamTokenRequest,
+                tokens,
+                description="Client credentials: client_id and client_secret in the body "
+                "(or HTTP Basic).",
+            ),
+            "/oauth2/revoke": post(
+                "Sign out (RFC 7009; otp_flow's extension): end a token's sign-in",
+                CiamRevokeRequest,
+                {"description": "Done (an empty body)"},
+            ),
+            "/.well-known/jwks.json": get(
+                "The public keys that verify access and id tokens", Jwks, "A JWK Set"
+            ),
+            "/.well-known/openid-configuration": get(
+                "OpenID Connect discovery", OpenIdConfiguration, "The discovery document"
+            ),
+        },
+        schemas=components(
+            CiamTokenRequest, CiamRevokeRequest, CiamTokenResponse, Jwks, OpenIdConfiguration
+        ),
+    )

@@ -8,8 +8,10 @@ gets the unknown-client sentence too, so answers do not tell which client ids ex
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -30,18 +32,17 @@ from otp_flow.web.api.common import (
     MAX_BODY_BYTES,
     BadInput,
     PayloadTooLarge,
-    get_int,
-    get_str,
+    RequiredText,
+    decode,
     guarded,
     read_json_object,
     retry_after_headers,
 )
-from otp_flow.web.clientauth import ClientAuthError, ClientDirectory, is_text
+from otp_flow.web.api.schema import RETRY_AFTER, Fragment, components, json_response
+from otp_flow.web.api.schema import operation as _operation
+from otp_flow.web.clientauth import ClientAuthError, ClientDirectory
 
-__all__ = ["MESSAGES", "VERIFIED", "OnlyIDApi"]
-
-#: The documented success body of verify-otp, exactly.
-VERIFIED = {"result": "success"}
+__all__ = ["MESSAGES", "VERIFIED", "OnlyIDApi", "openapi"]
 
 _LOW, _HIGH = CALLER_CODE_LENGTH
 
@@ -87,6 +88,57 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 _BOUNDS = {"expireMin": (1, 20), "maxFailCount": CALLER_MAX_FAILURES}
+#: (?!\n): Python's $ (which msgspec's pattern check uses) also matches before a final newline.
+_CODE = Annotated[str, msgspec.Meta(pattern=f"^[0-9]{{{_LOW},{_HIGH}}}(?!\n)$")]
+_DATE = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")]
+
+
+_EXPIRE_MIN = Annotated[int, msgspec.Meta(ge=_BOUNDS["expireMin"][0], le=_BOUNDS["expireMin"][1])]
+_MAX_FAILS = Annotated[
+    int, msgspec.Meta(ge=_BOUNDS["maxFailCount"][0], le=_BOUNDS["maxFailCount"][1])
+]
+
+
+class OnlyIdCredentials(msgspec.Struct, rename="camel"):
+    client_id: Annotated[str, msgspec.Meta(min_length=1)]
+    client_secret: str | None = None
+
+
+class OnlyIdSendRequest(OnlyIdCredentials, rename="camel", kw_only=True):
+    """``code``: the caller's own code (else one is drawn); the others default to the
+    service's settings."""
+
+    recipient: Annotated[RequiredText, msgspec.Meta(description="Mobile number or email address")]
+    code: _CODE | None = None
+    expire_min: _EXPIRE_MIN | None = None
+    max_fail_count: _MAX_FAILS | None = None
+
+
+class OnlyIdSendResponse(msgspec.Struct, rename="camel"):
+    recipient: str
+    code: str
+    create_date: _DATE
+    expire_date: _DATE
+    max_fail_count: _MAX_FAILS
+
+
+class OnlyIdVerifyRequest(OnlyIdCredentials, rename="camel", kw_only=True):
+    recipient: RequiredText
+    code: RequiredText
+
+
+class OnlyIdVerifyResponse(msgspec.Struct):
+    result: Literal["success"]
+
+
+class OnlyIdError(msgspec.Struct):
+    """One sentence, in the configured language (MESSAGES)."""
+
+    error: Annotated[str, msgspec.Meta(examples=[t["unknown_client"] for t in MESSAGES.values()])]
+
+
+#: The documented success body of verify-otp, exactly.
+VERIFIED: dict[str, object] = msgspec.to_builtins(OnlyIdVerifyResponse("success"))
 
 
 class OnlyIDApi:
@@ -126,55 +178,48 @@ class OnlyIDApi:
         ]
 
     def _client(self, data: dict[str, object]) -> Client:
-        client_id, secret = data.get("clientId"), data.get("clientSecret")
-        if not isinstance(client_id, str) or not client_id:
-            raise ClientAuthError("unknown_client")
-        for name, value in (("clientId", client_id), ("clientSecret", secret)):
-            if isinstance(value, str) and not is_text(value):
-                raise BadInput("text", name)
-        return self.clients.authenticate(client_id, secret if isinstance(secret, str) else "")
+        credentials = decode(data, OnlyIdCredentials)
+        try:
+            client_id, secret = credentials.client_id, credentials.client_secret or ""
+        except BadInput as exc:
+            if exc.problem == "text":
+                raise
+            raise ClientAuthError("unknown_client") from exc
+        return self.clients.authenticate(client_id, secret)
 
     async def send(self, request: Request) -> Response:
         data = await read_json_object(request, self.max_body_bytes)
         client = self._client(data)
-        recipient = get_str(data, "recipient", required=True) or ""
-        code = get_str(data, "code")
-        if code is not None and not (
-            code.isascii() and code.isdigit() and _LOW <= len(code) <= _HIGH
-        ):
-            raise BadInput("range", "code")
-        expire = _bounded(data, "expireMin") or self.expire_minutes
-        failures = _bounded(data, "maxFailCount") or self.max_fail_count
+        body = decode(data, OnlyIdSendRequest)
         result = await self.engine.send(
-            recipient,
+            body.recipient,
             client_id=client.id,
-            code=code,
-            ttl_seconds=expire * 60,
-            max_failures=failures,
+            code=body.code,
+            ttl_seconds=(body.expire_min or self.expire_minutes) * 60,
+            max_failures=body.max_fail_count or self.max_fail_count,
         )
-        return JSONResponse(
-            {
-                "recipient": recipient,
-                "code": result.code,
-                "createDate": self._date(result.created_at),
-                "expireDate": self._date(result.expires_at),
-                "maxFailCount": result.max_failures,
-            }
+        answer = OnlyIdSendResponse(
+            body.recipient,
+            result.code,
+            self._date(result.created_at),
+            self._date(result.expires_at),
+            result.max_failures,
         )
+        return JSONResponse(msgspec.to_builtins(answer))
 
     async def verify(self, request: Request) -> Response:
         data = await read_json_object(request, self.max_body_bytes)
         client = self._client(data)
-        recipient = get_str(data, "recipient", required=True) or ""
-        code = get_str(data, "code", required=True) or ""
-        await self.engine.verify_recipient(recipient, code, client_id=client.id)
+        body = decode(data, OnlyIdVerifyRequest)
+        await self.engine.verify_recipient(body.recipient, body.code, client_id=client.id)
         return JSONResponse(VERIFIED)
 
     def _date(self, timestamp: float) -> str:
         return datetime.fromtimestamp(timestamp, self._tz).strftime("%Y-%m-%dT%H:%M:%S")
 
     def _error(self, key: str, status: int = 400, **values: object) -> JSONResponse:
-        return JSONResponse({"error": self.text[key].format(**values)}, status_code=status)
+        body = OnlyIdError(self.text[key].format(**values))
+        return JSONResponse(msgspec.to_builtins(body), status_code=status)
 
     def unavailable(self) -> Response:
         return self._error("unavailable", 503)
@@ -213,6 +258,29 @@ class OnlyIDApi:
         return None
 
 
-def _bounded(data: dict[str, object], name: str) -> int | None:
-    low, high = _BOUNDS[name]
-    return get_int(data, name, low, high)
+def openapi() -> Fragment:
+    def post(summary: str, body: type, ok: type) -> dict[str, Any]:
+        error = "OnlyIdError"
+        responses = {
+            "200": json_response(ok.__name__, "Success"),
+            "400": json_response(error, "A human-readable reason", **{"Retry-After": RETRY_AFTER}),
+            "413": json_response(error, "Body over the size limit"),
+            "503": json_response(error, "Outage"),
+        }
+        return {"post": _operation("OnlyID", summary, responses, body=body)}
+
+    return Fragment(
+        paths={
+            "/api/open/send-otp": post("Send an OTP", OnlyIdSendRequest, OnlyIdSendResponse),
+            "/api/open/verify-otp": post(
+                "Verify an OTP", OnlyIdVerifyRequest, OnlyIdVerifyResponse
+            ),
+        },
+        schemas=components(
+            OnlyIdSendRequest,
+            OnlyIdSendResponse,
+            OnlyIdVerifyRequest,
+            OnlyIdVerifyResponse,
+            OnlyIdError,
+        ),
+    )

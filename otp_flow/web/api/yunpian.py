@@ -12,6 +12,9 @@ has none for a bad parameter, an exhausted quota, an oversized body or an outage
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -30,14 +33,17 @@ from otp_flow.web.api.common import (
     MAX_BODY_BYTES,
     BadInput,
     PayloadTooLarge,
-    get_str,
+    RequiredText,
+    decode,
     guarded,
     read_form_params,
     retry_after_headers,
 )
+from otp_flow.web.api.schema import RETRY_AFTER, Fragment, Schema, components, json_response, ref
+from otp_flow.web.api.schema import operation as _operation
 from otp_flow.web.clientauth import ClientAuthError, SignedRequestAuthenticator
 
-__all__ = ["MESSAGES", "YunpianApi"]
+__all__ = ["MESSAGES", "YunpianApi", "openapi"]
 
 #: Code → ``msg``. 40033 is the text of the seed's own example answer; the others are the
 #: descriptions of its code table, word for word.
@@ -56,6 +62,44 @@ MESSAGES = {
 }
 
 _PARAM_NAMES = {"phone": "手机号", "code": "验证码"}
+_AUTH_HEADERS = ("x-app-id", "x-app-key", "x-signature", "x-timestamp", "x-nonce")
+Count = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class YunpianSendParams(msgspec.Struct):
+    """Query or urlencoded body parameters."""
+
+    phone: RequiredText
+
+
+class YunpianVerifyParams(msgspec.Struct):
+    """Query or urlencoded body parameters."""
+
+    phone: RequiredText
+    code: RequiredText
+
+
+class RateLimitWindow(msgspec.Struct):
+    count: Count
+    limit: Count
+    enabled: bool
+
+
+class RateLimitStats(msgspec.Struct, rename="camel"):
+    app_natural_day: RateLimitWindow
+    app_to_phone_per_minute: RateLimitWindow
+    app_to_phone_per_hour: RateLimitWindow
+    app_to_phone_per_day: RateLimitWindow
+
+
+class YunpianSendMeta(msgspec.Struct, rename="camel"):
+    rate_limit_stats: RateLimitStats
+
+
+class YunpianVerifyMeta(msgspec.Struct, rename="camel"):
+    verify_success_count: Count
+    verify_fail_limit: Count
+    verify_fail_count: Count
 
 
 def envelope(
@@ -112,27 +156,23 @@ class YunpianApi:
 
     async def send_code(self, request: Request) -> Response:
         client = await self.auth.authenticate(request.headers)
-        params = await read_form_params(request, self.max_body_bytes)
-        phone = get_str(params, "phone", required=True) or ""
-        result = await self.engine.send(phone, channel="sms", client_id=client.id)
+        params = decode(await read_form_params(request, self.max_body_bytes), YunpianSendParams)
+        result = await self.engine.send(params.phone, channel="sms", client_id=client.id)
         return envelope(0, {"rateLimitStats": result.stats})
 
     async def verify_code(self, request: Request) -> Response:
         client = await self.auth.authenticate(request.headers)
-        params = await read_form_params(request, self.max_body_bytes)
-        phone = get_str(params, "phone", required=True) or ""
-        code = get_str(params, "code", required=True) or ""
-        result = await self.engine.verify_recipient(phone, code, client_id=client.id, channel="sms")
+        params = decode(await read_form_params(request, self.max_body_bytes), YunpianVerifyParams)
+        result = await self.engine.verify_recipient(
+            params.phone, params.code, client_id=client.id, channel="sms"
+        )
         return envelope(0, self._verify_meta(1, result.failures, result.max_failures))
 
     def _verify_meta(self, successes: int, failures: int, limit: int) -> dict[str, object]:
         # With no code pending the store knows no limit; the policy's is the one that applies.
         limit = limit or self.engine.policy.max_failures
-        return {
-            "verifySuccessCount": successes,
-            "verifyFailLimit": limit,
-            "verifyFailCount": failures,
-        }
+        meta: dict[str, object] = msgspec.to_builtins(YunpianVerifyMeta(successes, limit, failures))
+        return meta
 
     def to_response(self, exc: Exception) -> Response | None:
         match exc:
@@ -163,3 +203,58 @@ def _verify_code(exc: VerificationFailed) -> int:
         return 40032
     # Expired, used, replaced or never sent: to the caller, all mean "get a new code".
     return 40031
+
+
+def _envelope(code: Schema, meta: Schema) -> Schema:
+    """What ``envelope`` answers: ``data`` is always empty."""
+    fields = {"code": code, "msg": {"type": "string"}, "meta": meta}
+    data = {"type": "object", "maxProperties": 0}
+    return {"type": "object", "required": [*fields, "data"], "properties": {**fields, "data": data}}
+
+
+def openapi() -> Fragment:
+    error = "YunpianError"
+
+    def post(summary: str, params: type, ok: str) -> dict[str, Any]:
+        names = [f.encode_name for f in msgspec.structs.fields(params)]
+        parameters = [
+            {"name": name, "in": where, "required": False, "schema": {"type": "string"}}
+            for where, group in (("query", names), ("header", _AUTH_HEADERS))
+            for name in group
+        ]
+        form = {"application/x-www-form-urlencoded": {"schema": ref(params.__name__)}}
+        responses = {
+            "200": json_response(ok, "code 0"),
+            "400": json_response(error, "Any other code", **{"Retry-After": RETRY_AFTER}),
+            "413": json_response(error, "Body over the size limit (41300)"),
+            "503": json_response(error, "Outage (50300)"),
+        }
+        description = (
+            "Auth: x-app-id with x-app-key, or with x-signature = hex "
+            "HMAC-SHA256(appKey, app_id + x-timestamp + x-nonce)."
+        )
+        op = _operation("Yunpian", summary, responses, description=description)
+        op.update(parameters=parameters, requestBody={"required": False, "content": form})
+        return {"post": op}
+
+    metas = ["YunpianSendMeta", "YunpianVerifyMeta"]
+    codes = {"type": "integer", "enum": [code for code in MESSAGES if code]}
+    return Fragment(
+        paths={
+            "/api/sms/sendCode": post("Send an SMS code", YunpianSendParams, "YunpianSendOk"),
+            "/api/sms/verifyCode": post(
+                "Verify an SMS code", YunpianVerifyParams, "YunpianVerifyOk"
+            ),
+        },
+        schemas={
+            **components(
+                YunpianSendParams, YunpianVerifyParams, YunpianSendMeta, YunpianVerifyMeta
+            ),
+            "YunpianSendOk": _envelope({"const": 0}, ref(metas[0])),
+            "YunpianVerifyOk": _envelope({"const": 0}, ref(metas[1])),
+            error: _envelope(
+                codes,
+                {"anyOf": [{"type": "object", "maxProperties": 0}, *map(ref, metas)]},
+            ),
+        },
+    )

@@ -1,14 +1,9 @@
-"""``GET /openapi.json``: an OpenAPI 3.1 document of the three dialects (and the dev outbox).
+"""The OpenAPI document of the three dialects, as ``GET /openapi.json`` serves it.
 
-Written by hand from the seeds and kept true by tests/test_openapi.py, which validates real
-responses against it. Error codes and messages are taken from the dialect modules, so the
-document cannot drift from what the handlers answer.
-
-Modules: ``document`` (the assembled document and its route), ``paths`` (one operation per
-endpoint), ``schemas`` (the component schemas and the helpers that build them).
+Assembled in ``otp_flow.web.api.document`` from each dialect's own fragment (schemas generated
+from its body Structs and error vocabulary); kept here as the name the docs and users import.
 """
 
-from otp_flow.web.openapi.document import openapi_document, openapi_routes
-from otp_flow.web.openapi.schemas import CIAM_ERRORS
+from otp_flow.web.api.document import openapi_document, openapi_routes
 
-__all__ = ["CIAM_ERRORS", "openapi_document", "openapi_routes"]
+__all__ = ["openapi_document", "openapi_routes"]

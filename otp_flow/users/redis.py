@@ -12,15 +12,14 @@ up with two users.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Sequence
+from contextlib import AbstractContextManager
 from importlib.resources import files
 from typing import TYPE_CHECKING, Protocol, cast
 
-from redis.exceptions import RedisClusterException, RedisError
-
 from otp_flow.errors import StoreUnavailable
 from otp_flow.passwords import Passwords
+from otp_flow.stores.redis_errors import redis_unavailable
 from otp_flow.users.base import (
     IDENTIFIER_FIELDS,
     IdentifierTaken,
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["RedisKeyspace", "RedisUserStore"]
 
 _FIELDS = ("display_name", "phone_number", "email", "password", "extra")
-#: Every failure of the client or the server (as ``RedisStore`` counts them).
-_REDIS_ERRORS = (RedisError, RedisClusterException, OSError)
 
 
 class RedisKeyspace(Protocol):
@@ -63,12 +60,8 @@ class _Commands(Protocol):
     def hset(self, name: str, key: str, value: str) -> Awaitable[int]: ...
 
 
-@contextmanager
-def _unavailable() -> Iterator[None]:
-    try:
-        yield
-    except _REDIS_ERRORS as exc:
-        raise StoreUnavailable("the user store (Redis) failed") from exc
+def _unavailable() -> AbstractContextManager[None]:
+    return redis_unavailable("the user store (Redis) failed")
 
 
 def _script(client: _Commands, name: str) -> _Script:

@@ -19,9 +19,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from redis.exceptions import RedisError
-
-from otp_flow.errors import StoreUnavailable
+from otp_flow.stores.redis_errors import redis_unavailable
 from otp_flow.types import Clock, system_clock
 from otp_flow.users import RedisKeyspace
 
@@ -106,10 +104,8 @@ class RedisSessionStore:
         return self._keyspace.key(self._ns, "user", user_id)
 
     async def _call(self, awaitable: Awaitable[Any]) -> Any:
-        try:
+        with redis_unavailable("the session store (Redis) failed"):
             return await awaitable
-        except RedisError as exc:
-            raise StoreUnavailable("the session store (Redis) failed") from exc
 
     async def create(self, user_id: str, *, ttl_seconds: int) -> Session:
         now = self._clock()

@@ -85,7 +85,6 @@ async def test_long_lived_entries_do_not_shield_expired_ones_from_the_sweep(
     assert len(store._recipients) == 100 + 10
 
 
-
 async def test_the_store_returns_to_its_starting_size_after_its_codes_expire() -> None:
     # A dict keeps its table at its peak size after deletions: a burst of codes, once expired
     # and swept, must not leave the store holding that table (measured, not timed). The store

@@ -14,6 +14,7 @@ import pytest
 from redis.asyncio.cluster import RedisCluster
 
 from otp_flow.stores.redis import RedisStore
+from otp_flow.users import RedisUserStore
 from tests.redis_harness import RedisClusterServers
 from tests.test_store_contract import (  # noqa: F401  (collected by pytest as this module's)
     T,
@@ -113,3 +114,12 @@ async def test_a_burst_from_a_fresh_client_is_answered_by_the_limits(
         finally:
             await store.aclose()
         assert all(outcome.accepted for outcome in outcomes)
+
+
+async def test_users_are_found_in_one_script_on_the_cluster(store: RedisStore) -> None:
+    # find_user.lua reads a user hash it builds the key of: same hash tag, so the same slot.
+    users = RedisUserStore(store)
+    ann = await users.create(display_name="Ann", phone_number="+8613612345678", email="a@b.cn")
+    assert await users.find_by_phone("+8613612345678") == ann
+    assert await users.find_by_email("a@b.cn") == ann
+    assert await users.find_by_phone("+8613612345679") is None

@@ -15,9 +15,10 @@ node first; the answer is MOVED, and every ``reinitialize_steps``-th MOVED (defa
 shared by all tasks) runs ``RedisCluster.aclose()``, which closes every connection of every node,
 including those other tasks are writing to or reading from at that moment. With
 ``reinitialize_steps=0`` a MOVED only patches that slot's entry and the bursts run clean (6 of 6
-rounds here, against 2 of 6 without), so ``RedisStore.from_url``'s cluster branch should pass
-``reinitialize_steps=0``; a full reinitialisation still happens on connection errors and
-CLUSTERDOWN. ``--reinitialize-steps N`` builds the store's client with that value instead.
+rounds here, against 2 of 6 without), so ``RedisStore.from_url``'s cluster branch now passes
+``reinitialize_steps=0`` (tests/test_store_cluster.py holds the burst as a test); a full
+reinitialisation still happens on connection errors and CLUSTERDOWN. ``--reinitialize-steps N``
+builds the store's client with that value instead.
 """
 
 from __future__ import annotations

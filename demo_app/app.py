@@ -138,8 +138,10 @@ def create_demo_app(
             Route("/", demo.home, name="home"),
             Route("/account", demo.account, name="account"),
             Mount("/auth", app=auth, name="otp_flow"),
-            # Last: the seed APIs keep their paths (/otp/send, /api/sms/..., /dev/outbox).
-            Mount("/", app=api, name="api"),
+            # Last: the seed APIs keep their paths (/otp/send, /api/sms/..., /dev/outbox). Their
+            # routes directly, not Mount("/", api): one middleware stack per request, not two
+            # (create_api_app's app has routes only: no middleware, no exception handlers).
+            *api.routes,
         ],
         middleware=[Middleware(OTPAuthMiddleware, auth=auth, protected=["/account"])],
         lifespan=lifespan,

@@ -132,7 +132,7 @@ def build_site(
         hooks=hooks,
     )
     app = Starlette(
-        routes=[Route("/", home), Mount("/auth", app=auth, name="otp_flow"), Mount("/", app=api)],
+        routes=[Route("/", home), Mount("/auth", app=auth, name="otp_flow"), *api.routes],
         middleware=[Middleware(OTPAuthMiddleware, auth=auth)],
     )
     return app, engine, outbox, tokens, users, sessions, hooks, auth

@@ -20,7 +20,6 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from otp_flow.clients import Client
 from otp_flow.engine import OTPEngine
@@ -82,7 +81,7 @@ def drill_app() -> Starlette:
         yield
         await engine.aclose()
 
-    return Starlette(routes=[Mount("/", app=api)], lifespan=asynccontextmanager(close))
+    return Starlette(routes=api.routes, lifespan=asynccontextmanager(close))
 
 
 class DrillServer(UvicornProcess):

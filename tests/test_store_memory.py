@@ -3,12 +3,21 @@ and sweeps the rest as it is used, a bounded amount per call (F3)."""
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+
 import pytest
 
 from otp_flow import Limits, OTPEngine, RequesterLimits
 from otp_flow.errors import CodeExpired, NoChallenge
 from otp_flow.stores.memory import MemoryStore
 from tests.conftest import FakeClock
+from tests.test_store_contract import MINUTE, T, issue_request
+
+
+def _allocated() -> int:
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0]
 
 
 async def test_a_codes_state_is_gone_when_its_longest_enabled_window_ends(
@@ -74,3 +83,26 @@ async def test_long_lived_entries_do_not_shield_expired_ones_from_the_sweep(
     for n in range(10):
         await minute_only.send(f"1360005{n:04d}")
     assert len(store._recipients) == 100 + 10
+
+
+async def test_the_store_returns_to_its_starting_size_after_its_codes_expire() -> None:
+    # A dict keeps its table at its peak size after deletions: a burst of codes, once expired
+    # and swept, must not leave the store holding that table (measured, not timed). The store
+    # alone is driven, so no cache of the engine's counts.
+    store = MemoryStore()
+    probe = "+8613900000000"
+    await store.issue(issue_request(T, recipient=probe))  # every lazy structure exists
+    tracemalloc.start()
+    try:
+        start = _allocated()
+        for n in range(20_000):
+            await store.issue(issue_request(T, recipient=f"+86136{n:08d}", minute=5))
+        assert _allocated() - start > 2_000_000  # the burst really took room
+        later = T + 2 * MINUTE  # past every code and its minute window
+        for step in range(20_000 // 64 + 10):  # a trickle of traffic sweeps a batch per call
+            await store.issue(issue_request(later + step, recipient=probe))
+        assert len(store._recipients) == 1
+        retained = _allocated() - start
+    finally:
+        tracemalloc.stop()
+    assert retained < 4096  # stray allocations, not a table kept at its peak

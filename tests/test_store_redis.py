@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
+from otp_flow.errors import StoreUnavailable
 from otp_flow.stores.redis import RedisStore
+from otp_flow.stores.redis_errors import redis_unavailable
 from tests.redis_harness import RedisServer
 from tests.test_store_contract import MINUTE, PHONE, T, issue_request, verify_request
 
@@ -185,3 +187,17 @@ async def test_a_restart_between_requests_costs_no_request(private_redis: RedisS
         assert all(o.accepted for o in again)
     finally:
         await store.aclose()
+
+
+async def test_a_connection_torn_down_under_a_command_is_an_outage_not_a_500() -> None:
+    # What a task sees when another task closed the client under it (a Cluster client's
+    # reinitialisation, test_store_cluster.py): redis-py writes to a writer that is gone.
+    torn = aioredis.Connection()  # never connected, as after a close: no writer
+    with pytest.raises(StoreUnavailable) as caught, redis_unavailable():
+        await torn._send_packed_command([b"PING"])
+    assert isinstance(caught.value.__cause__, AttributeError)
+    with pytest.raises(StoreUnavailable), redis_unavailable():
+        raise OSError("connection refused")
+    # An AttributeError of our own making is a bug to see, not an outage to hide as a 503.
+    with pytest.raises(AttributeError), redis_unavailable():
+        _ = None.writelines  # type: ignore[attr-defined]

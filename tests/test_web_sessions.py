@@ -50,3 +50,19 @@ async def test_redis_keeps_only_digests(redis_store: RedisStore, clock: FakeCloc
     stored = await redis_store.redis.hgetall(keys[0])
     assert session.id.encode() not in b" ".join([*stored, *stored.values()])
     assert 0 < await redis_store.redis.ttl(keys[0]) <= 100
+
+
+async def test_redis_drops_a_users_expired_sessions_when_one_starts(
+    redis_store: RedisStore, clock: FakeClock
+) -> None:
+    sessions = RedisSessionStore(redis_store, clock=clock)
+    old = await sessions.create("ann", ttl_seconds=100)
+    kept = await sessions.create("ann", ttl_seconds=150)
+    clock.advance(100)  # old has just expired (its expiry is not after now), kept has not
+    new = await sessions.create("ann", ttl_seconds=100)
+    key = "otp:{web:sessions}:user:ann"
+    assert await redis_store.redis.hlen(key) == 2
+    assert await sessions.get("ann", old.id) is None
+    assert await sessions.get("ann", kept.id) == kept
+    assert await sessions.get("ann", new.id) == new
+    assert 100 - 1 <= await redis_store.redis.ttl(key) <= 100

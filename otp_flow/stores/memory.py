@@ -40,6 +40,8 @@ __all__ = ["MemoryStore"]
 
 # How many entries one call may look at: bounds the work any single request does.
 _SWEEP_BUDGET = 64
+#: Below this peak a dict's table (a few KiB) is not worth giving back.
+_SHRINK_FROM = 64
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
@@ -56,6 +58,8 @@ class MemoryStore:
         self._outbox: deque[str] = deque()
         self._throttles: dict[tuple[str, str], Throttle] = {}
         self._requesters: dict[tuple[str, str], RequesterState] = {}
+        #: Each swept dict's largest size since its table was last rebuilt (see _give_back).
+        self._peaks: dict[str, int] = {}
 
     async def issue(self, request: IssueRequest) -> IssueOutcome:
         with self._lock:
@@ -292,6 +296,7 @@ class MemoryStore:
     def _sweep_throttles(self, now_ms: int) -> None:
         # Each entry knows its own end: windows of other lengths (other scopes) never decide.
         _sweep_some(self._throttles, now_ms, lambda entry: entry.ends_ms)
+        self._give_back("throttles", self._throttles)
 
     async def outbox_push(self, payload: str, *, max_len: int) -> None:
         with self._lock:
@@ -314,6 +319,26 @@ class MemoryStore:
         _sweep_some(self._recipients, now_ms, lambda state: state.keep_until_ms)
         _sweep_some(self._requesters, now_ms, lambda state: state.keep_until_ms)
         _sweep_some(self._nonces, now_ms, lambda until: until)
+        self._give_back("recipients", self._recipients)
+        self._give_back("requesters", self._requesters)
+        self._give_back("nonces", self._nonces)
+
+    def _give_back(self, name: str, entries: dict[_K, _V]) -> None:
+        """Rebuild ``entries``' table once it holds under a quarter of its peak.
+
+        A dict keeps its table at its largest size after deletions: without this, a burst of
+        codes leaves the store its peak size for good once they expire. A rebuild copies the
+        live entries (in order, which the sweep relies on) into a table sized for them; it
+        follows at least three deletions per entry it copies, so it costs O(1) per deletion.
+        """
+        size, peak = len(entries), self._peaks.get(name, 0)
+        if size > peak:
+            self._peaks[name] = size
+        elif peak >= _SHRINK_FROM and size < peak // 4:
+            live = list(entries.items())
+            entries.clear()  # frees the table
+            entries.update(live)
+            self._peaks[name] = size
 
 
 def _sweep_some(entries: dict[_K, _V], now_ms: int, until: Callable[[_V], int]) -> None:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from redis.exceptions import RedisClusterException, RedisError
-
-from otp_flow.errors import StoreUnavailable
 from otp_flow.stores.redis import RedisStore
+from otp_flow.stores.redis_errors import redis_unavailable
 from otp_flow.types import CHANNELS, Channel
 
 __all__ = ["QuotaAdmin", "RedisQuotaAdmin"]
@@ -40,10 +38,8 @@ class RedisQuotaAdmin:
         if channel is not None and channel not in CHANNELS:
             raise ValueError(f"channel must be one of {', '.join(CHANNELS)}")
         key = self.store.key(client_id, "q")
-        try:
+        with redis_unavailable():
             if channel is None:
                 await self.store.redis.delete(key)
             else:
                 await self.store.redis.hdel(key, channel)
-        except (RedisError, RedisClusterException, OSError) as exc:
-            raise StoreUnavailable(f"Redis failed: {exc}") from exc

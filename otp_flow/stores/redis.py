@@ -22,8 +22,7 @@ of Redis ``used_memory`` all told, key, TTL and hash-table slots included.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Sequence
 from importlib.resources import files
 from typing import TYPE_CHECKING, Protocol, TypeAlias, cast
 
@@ -32,7 +31,6 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException, RedisError
 from redis.maint_notifications import MaintNotificationsConfig
 
 from otp_flow.errors import StoreUnavailable
@@ -45,6 +43,7 @@ from otp_flow.stores.base import (
     VerifyRequest,
     VerifyStatus,
 )
+from otp_flow.stores.redis_errors import redis_unavailable as _unavailable
 from otp_flow.types import Channel, Usage
 from otp_flow.usages import REDIS_FIELDS
 
@@ -86,8 +85,6 @@ _MAX_CHALLENGE_ID = 2**48
 #: issue.lua packs the recipient's window ids as unsigned 32-bit integers.
 _MAX_WINDOW_ID = 2**32
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
-#: Every failure of the client or the server; each one becomes StoreUnavailable.
-_REDIS_ERRORS = (RedisError, RedisClusterException, OSError)
 
 
 class _Script(Protocol):
@@ -105,14 +102,6 @@ class _Commands(Protocol):
     def ping(self) -> Awaitable[object]: ...
     def delete(self, *names: str) -> Awaitable[int]: ...
     def aclose(self) -> Awaitable[None]: ...
-
-
-@contextmanager
-def _unavailable() -> Iterator[None]:
-    try:
-        yield
-    except _REDIS_ERRORS as exc:
-        raise StoreUnavailable(f"Redis failed: {exc}") from exc
 
 
 def _ints(reply: object, size: int) -> list[int]:
@@ -190,6 +179,11 @@ class RedisStore:
         if cluster:
             # max_connections is per node here, and the cluster client raises (so the caller
             # gets StoreUnavailable) instead of waiting for a free connection.
+            # reinitialize_steps=0: a MOVED only updates that slot's node. redis-py's default
+            # (5) reinitialises the client on every 5th MOVED, counted over all tasks, and that
+            # closes every connection, including those other tasks are using: a fresh client's
+            # first burst (each call sent to a guessed node, answered MOVED) then failed.
+            # Connection errors and CLUSTERDOWN still reinitialise.
             client = RedisCluster.from_url(
                 url,
                 socket_timeout=timeout,
@@ -198,6 +192,7 @@ class RedisStore:
                 retry_on_error=[RedisConnectionError],
                 decode_responses=False,
                 max_connections=max_connections,
+                reinitialize_steps=0,
             )
         else:
             # from_pool: the client owns the pool, so aclose() closes its connections too. The

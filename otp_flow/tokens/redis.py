@@ -10,20 +10,18 @@ everything at once. Every key carries the ``namespace`` hash tag (Redis Cluster)
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Sequence
+from contextlib import AbstractContextManager
 from importlib.resources import files
 from typing import Protocol, cast
 
-from redis.exceptions import RedisClusterException, RedisError
-
 from otp_flow.errors import StoreUnavailable
+from otp_flow.stores.redis_errors import redis_unavailable
 from otp_flow.tokens.store import USED_DIGESTS_KEPT, RotateOutcome
 from otp_flow.users import RedisKeyspace
 
 __all__ = ["RedisTokenStore"]
 
-_REDIS_ERRORS = (RedisError, RedisClusterException, OSError)
 _OUTCOMES: dict[bytes, RotateOutcome] = {
     b"rotated": "rotated",
     b"reused": "reused",
@@ -42,12 +40,8 @@ class _Commands(Protocol):
     def delete(self, *names: str) -> Awaitable[int]: ...
 
 
-@contextmanager
-def _unavailable() -> Iterator[None]:
-    try:
-        yield
-    except _REDIS_ERRORS as exc:
-        raise StoreUnavailable("the token store (Redis) failed") from exc
+def _unavailable() -> AbstractContextManager[None]:
+    return redis_unavailable("the token store (Redis) failed")
 
 
 class RedisTokenStore:

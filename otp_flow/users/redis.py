@@ -12,15 +12,14 @@ up with two users.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Sequence
+from contextlib import AbstractContextManager
 from importlib.resources import files
-from typing import TYPE_CHECKING, Protocol, cast
-
-from redis.exceptions import RedisClusterException, RedisError
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from otp_flow.errors import StoreUnavailable
 from otp_flow.passwords import Passwords
+from otp_flow.stores.redis_errors import redis_unavailable
 from otp_flow.users.base import (
     IDENTIFIER_FIELDS,
     IdentifierTaken,
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["RedisKeyspace", "RedisUserStore"]
 
 _FIELDS = ("display_name", "phone_number", "email", "password", "extra")
-#: Every failure of the client or the server (as ``RedisStore`` counts them).
-_REDIS_ERRORS = (RedisError, RedisClusterException, OSError)
 
 
 class RedisKeyspace(Protocol):
@@ -50,7 +47,7 @@ class RedisKeyspace(Protocol):
 
 
 class _Script(Protocol):
-    def __call__(self, *, keys: Sequence[str], args: Sequence[str]) -> Awaitable[bytes]: ...
+    def __call__(self, *, keys: Sequence[str], args: Sequence[str]) -> Awaitable[Any]: ...
 
 
 class _Commands(Protocol):
@@ -58,17 +55,12 @@ class _Commands(Protocol):
 
     def register_script(self, script: str) -> _Script: ...
     def hmget(self, name: str, *keys: str) -> Awaitable[list[bytes | None]]: ...
-    def get(self, name: str) -> Awaitable[bytes | None]: ...
     def hexists(self, name: str, key: str) -> Awaitable[bool]: ...
     def hset(self, name: str, key: str, value: str) -> Awaitable[int]: ...
 
 
-@contextmanager
-def _unavailable() -> Iterator[None]:
-    try:
-        yield
-    except _REDIS_ERRORS as exc:
-        raise StoreUnavailable("the user store (Redis) failed") from exc
+def _unavailable() -> AbstractContextManager[None]:
+    return redis_unavailable("the user store (Redis) failed")
 
 
 def _script(client: _Commands, name: str) -> _Script:
@@ -103,6 +95,7 @@ class RedisUserStore:
         self._client = cast(_Commands, keyspace.redis)
         self._create = _script(self._client, "create_user.lua")
         self._update = _script(self._client, "update_user.lua")
+        self._find_user = _script(self._client, "find_user.lua")
 
     def _key(self, *parts: str) -> str:
         return self._keyspace.key(self._ns, *parts)
@@ -110,11 +103,7 @@ class RedisUserStore:
     async def _load(self, user_id: str) -> tuple[User, str] | None:
         with _unavailable():
             raw = await self._client.hmget(self._key("user", user_id), *_FIELDS)
-        if raw[0] is None:
-            return None
-        name, phone, email, hashed, extra = (v.decode() if v is not None else "" for v in raw)
-        user = User(user_id, name, phone or None, email or None, bool(hashed), json.loads(extra))
-        return user, hashed
+        return _loaded(user_id, raw)
 
     async def get(self, user_id: str) -> User | None:
         loaded = await self._load(user_id) if user_id else None
@@ -127,9 +116,12 @@ class RedisUserStore:
         return await self._find("email", email)
 
     async def _find(self, name: str, value: str) -> User | None:
+        # The index and the user in one script: one round trip, found or not (find_user.lua).
+        keys, args = [self._key(name, value)], [self._key("user", ""), *_FIELDS]
         with _unavailable():
-            user_id = await self._client.get(self._key(name, value))
-        return await self.get(user_id.decode()) if user_id else None
+            user_id, *raw = await self._find_user(keys=keys, args=args)
+        loaded = _loaded(user_id.decode(), raw) if user_id else None
+        return loaded[0] if loaded else None
 
     async def create(
         self,
@@ -209,6 +201,15 @@ class RedisUserStore:
         if ok and hashed and self.passwords.needs_rehash(hashed):
             await self.set_password(user_id, password)
         return ok
+
+
+def _loaded(user_id: str, raw: Sequence[bytes | None]) -> tuple[User, str] | None:
+    """The user and its password hash from the hash's ``_FIELDS``, or None when it is missing."""
+    if raw[0] is None:
+        return None
+    name, phone, email, hashed, extra = (v.decode() if v is not None else "" for v in raw)
+    user = User(user_id, name, phone or None, email or None, bool(hashed), json.loads(extra))
+    return user, hashed
 
 
 def _taken(field: str) -> IdentifierTaken:

@@ -17,11 +17,10 @@ import secrets
 import threading
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from importlib.resources import files
 from typing import Any, Protocol, runtime_checkable
 
-from redis.exceptions import RedisError
-
-from otp_flow.errors import StoreUnavailable
+from otp_flow.stores.redis_errors import redis_unavailable
 from otp_flow.types import Clock, system_clock
 from otp_flow.users import RedisKeyspace
 
@@ -101,30 +100,22 @@ class RedisSessionStore:
         self._keyspace = keyspace
         self._ns = namespace
         self._clock = clock
+        source = (files("otp_flow.web") / "lua" / "create_session.lua").read_text(encoding="utf-8")
+        self._create = keyspace.redis.register_script(source)
 
     def _key(self, user_id: str) -> str:
         return self._keyspace.key(self._ns, "user", user_id)
 
     async def _call(self, awaitable: Awaitable[Any]) -> Any:
-        try:
+        with redis_unavailable("the session store (Redis) failed"):
             return await awaitable
-        except RedisError as exc:
-            raise StoreUnavailable("the session store (Redis) failed") from exc
 
     async def create(self, user_id: str, *, ttl_seconds: int) -> Session:
         now = self._clock()
         session = Session(user_id, _new_id(), now + ttl_seconds)
-        key = self._key(user_id)
-        stored = await self._call(self._keyspace.redis.hgetall(key))
-        expired = [field for field, expires in stored.items() if float(expires) <= now]
-        async with self._keyspace.redis.pipeline(transaction=False) as pipe:
-            if expired:
-                pipe.hdel(key, *expired)
-            pipe.hset(key, _digest(session.id), repr(session.expires_at))
-            # Garbage collection only: every session has the same lifetime, so the newest one
-            # lives longest. (No EXPIRE GT: that needs Redis 7.)
-            pipe.expire(key, ttl_seconds)
-            await self._call(pipe.execute())
+        # One script: the expired sessions go and the new one comes in one round trip.
+        args = (repr(now), _digest(session.id), repr(session.expires_at), ttl_seconds)
+        await self._call(self._create(keys=(self._key(user_id),), args=args))
         return session
 
     async def get(self, user_id: str, session_id: str) -> Session | None:

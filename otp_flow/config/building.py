@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from otp_flow.config.sections import SenderSettings
-from otp_flow.config.sender_kinds import SENDER_KINDS, make_sender
+from otp_flow.config.sender_kinds import SENDER_KINDS, SenderSettings, make_sender
 from otp_flow.config.settings import Settings
 from otp_flow.engine import OTPEngine
 from otp_flow.events import EventLog

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from otp_flow.senders import ConsoleSender, HTTPSender, OutboxSender, SMTPSender, TencentSMSSender
 from otp_flow.stores.base import OTPStore
 from otp_flow.types import Channel, Clock
 
-__all__ = ["BUILDER_ARGS", "SENDER_KINDS", "make_sender"]
+__all__ = ["BUILDER_ARGS", "SENDER_KINDS", "SenderSettings", "make_sender"]
+
+
+@dataclass(frozen=True, slots=True)
+class SenderSettings:
+    """``type`` picks the sender class; ``options`` are its keyword arguments, as written."""
+
+    type: str
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
 
 SENDER_KINDS: dict[Channel, dict[str, type[Any]]] = {
     "sms": {

@@ -35,6 +35,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.open()  # e.g. the SQL users table of [users] url
         try:
             yield
         finally:

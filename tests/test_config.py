@@ -4,8 +4,9 @@ builders turn settings into a working engine, store, users and senders."""
 from __future__ import annotations
 
 import inspect
+import secrets
 import tomllib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -495,3 +496,53 @@ async def test_the_service_signs_tokens_with_the_configured_keys(
     assert [k["kid"] for k in jwks["keys"]] == [new.thumbprint(), old.thumbprint()]
     assert discovery["issuer"] == "https://id.example.com"
     assert discovery["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]
+
+
+@pytest.fixture
+async def postgres_database(postgres_url: str) -> AsyncIterator[str]:
+    """The URL of a new database of this test's own on the private PostgreSQL, dropped after."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    name = f"config_{secrets.token_hex(6)}"
+    admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f"CREATE DATABASE {name}"))
+    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    async with admin.connect() as conn:
+        await conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    await admin.dispose()
+
+
+async def test_the_users_table_keeps_users_in_postgresql(
+    postgres_database: str, clock: FakeClock
+) -> None:
+    from otp_flow.users.sql import SQLUserStore
+
+    settings = Settings.from_mapping(example(users={"url": postgres_database}))
+    first = build_runtime(settings, clock=clock)
+    assert isinstance(first.users, SQLUserStore)
+    await first.open()  # creates otp_flow's table: a new database has none
+    user = await first.users.create(display_name="Pg", email="pg@example.com")
+    await first.aclose()
+    second = build_runtime(settings, clock=clock)
+    try:
+        await second.open()  # the table exists now: left as it is
+        assert await second.users.find_by_email("pg@example.com") == user
+    finally:
+        await second.aclose()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis://localhost/0", "users.url must start with sqlite+aiosqlite:// or postgresql"),
+        ("postgresql+asyncpg://host:port/db", "users.url is not a valid SQLAlchemy URL"),
+        (5, "users.url must be a string"),
+    ],
+)
+def test_a_bad_users_url_names_the_key(url: object, message: str) -> None:
+    with pytest.raises(ConfigError) as failure:
+        Settings.from_mapping(example(users={"url": url}))
+    assert str(failure.value).startswith(message), str(failure.value)

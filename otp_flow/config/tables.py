@@ -401,7 +401,10 @@ class UserSettings(Table, frozen=True):
                 from sqlalchemy.engine import make_url
             except ImportError as exc:
                 raise ValueError("url needs SQLAlchemy: pip install 'otp-flow[sql]'") from exc
-            make_url(self.url)  # its ArgumentError is a ValueError
+            try:
+                make_url(self.url)
+            except ValueError as exc:  # sqlalchemy's ArgumentError is one too
+                raise ValueError(f"url is not a valid SQLAlchemy URL: {exc}") from exc
 
 
 class SendersTable(Table, frozen=True):

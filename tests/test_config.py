@@ -159,7 +159,7 @@ def test_defaults_apply_to_everything_left_out() -> None:
         ({"clients__0__sms_quota": -1}, "clients[0].sms_quota must be an integer >= 0"),
         ({"clients__0__id": "bad id"}, "clients[0].id: client id 'bad id' must be 1-128 of"),
         ({"clients__0__quota": 1}, "unknown key clients[0].quota"),
-        ({"auth_sources__0__channel": "fax"}, 'auth_sources[0].channel must be "email" or "sms"'),
+        ({"auth_sources__0__channel": "fax"}, 'auth_sources[0].channel must be "sms" or "email"'),
         (
             {"auth_sources__0__ttl_seconds": 30},
             "auth_sources[0].ttl_seconds must be an integer between 60 and 1200",
@@ -230,7 +230,7 @@ def test_defaults_apply_to_everything_left_out() -> None:
             "senders.delivery_timeout_seconds must be a number > 0",
         ),
         ({"dev": False, "senders": None}, "senders.sms is required when dev = false"),
-        ({"api__onlyid_language": "fr"}, 'api.onlyid_language must be "en" or "zh"'),
+        ({"api__onlyid_language": "fr"}, 'api.onlyid_language must be "zh" or "en"'),
         (
             {"api__max_body_bytes": 10},
             "api.max_body_bytes must be an integer between 1024 and 16777216",

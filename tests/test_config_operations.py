@@ -63,7 +63,7 @@ def test_escalation_defaults() -> None:
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"provider": "captcha"}, "challenge.provider must be one of hcaptcha | recaptcha"),
+        ({"provider": "captcha"}, "challenge.provider must be one of turnstile"),
         ({"secret_key": ""}, "challenge.secret_key must be a non-empty string"),
         ({"verify_url": "ftp://x/"}, "challenge.verify_url must be an http"),
         ({"site_budget_threshold": 0}, "challenge.site_budget_threshold must be a number above 0"),
@@ -83,7 +83,7 @@ def test_logging_table() -> None:
     assert (settings().logging.format, settings().logging.level) == ("text", "INFO")
     config = settings(logging={"format": "json", "level": "debug"}).logging
     assert (config.format, config.level) == ("json", "DEBUG")
-    with pytest.raises(ConfigError, match=re.escape('logging.format must be "json" or "text"')):
+    with pytest.raises(ConfigError, match=re.escape('logging.format must be "text" or "json"')):
         settings(logging={"format": "xml"})
     with pytest.raises(ConfigError, match=re.escape("logging.level must be one of")):
         settings(logging={"level": "loud"})

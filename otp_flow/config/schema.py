@@ -15,6 +15,7 @@ import itertools
 import json
 import sys
 import textwrap
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,12 @@ def schema() -> Node:
     defs: dict[str, Node] = raw.pop("$defs", {})
     structs: list[type[msgspec.Struct]] = [AuthSource, *Table.__subclasses__()]
     for cls in structs:
+        properties = defs[cls.__name__]["properties"]
         for name, text in _attribute_docs(cls).items():
-            defs[cls.__name__]["properties"][name]["description"] = text
+            properties[name]["description"] = text
+        for field in msgspec.structs.fields(cls):
+            if typing.get_origin(field.type) is typing.Literal:  # as written, not sorted
+                properties[field.encode_name]["enum"] = list(typing.get_args(field.type))
 
     def inline(value: Any) -> Any:
         if isinstance(value, dict):

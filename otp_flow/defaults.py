@@ -76,5 +76,7 @@ CHALLENGE_AFTER_SENDS_PER_REQUESTER: Final = 3
 CHALLENGE_SITE_BUDGET_THRESHOLD: Final = 0.8
 
 # ------------------------------------------------------------------------- operations
+#: The ``currency`` label of the spend estimate (``otp_flow.metrics.MessagePrices``).
+CURRENCY: Final = "USD"
 LOG_FORMAT: Final = "text"
 LOG_LEVEL: Final = "INFO"

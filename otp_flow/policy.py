@@ -155,7 +155,7 @@ class RequesterLimits:
     @classmethod
     def off(cls) -> RequesterLimits:
         """No per-requester limits (trusted callers, benchmarks)."""
-        return cls(0, 0, 3600, 0, 0, 0)
+        return cls(0, 0, defaults.REQUESTER_WINDOW_SECONDS, 0, 0, 0)
 
 
 # Checks of what a caller passes per request: InvalidRequest, never ValueError (not config).

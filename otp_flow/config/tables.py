@@ -311,7 +311,7 @@ class MetricsSettings(Table, frozen=True):
     (`pip install 'otp-flow[metrics]'`), else the file is refused."""
     bearer_token: Annotated[str, Meta(min_length=16)] | None = None
     "Scrapes must send `Authorization: Bearer <token>` (else 401); absent = no token asked."
-    currency: Text = "USD"
+    currency: Text = defaults.CURRENCY
     "The `currency` label of the spend estimate."
     sms_price: Price = 0.0
     "Price of one delivered SMS, for `otp_flow_estimated_spend_total`."

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import jinja2
 
+from otp_flow import defaults
 from otp_flow.messages.contexts import CHANGED_FIELDS, ChangedField, code_context, notice_context
 from otp_flow.messages.locales import LOCALES, Locale, negotiate_locale
 from otp_flow.messages.names import notice_template_names, template_names
@@ -67,7 +68,7 @@ class TemplateRenderer:
         self,
         *,
         override_dirs: Sequence[str | Path] = (),
-        default_locale: str = "en",
+        default_locale: str = defaults.MESSAGE_LOCALE,
         origin_domain: str | None = None,
     ) -> None:
         if default_locale not in LOCALES:

@@ -4,7 +4,7 @@ The reference is the JSON Schema of the file (``otp_flow.config.schema``, itself
 the msgspec models of ``otp_flow.config``): every key with its type and bounds, its default and
 its description (the string below the field in the model). A key without a description fails
 the build, so a new key cannot ship undocumented. A sender's options are its class's keyword
-arguments (``otp_flow.config.sender_kinds``), described in ``SENDER_OPTIONS`` below.
+arguments, described in ``otp_flow.config.sender_kinds.SENDER_OPTIONS``.
 The pages put ``<!-- generated: configuration -->`` and ``<!-- generated: limits -->`` where the
 tables go.
 """
@@ -21,7 +21,7 @@ from mkdocs.exceptions import PluginError
 
 from otp_flow.config import ApiSettings
 from otp_flow.config.schema import expected, schema, table_of
-from otp_flow.config.sender_kinds import BUILDER_ARGS, SENDER_KINDS
+from otp_flow.config.sender_kinds import BUILDER_ARGS, SENDER_KINDS, SENDER_OPTIONS
 from otp_flow.engine import OTPEngine
 from otp_flow.policy import CodePolicy, Limits, RequesterLimits
 from otp_flow.web import create_auth_app
@@ -44,40 +44,6 @@ PROBE: dict[str, Any] = {"secret_keys": ["probe-secret-key-0123456789abcdef"], "
 #: Tables whose keys the operator chooses (a map): how the reference names any one key. A map
 #: table missing here fails the build.
 MAP_KEYS: dict[str, str] = {"metrics.sms_price_by_country_code": "<calling code>"}
-
-#: Each sender option, by ``type.option``; the sender classes' docstrings say more.
-SENDER_OPTIONS: dict[str, str] = {
-    "outbox.max_messages": "Messages kept, newest first (1 to 10000).",
-    "console.show_code": "Log the code itself: for a developer's own terminal only.",
-    "http.url": "The gateway's `http://` or `https://` URL.",
-    "http.method": "`POST`, `PUT` or `PATCH` (never GET: the code would be in the URL).",
-    "http.headers": "Extra request headers (e.g. the gateway's API key).",
-    "http.body_format": '`"json"` or `"form"`.',
-    "http.body": "Field name → template; placeholders `{recipient}` `{code}` `{text}` "
-    "`{ttl_minutes}` `{usage}` `{locale}`.",
-    "http.success_field": "A JSON field of the answer (dots reach into objects) that must "
-    "equal `success_value`; absent = any 2xx is success.",
-    "http.success_value": "The value of `success_field` that means sent (compared as text).",
-    "http.timeout": "Seconds for one request.",
-    "tencent.secret_id": "Tencent Cloud API SecretId.",
-    "tencent.secret_key": "Tencent Cloud API SecretKey.",
-    "tencent.sdk_app_id": "The SMS application's SdkAppId.",
-    "tencent.sign_name": "The approved SMS signature.",
-    "tencent.template_ids": "Usage (`login`, `signup`, `update_userinfo`, `reset_password`, "
-    "`notice_identifier_changed`) → approved template ID.",
-    "tencent.region": "API region.",
-    "tencent.endpoint": "API endpoint URL.",
-    "tencent.timeout": "Seconds for one request.",
-    "smtp.host": "SMTP server host.",
-    "smtp.port": "SMTP server port.",
-    "smtp.from_address": "The `From` address.",
-    "smtp.username": "Login name; with `password`.",
-    "smtp.password": "Login password; with `username`.",
-    "smtp.starttls": "Upgrade with STARTTLS and fail if the server cannot (port 587).",
-    "smtp.use_tls": "Implicit TLS from the first byte (port 465). Not with `starttls`.",
-    "smtp.timeout": "Seconds for one SMTP session.",
-    "smtp.ca_file": "PEM bundle of CAs to trust instead of the system store; needs TLS.",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +105,8 @@ def _walk(node: dict[str, Any], prefix: str = "") -> list[Key]:
         path = f"{prefix}.{name}" if prefix else name
         child = table_of(outer)
         items = table_of(child.get("items", {}))
-        if child.get("type") == "object" or items.get("type") == "object":
-            table = child if child.get("type") == "object" else items
+        if child.get("type") == "object" or "oneOf" in child or items.get("type") == "object":
+            table = items if items.get("type") == "object" else child
             kind = "table" if table is child else "array of tables"
             keys.append(
                 Key(path, kind, "—", outer.get("description") or table.get("description", ""))
@@ -253,7 +219,9 @@ def _sender_sections() -> list[str]:
             seen.add(key.name)
             description = SENDER_OPTIONS.get(f"{kind}.{key.name}")
             if description is None:
-                raise _missing(f"{kind}.{key.name}", "SENDER_OPTIONS in docs/gen_config.py")
+                raise _missing(
+                    f"{kind}.{key.name}", "SENDER_OPTIONS in otp_flow/config/sender_kinds.py"
+                )
             lines.append(_row(f"`{key.name}`", key.check, key.default, description))
         if not seen:
             lines += [_row("(none)", "", "", "")]

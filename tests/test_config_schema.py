@@ -4,6 +4,7 @@ what the reader accepts."""
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -43,6 +44,19 @@ def test_the_schema_accepts_the_example_and_refuses_what_the_reader_refuses() ->
     ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)
+
+
+def test_the_schema_knows_each_senders_options() -> None:
+    schema = json.loads(schema_text())
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    examples = re.findall(r"```toml\n(.*?)```", page, re.S)
+    for written in examples:  # http and smtp senders with their options
+        jsonschema.validate(tomllib.loads(written), schema)
+    smtp = {"type": "smtp", "host": "h", "from_address": "a@b.c"}
+    jsonschema.validate(example(senders={"email": smtp}), schema)
+    for bad in ({**smtp, "hots": "h"}, {"type": "smtp", "host": "h"}, {**smtp, "type": "http"}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(example(senders={"email": bad}), schema)
 
 
 def test_every_key_has_a_description_and_every_default_is_shown() -> None:

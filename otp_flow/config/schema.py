@@ -21,6 +21,9 @@ from typing import Any
 
 import msgspec
 
+from otp_flow.config.sender_kinds import sender_schema
+from otp_flow.types import CHANNELS
+
 __all__ = ["expected", "main", "node_at", "schema", "schema_text"]
 
 FILE_NAME = "otp-flow.schema.json"
@@ -54,6 +57,9 @@ def schema() -> Node:
         return value
 
     root: Node = inline(raw)
+    senders = root["properties"]["senders"]["properties"]
+    for channel in CHANNELS:  # what a [senders.<channel>] table takes depends on its type
+        senders[channel] = {"description": senders[channel]["description"]} | sender_schema(channel)
     del root["properties"]["extra"]  # Settings.extra holds the tables below, it is no key
     root["additionalProperties"] = {
         "type": "object",

@@ -27,9 +27,9 @@ from otp_flow.config import (
     Runtime,
     Settings,
     build_runtime,
-    build_tokens,
     load_config,
 )
+from otp_flow.service import create_api
 from otp_flow.types import Clock, system_clock
 from otp_flow.web import (
     MemorySessionStore,
@@ -41,7 +41,6 @@ from otp_flow.web import (
     create_auth_app,
     login_required,
 )
-from otp_flow.web.api import create_api_app
 
 __all__ = ["create_demo_app", "load_settings"]
 
@@ -109,22 +108,13 @@ def create_demo_app(
     )
     demo = _DemoPages(auth_pages(auth))
     shared = auth.state.otp_flow  # one set of accounts: the API ends page sessions and back
-    api = create_api_app(
-        runtime.engine,
-        auth_sources=config.auth_sources,
-        users=runtime.users,
-        tokens=build_tokens(config, runtime.store, clock=clock),
-        sessions=shared.sessions,
-        hooks=shared.hooks,
-        passwords=shared.passwords,
-        outbox=runtime.outbox,
-        dev=config.dev,
-        max_body_bytes=config.api.max_body_bytes,
-        signature_window_seconds=config.api.signature_window_seconds,
+    api = create_api(
+        runtime, sessions=shared.sessions, hooks=shared.hooks, passwords=shared.passwords
     )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.open()  # e.g. the SQL users table of [users] url
         try:
             yield
         finally:

@@ -1,5 +1,6 @@
 """The ``otp-flow`` command: ``serve`` runs the JSON APIs; ``check-config`` validates a file;
-``quota show|reset`` reads or resets a client's quota use (see ``otp_flow.cli_quota``)."""
+``config-schema`` writes the file's JSON Schema; ``quota show|reset`` reads or resets a client's
+quota use (see ``otp_flow.cli_quota``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from typing import Any
 
 from otp_flow.cli_quota import add_quota_parser, run_quota
 from otp_flow.config import ConfigError, Settings, load_config
-from otp_flow.config.operations import LoggingSettings
+from otp_flow.config.schema import FILE_NAME
+from otp_flow.config.schema import main as write_schema
+from otp_flow.config.tables import LoggingSettings
 from otp_flow.events import logging_config
 
 __all__ = ["WithoutQueryString", "main"]
@@ -67,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     check = commands.add_parser("check-config", help="validate a configuration file and exit")
     check.add_argument("config", type=Path)
+    schema = commands.add_parser("config-schema", help="write the JSON Schema of the file")
+    schema.add_argument("path", nargs="?", default=FILE_NAME, help=f"default: {FILE_NAME}")
     add_quota_parser(commands)
     return parser
 
@@ -78,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             load_config(args.config)
             print(f"{args.config}: ok")
             return 0
+        if args.command == "config-schema":
+            return write_schema([args.path])
         if args.command == "quota":
             return run_quota(load_config(args.config), args)
         settings = load_config(args.config) if args.config else Settings.development()

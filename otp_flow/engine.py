@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature
 
+from otp_flow import defaults
 from otp_flow.clients import Client
 from otp_flow.codes import CodeHasher, generate_code, new_challenge_id
 from otp_flow.errors import (
@@ -94,7 +95,7 @@ class OTPEngine:
         clients: Iterable[Client] = (),
         sender: Sender | None = None,
         renderer: MessageRenderer | None = None,
-        delivery_timeout: float = 10.0,
+        delivery_timeout: float = defaults.DELIVERY_TIMEOUT_SECONDS,
         clock: Clock = system_clock,
         observers: Iterable[Observer] | None = None,
     ) -> None:

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from otp_flow import defaults
 from otp_flow.observers import Event, SendEvent, calling_code
 from otp_flow.types import Channel
 
@@ -67,7 +68,7 @@ class MessagePrices:
     sms: float = 0.0
     email: float = 0.0
     sms_by_country_code: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
-    currency: str = "USD"
+    currency: str = defaults.CURRENCY
 
     def __post_init__(self) -> None:
         _price("sms", self.sms)

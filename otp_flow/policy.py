@@ -10,6 +10,7 @@ import string
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from otp_flow import defaults
 from otp_flow.errors import InvalidRequest
 from otp_flow.types import USAGES
 
@@ -52,11 +53,11 @@ class CodePolicy:
     guesses, and an otp_token valid for 5 minutes.
     """
 
-    code_length: int = 6
+    code_length: int = defaults.CODE_LENGTH
     alphabet: str = string.digits
-    ttl_seconds: int = 60
-    max_failures: int = 5
-    token_ttl_seconds: int = 300
+    ttl_seconds: int = defaults.CODE_TTL_SECONDS
+    max_failures: int = defaults.MAX_FAILURES
+    token_ttl_seconds: int = defaults.TOKEN_TTL_SECONDS
 
     def __post_init__(self) -> None:
         _check_range("code_length", self.code_length, CODE_LENGTH)
@@ -83,13 +84,13 @@ class Limits:
     default) keeps it fixed.
     """
 
-    app_per_day: int = 1000
-    recipient_per_minute: int = 10
-    recipient_per_hour: int = 30
-    recipient_per_day: int = 30
-    resend_interval_seconds: int = 30
-    timezone: str = "Asia/Shanghai"
-    resend_backoff_max_seconds: int = 0
+    app_per_day: int = defaults.APP_PER_DAY
+    recipient_per_minute: int = defaults.RECIPIENT_PER_MINUTE
+    recipient_per_hour: int = defaults.RECIPIENT_PER_HOUR
+    recipient_per_day: int = defaults.RECIPIENT_PER_DAY
+    resend_interval_seconds: int = defaults.RESEND_INTERVAL_SECONDS
+    timezone: str = defaults.TIMEZONE
+    resend_backoff_max_seconds: int = defaults.RESEND_BACKOFF_MAX_SECONDS
 
     def __post_init__(self) -> None:
         for name in (
@@ -109,7 +110,7 @@ class Limits:
             raise ValueError(f"timezone {self.timezone!r} is not a known IANA time zone") from exc
 
     @classmethod
-    def off(cls, timezone: str = "Asia/Shanghai") -> Limits:
+    def off(cls, timezone: str = defaults.TIMEZONE) -> Limits:
         """No limits at all: for benchmarks and trusted internal callers."""
         return cls(0, 0, 0, 0, 0, timezone)
 
@@ -133,12 +134,12 @@ class RequesterLimits:
     or wrong, any recipient) per ``window_seconds``.
     """
 
-    sends_per_window: int = 6
-    signup_sends_per_window: int = 4
-    window_seconds: int = 3600
-    sends_per_day: int = 20
-    recipient_per_day: int = 10
-    checks_per_window: int = 30
+    sends_per_window: int = defaults.REQUESTER_SENDS_PER_WINDOW
+    signup_sends_per_window: int = defaults.REQUESTER_SIGNUP_SENDS_PER_WINDOW
+    window_seconds: int = defaults.REQUESTER_WINDOW_SECONDS
+    sends_per_day: int = defaults.REQUESTER_SENDS_PER_DAY
+    recipient_per_day: int = defaults.REQUESTER_RECIPIENT_PER_DAY
+    checks_per_window: int = defaults.REQUESTER_CHECKS_PER_WINDOW
 
     def __post_init__(self) -> None:
         for name in (
@@ -154,7 +155,7 @@ class RequesterLimits:
     @classmethod
     def off(cls) -> RequesterLimits:
         """No per-requester limits (trusted callers, benchmarks)."""
-        return cls(0, 0, 3600, 0, 0, 0)
+        return cls(0, 0, defaults.REQUESTER_WINDOW_SECONDS, 0, 0, 0)
 
 
 # Checks of what a caller passes per request: InvalidRequest, never ValueError (not config).

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import asdict
+from typing import Any
 
+import msgspec
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
@@ -13,7 +14,7 @@ from otp_flow.config import Runtime, Settings, build_runtime, build_tokens
 from otp_flow.types import Clock, system_clock
 from otp_flow.web.api import create_api_app
 
-__all__ = ["create_app"]
+__all__ = ["create_api", "create_app"]
 
 
 def create_app(
@@ -30,19 +31,11 @@ def create_app(
     if runtime is None:
         runtime = build_runtime(settings or Settings.development(), clock=clock)
     config = runtime.settings
-    api = create_api_app(
-        runtime.engine,
-        auth_sources=config.auth_sources,
-        users=runtime.users,
-        tokens=build_tokens(config, runtime.store, clock=runtime.engine.clock),
-        outbox=runtime.outbox,
-        dev=config.dev,
-        # The [api] table's keys are create_api_app's keyword names, one for one.
-        **asdict(config.api),
-    )
+    api = create_api(runtime)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.open()  # e.g. the SQL users table of [users] url
         try:
             yield
         finally:
@@ -59,3 +52,21 @@ def create_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.runtime = runtime
     return app
+
+
+def create_api(runtime: Runtime, **shared: Any) -> Starlette:
+    """The JSON APIs over ``runtime``, configured by its settings: the one place the service
+    and the demo build them, so both honour every ``[api]`` key. ``shared``: further
+    ``create_api_app`` keywords (the demo's ``sessions``, ``hooks``, ``passwords``)."""
+    config = runtime.settings
+    return create_api_app(
+        runtime.engine,
+        auth_sources=config.auth_sources,
+        users=runtime.users,
+        tokens=build_tokens(config, runtime.store, clock=runtime.engine.clock),
+        outbox=runtime.outbox,
+        dev=config.dev,
+        # The [api] table's keys are create_api_app's keyword names, one for one.
+        **msgspec.structs.asdict(config.api),
+        **shared,
+    )

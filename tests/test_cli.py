@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import sysconfig
@@ -270,3 +271,46 @@ def test_serve_completes_a_ciam_email_login_verified_by_its_jwks(tmp_path: Path)
     assert (claims["iss"], claims["email"]) == (issuer, "b@example.com")
     assert updated.json()["nickname"] == "Bea"
     assert renewed.status_code == 200
+
+
+def test_serve_keeps_users_in_the_sql_database_of_the_users_table(tmp_path: Path) -> None:
+    database = tmp_path / "users.db"
+    config = tmp_path / "otp-flow.toml"
+    config.write_text(
+        CONFIG + f'[users]\nurl = "sqlite+aiosqlite:///{database}"\n', encoding="utf-8"
+    )
+    auth = basic("TENANT_CLIENT_ID", "TENANT_CLIENT_SECRET")
+
+    def sign_up(http: httpx.Client) -> httpx.Response:
+        sent = http.post(
+            "/otp/send", json={"usage": "signup", "email": "ann@example.com"}, headers=auth
+        )
+        if sent.status_code != 200:
+            return sent
+        code = http.get("/dev/outbox.json").json()["messages"][0]["code"]
+        body = {"email": "ann@example.com", "email_otp_token": sent.json()["otp_token"]}
+        return http.post("/signup", json={**body, "email_otp": code, "name": "Ann"}, headers=auth)
+
+    command = [*otp_flow_command(), "serve", "--config", str(config)]
+    for run in ("first", "second"):
+        with serving(command) as (url, _process), httpx.Client(base_url=url, timeout=10) as http:
+            answer = sign_up(http)
+        if run == "first":  # the table was created at start-up, and the user is in it
+            assert answer.status_code == 200, answer.text
+            with sqlite3.connect(database) as db:
+                rows = db.execute("SELECT display_name, email FROM otp_flow_users").fetchall()
+            assert rows == [("Ann", "ann@example.com")]
+        else:  # a restarted service (memory store) still knows her: users outlive the codes
+            assert answer.status_code == 400
+            assert answer.json() == {"error": "email_is_used"}
+
+
+def test_a_users_url_that_is_not_sql_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(CONFIG + '[users]\nurl = "mysql://db/users"\n', encoding="utf-8")
+    assert main(["check-config", str(bad)]) == 2
+    assert "users.url must start with sqlite+aiosqlite:// or postgresql+asyncpg://" in (
+        capsys.readouterr().err
+    )

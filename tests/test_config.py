@@ -4,14 +4,18 @@ builders turn settings into a working engine, store, users and senders."""
 from __future__ import annotations
 
 import inspect
+import secrets
 import tomllib
-from dataclasses import fields
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
+from starlette.applications import Starlette
 
+from demo_app import create_demo_app
 from otp_flow.clients import Client
 from otp_flow.config import (
     ApiSettings,
@@ -127,8 +131,11 @@ def test_defaults_apply_to_everything_left_out() -> None:
         ({"limits__app_per_day": "10"}, "limits.app_per_day must be an integer >= 0"),
         ({"limits__recipient_per_hour": 1.5}, "limits.recipient_per_hour must be an integer >= 0"),
         ({"limits__per_day": 3}, "unknown key limits.per_day"),
-        ({"defaults__code_length": 3}, "defaults.code_length must be between 4 and 10, got 3"),
-        ({"defaults__ttl_seconds": True}, "defaults.ttl_seconds must be an integer >= 1"),
+        ({"defaults__code_length": 3}, "defaults.code_length must be an integer between 4 and 10"),
+        (
+            {"defaults__ttl_seconds": True},
+            "defaults.ttl_seconds must be an integer between 10 and 1200",
+        ),
         (
             {"defaults__token_ttl_seconds": 30},
             "defaults.token_ttl_seconds must be at least ttl_seconds",
@@ -152,7 +159,7 @@ def test_defaults_apply_to_everything_left_out() -> None:
         ({"clients__0__sms_quota": -1}, "clients[0].sms_quota must be an integer >= 0"),
         ({"clients__0__id": "bad id"}, "clients[0].id: client id 'bad id' must be 1-128 of"),
         ({"clients__0__quota": 1}, "unknown key clients[0].quota"),
-        ({"auth_sources__0__channel": "fax"}, "auth_sources[0].channel must be one of sms, email"),
+        ({"auth_sources__0__channel": "fax"}, 'auth_sources[0].channel must be "sms" or "email"'),
         (
             {"auth_sources__0__ttl_seconds": 30},
             "auth_sources[0].ttl_seconds must be an integer between 60 and 1200",
@@ -224,7 +231,10 @@ def test_defaults_apply_to_everything_left_out() -> None:
         ),
         ({"dev": False, "senders": None}, "senders.sms is required when dev = false"),
         ({"api__onlyid_language": "fr"}, 'api.onlyid_language must be "zh" or "en"'),
-        ({"api__max_body_bytes": 10}, "api.max_body_bytes must be an integer >= 1024"),
+        (
+            {"api__max_body_bytes": 10},
+            "api.max_body_bytes must be an integer between 1024 and 16777216",
+        ),
         (
             {"api__signature_window_seconds": 7200},
             "api.signature_window_seconds must be an integer between 1 and 3600",
@@ -395,14 +405,18 @@ async def test_smtp_ca_file_is_checked_at_start_up_and_trusted_when_sending(
 
 def test_the_api_table_maps_one_to_one_onto_create_api_app() -> None:
     keywords = inspect.signature(create_api_app).parameters
-    assert {f.name for f in fields(ApiSettings)} <= set(keywords)
+    assert {f.name for f in msgspec.structs.fields(ApiSettings)} <= set(keywords)
 
 
-async def test_the_service_app_applies_the_api_table(clock: FakeClock) -> None:
+@pytest.mark.parametrize("make_app", [create_app, create_demo_app], ids=["service", "demo"])
+async def test_the_service_and_the_demo_apply_the_api_table(
+    make_app: Callable[..., Starlette], clock: FakeClock
+) -> None:
+    # Both build their API with otp_flow.service.create_api: the demo once dropped onlyid_*.
     settings = Settings.from_mapping(
         example(api={"onlyid_language": "en", "onlyid_expire_minutes": 2, "max_body_bytes": 2048})
     )
-    app = create_app(settings, clock=clock)
+    app = make_app(settings, clock=clock)
     transport = httpx.ASGITransport(app=app)
     body = {"recipient": "13612345678", "clientId": "TENANT_CLIENT_ID"}
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
@@ -482,3 +496,53 @@ async def test_the_service_signs_tokens_with_the_configured_keys(
     assert [k["kid"] for k in jwks["keys"]] == [new.thumbprint(), old.thumbprint()]
     assert discovery["issuer"] == "https://id.example.com"
     assert discovery["id_token_signing_alg_values_supported"] == ["ES256", "RS256"]
+
+
+@pytest.fixture
+async def postgres_database(postgres_url: str) -> AsyncIterator[str]:
+    """The URL of a new database of this test's own on the private PostgreSQL, dropped after."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    name = f"config_{secrets.token_hex(6)}"
+    admin = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f"CREATE DATABASE {name}"))
+    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    async with admin.connect() as conn:
+        await conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    await admin.dispose()
+
+
+async def test_the_users_table_keeps_users_in_postgresql(
+    postgres_database: str, clock: FakeClock
+) -> None:
+    from otp_flow.users.sql import SQLUserStore
+
+    settings = Settings.from_mapping(example(users={"url": postgres_database}))
+    first = build_runtime(settings, clock=clock)
+    assert isinstance(first.users, SQLUserStore)
+    await first.open()  # creates otp_flow's table: a new database has none
+    user = await first.users.create(display_name="Pg", email="pg@example.com")
+    await first.aclose()
+    second = build_runtime(settings, clock=clock)
+    try:
+        await second.open()  # the table exists now: left as it is
+        assert await second.users.find_by_email("pg@example.com") == user
+    finally:
+        await second.aclose()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis://localhost/0", "users.url must start with sqlite+aiosqlite:// or postgresql"),
+        ("postgresql+asyncpg://host:port/db", "users.url is not a valid SQLAlchemy URL"),
+        (5, "users.url must be a string"),
+    ],
+)
+def test_a_bad_users_url_names_the_key(url: object, message: str) -> None:
+    with pytest.raises(ConfigError) as failure:
+        Settings.from_mapping(example(users={"url": url}))
+    assert str(failure.value).startswith(message), str(failure.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from otp_flow import defaults
 from otp_flow.errors import ChallengeUnavailable
 
 __all__ = [
@@ -17,9 +18,9 @@ __all__ = [
 ]
 
 #: The pages ask one requester for a challenge once it has made this many sends in its window,
-ASK_AFTER_SENDS = 3
+ASK_AFTER_SENDS = defaults.CHALLENGE_AFTER_SENDS_PER_REQUESTER
 #: ... and everyone once this share of the site's day budget (``Limits.app_per_day``) is spent.
-ASK_SITE_SHARE = 0.8
+ASK_SITE_SHARE = defaults.CHALLENGE_SITE_BUDGET_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
+from otp_flow import defaults
 from otp_flow.challenges.base import ChallengeUnavailable, CSPSources, Widget
 
 __all__ = [
@@ -79,7 +80,7 @@ class SiteverifyChallenge:
         secret_key: str,
         verify_url: str | None = None,
         hostnames: Iterable[str] = (),
-        timeout: float = 5.0,
+        timeout: float = defaults.CHALLENGE_TIMEOUT_SECONDS,
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self.site_key = _check_text("site_key", site_key)
@@ -232,7 +233,7 @@ class RecaptchaChallenge(SiteverifyChallenge):
         site_key: str,
         secret_key: str,
         version: Literal[2, 3] = 2,
-        min_score: float = 0.5,
+        min_score: float = defaults.CHALLENGE_MIN_SCORE,
         **options: Any,
     ) -> None:
         super().__init__(site_key=site_key, secret_key=secret_key, **options)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
-from otp_flow.config.sections import SenderSettings
-from otp_flow.config.sender_kinds import SENDER_KINDS, make_sender
+from otp_flow.config.sender_kinds import SENDER_KINDS, SenderSettings, make_sender
 from otp_flow.config.settings import Settings
 from otp_flow.engine import OTPEngine
 from otp_flow.events import EventLog
@@ -20,6 +20,9 @@ from otp_flow.stores.memory import MemoryStore
 from otp_flow.tokens import SigningKeys, TokenService, token_store_beside
 from otp_flow.types import Channel, Clock, system_clock
 from otp_flow.users import MemoryUserStore, RedisUserStore, UserStore
+
+if TYPE_CHECKING:
+    from otp_flow.users.sql import SQLUserStore
 
 __all__ = [
     "Runtime",
@@ -45,8 +48,15 @@ class Runtime:
     #: The engine's metrics when ``[metrics] enabled = true`` (what /metrics shows).
     metrics: Metrics | None = None
 
+    async def open(self) -> None:
+        """Start-up work: create the SQL users table unless it exists (``[users] url``)."""
+        if self.settings.users.url is not None:
+            await cast("SQLUserStore", self.users).create_table()
+
     async def aclose(self) -> None:
         await self.engine.aclose()
+        if self.settings.users.url is not None:
+            await cast("SQLUserStore", self.users).aclose()  # its engine, made by build_users
 
 
 def build_store(settings: Settings) -> OTPStore:
@@ -58,7 +68,12 @@ def build_store(settings: Settings) -> OTPStore:
 
 
 def build_users(settings: Settings, store: OTPStore) -> UserStore:
-    """Users live beside the codes: in memory, or in the same Redis under the same prefix."""
+    """Users in the SQL database of ``[users] url``, else beside the codes: in memory, or in
+    the same Redis under the same prefix."""
+    if settings.users.url is not None:
+        from otp_flow.users.sql import SQLUserStore  # only SQL deployments import SQLAlchemy
+
+        return SQLUserStore.from_url(settings.users.url)
     if settings.store == "memory":
         return MemoryUserStore()
     from otp_flow.stores.redis import RedisStore

@@ -1,88 +1,155 @@
-"""``Settings``, the whole file as one frozen value, and ``load_config`` to read it from disk."""
+"""``Settings``, the whole file as one frozen msgspec Struct, and ``load_config`` to read it.
+
+Every problem is a ``ConfigError`` naming the key (``limits.app_per_day must be an integer
+between 0 and 1000000000``): msgspec's ``ValidationError`` names the path (``$.limits.app_per_day``)
+and the file's JSON Schema says what the key takes. Top-level tables nobody here knows (the
+demo's ``[pages]``) are kept, unchecked and read-only, in ``Settings.extra`` for their owners.
+"""
 
 from __future__ import annotations
 
+import inspect
+import re
 import secrets
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import msgspec
+
+from otp_flow import defaults
 from otp_flow.clients import Client
-from otp_flow.config.operations import (
-    ChallengeSettings,
-    LoggingSettings,
-    MetricsSettings,
-    read_challenge,
-    read_logging,
-    read_metrics,
-)
-from otp_flow.config.reading import (
-    read_api,
-    read_auth_sources,
-    read_clients,
-    read_limits,
-    read_messages,
-    read_policy,
-    read_requesters,
-    read_senders,
-    read_tokens,
-)
-from otp_flow.config.sections import (
-    DELIVERY_TIMEOUT_SECONDS,
+from otp_flow.config.sender_kinds import BUILDER_ARGS, SENDER_KINDS, SenderSettings, make_sender
+from otp_flow.config.tables import (
     ApiSettings,
     AuthSource,
-    ConfigError,
+    ChallengeSettings,
+    ClientTable,
+    CodeTable,
+    LimitsTable,
+    LoggingSettings,
     MessageSettings,
+    MetricsSettings,
     RequesterSettings,
-    SenderSettings,
+    SendersTable,
+    Table,
     TokenSettings,
+    UserSettings,
 )
-from otp_flow.config.table import Table
+from otp_flow.errors import ConfigError
 from otp_flow.identifiers import IdentifierParser
 from otp_flow.policy import CodePolicy, Limits
 from otp_flow.signing import normalise_keys
+from otp_flow.stores.memory import MemoryStore
+from otp_flow.types import CHANNELS, Channel, system_clock
 
-__all__ = ["Settings", "load_config"]
+__all__ = ["ConfigError", "Settings", "load_config"]
 
 _REDIS_SCHEMES = ("redis://", "rediss://", "redis+cluster://", "rediss+cluster://", "unix://")
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+def _table(cls: type[Table], name: str) -> Any:
+    """A sub-table field: named as in the file, absent = every default."""
+    return msgspec.field(default_factory=cls, name=name)
+
+
+class Settings(Table, frozen=True):
+    """The configuration file of `otp-flow serve` and the demo."""
+
     secret_keys: tuple[str, ...]
-    store: str = "memory"
-    timezone: str = "Asia/Shanghai"
+    """Keys that sign tokens and cookies and key the code digests, oldest first, newest last;
+    each at least 16 bytes. New tokens use the newest key, every listed key still verifies: add a
+    key at the end to rotate, remove the oldest once its tokens have expired."""
+    store: str = defaults.STORE
+    """Where codes, limits and (unless `[users]` says otherwise) users live: `"memory"` (one
+    process) or a Redis URL: `redis://`, `rediss://`, `unix://`, or `redis+cluster://` /
+    `rediss+cluster://` for Redis Cluster. Checked to parse at start."""
+    timezone: str = defaults.TIMEZONE
+    """IANA time zone of the calendar-day windows (`limits.app_per_day`,
+    `limits.recipient_per_day`). Must be a known zone."""
     dev: bool = False
-    allowed_regions: tuple[str, ...] = ("CN",)
+    """Development mode: allows the `outbox` sender (it keeps codes in clear) and serves
+    `GET /dev/outbox` and `/dev/outbox.json`. Never in production."""
+    allowed_regions: tuple[str, ...] = defaults.ALLOWED_REGIONS
+    """ISO 3166 region codes whose mobile numbers are accepted; the first is assumed for numbers
+    written without `+` (so `13612345678` reads as Chinese). Each must be a region
+    `phonenumbers` knows; at least one."""
     blocked_email_domains: tuple[str, ...] = ()
-    defaults: CodePolicy = field(default_factory=CodePolicy)
-    limits: Limits = field(default_factory=Limits)
-    clients: tuple[Client, ...] = ()
+    "Email domains refused (`invalid_email`); a listed domain also blocks its subdomains."
+    code_table: CodeTable = _table(CodeTable, "defaults")
+    limits_table: LimitsTable = _table(LimitsTable, "limits")
+    client_tables: tuple[ClientTable, ...] = msgspec.field(default=(), name="clients")
     auth_sources: tuple[AuthSource, ...] = ()
-    sms_sender: SenderSettings = field(default_factory=lambda: SenderSettings("outbox"))
-    email_sender: SenderSettings = field(default_factory=lambda: SenderSettings("outbox"))
-    #: How long one delivery (an SMTP session, a gateway call) may take before the code is
-    #: killed and the caller gets a 503; the ``OTPEngine`` default.
-    delivery_timeout_seconds: float = DELIVERY_TIMEOUT_SECONDS
-    api: ApiSettings = field(default_factory=ApiSettings)
-    messages: MessageSettings = field(default_factory=MessageSettings)
-    #: ``[requesters]``: who is asking on the pages (trusted proxies) and per-requester limits.
-    requesters: RequesterSettings = field(default_factory=RequesterSettings)
-    #: ``[challenge]``, ``[metrics]``, ``[logging]``: see ``otp_flow.config.operations``.
+    senders: SendersTable = _table(SendersTable, "senders")
+    api: ApiSettings = _table(ApiSettings, "api")
+    messages: MessageSettings = _table(MessageSettings, "messages")
+    requesters: RequesterSettings = _table(RequesterSettings, "requesters")
     challenge: ChallengeSettings | None = None
-    metrics: MetricsSettings = field(default_factory=MetricsSettings)
-    logging: LoggingSettings = field(default_factory=LoggingSettings)
-    tokens: TokenSettings = field(default_factory=TokenSettings)
-    #: Top-level tables owned by someone else (e.g. ``pages``), read-only and unvalidated here.
-    extra: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    metrics: MetricsSettings = _table(MetricsSettings, "metrics")
+    logging: LoggingSettings = _table(LoggingSettings, "logging")
+    tokens: TokenSettings = _table(TokenSettings, "tokens")
+    users: UserSettings = _table(UserSettings, "users")
+    #: Top-level tables owned by someone else (e.g. ``pages``); not a key of the file.
+    extra: Mapping[str, Mapping[str, Any]] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            normalise_keys(self.secret_keys)
+        except ValueError as exc:
+            raise ValueError(f"secret_keys: {exc}") from exc
+        _check_store(self.store)
+        IdentifierParser(
+            allowed_regions=self.allowed_regions, blocked_email_domains=self.blocked_email_domains
+        )
+        self.limits  # noqa: B018  (checks the time zone)
+        _unique("clients", [c.id for c in self.client_tables], "client")
+        _unique("auth_sources", [s.id for s in self.auth_sources], "auth source")
+        for i, source in enumerate(self.auth_sources):
+            if (source.ttl_seconds or 0) > self.code_table.token_ttl_seconds:
+                raise ValueError(
+                    f"auth_sources[{i}].ttl_seconds must not exceed defaults.token_ttl_seconds"
+                )
+        for channel in CHANNELS:
+            _check_sender(channel, getattr(self.senders, channel), self.dev)
+
+    # What the file says, as the engine and the builders take it.
+    @property
+    def defaults(self) -> CodePolicy:
+        return self.code_table.policy()
+
+    @property
+    def limits(self) -> Limits:
+        return self.limits_table.limits(self.timezone)
+
+    @property
+    def clients(self) -> tuple[Client, ...]:
+        return tuple(table.client() for table in self.client_tables)
+
+    @property
+    def sms_sender(self) -> SenderSettings:
+        return _sender_settings(self.senders.sms)
+
+    @property
+    def email_sender(self) -> SenderSettings:
+        return _sender_settings(self.senders.email)
+
+    @property
+    def delivery_timeout_seconds(self) -> float:
+        return self.senders.delivery_timeout_seconds
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Settings:
         """Validate a parsed TOML document. Raises ``ConfigError``."""
-        return _parse(Table(dict(data), ""))
+        known = {f.encode_name for f in msgspec.structs.fields(cls)} - {"extra"}
+        extra = {k: v for k, v in data.items() if k not in known and isinstance(v, dict)}
+        mine = {k: v for k, v in data.items() if k not in extra}
+        try:
+            settings = msgspec.convert(mine, cls)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(_message(str(exc))) from None
+        frozen = MappingProxyType({k: MappingProxyType(dict(v)) for k, v in extra.items()})
+        return msgspec.structs.replace(settings, extra=frozen)
 
     @classmethod
     def development(cls) -> Settings:
@@ -98,74 +165,106 @@ class Settings:
 
 def load_config(path: str | Path) -> Settings:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = Path(path).read_bytes()
+    except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = msgspec.toml.decode(text)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    except msgspec.DecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     return Settings.from_mapping(data)
 
 
-def _store(url: str) -> str:
-    """``store``, checked now: a Redis URL that does not parse would fail at the first request."""
+# ----------------------------------------------------------------- checks across the file
+
+
+def _check_store(url: str) -> None:
+    """A Redis URL that does not parse would fail at the first request: check it now."""
     if url == "memory":
-        return url
+        return
     if not url.startswith(_REDIS_SCHEMES):
-        schemes = ", ".join(_REDIS_SCHEMES)
-        raise ConfigError(f'store must be "memory" or a Redis URL ({schemes})')
+        raise ValueError(f'store must be "memory" or a Redis URL ({", ".join(_REDIS_SCHEMES)})')
     from redis.asyncio.connection import parse_url  # only Redis deployments import redis code
 
     scheme, sep, rest = url.partition("://")
     try:  # A cluster URL is a plain one to the parser (as in RedisStore.from_url).
         parse_url(scheme.removesuffix("+cluster") + sep + rest)
     except ValueError as exc:
-        raise ConfigError(f"store is not a valid Redis URL: {exc}") from exc
-    return url
+        raise ValueError(f"store is not a valid Redis URL: {exc}") from exc
 
 
-def _parse(top: Table) -> Settings:
-    keys = top.texts("secret_keys")
-    try:
-        normalise_keys(keys)
-    except ValueError as exc:
-        raise ConfigError(f"secret_keys: {exc}") from exc
-    store = _store(top.text("store", "memory"))
-    timezone = top.text("timezone", "Asia/Shanghai")
-    dev = top.flag("dev", False)
-    regions = top.texts("allowed_regions", ("CN",))
-    blocked = top.texts("blocked_email_domains", ())
-    try:
-        IdentifierParser(allowed_regions=regions, blocked_email_domains=blocked)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
-    defaults = read_policy(top.table("defaults"))
-    parts: dict[str, Any] = {
-        "limits": read_limits(top.table("limits"), timezone),
-        "clients": read_clients(top.tables("clients")),
-        "auth_sources": read_auth_sources(top.tables("auth_sources"), defaults),
-        "api": read_api(top.table("api")),
-        "messages": read_messages(top.table("messages")),
-        "requesters": read_requesters(top.table("requesters")),
-        "challenge": read_challenge(top.table("challenge")),
-        "metrics": read_metrics(top.table("metrics")),
-        "logging": read_logging(top.table("logging")),
-        "tokens": read_tokens(top.table("tokens")),
-        **read_senders(top.table("senders"), dev),
+def _unique(table: str, ids: list[str], what: str) -> None:
+    for i, value in enumerate(ids):
+        if value in ids[:i]:
+            raise ValueError(f"{table}[{i}].id {value!r} is used by another {what}")
+
+
+def _sender_settings(table: Mapping[str, Any] | None) -> SenderSettings:
+    if table is None:
+        return SenderSettings("outbox")
+    options = {k: v for k, v in table.items() if k != "type"}
+    return SenderSettings(table["type"], MappingProxyType(options))
+
+
+def _check_sender(channel: Channel, table: Mapping[str, Any] | None, dev: bool) -> None:
+    """A sender's options are its class's keyword arguments: construct it once to check them."""
+    path = f"senders.{channel}"
+    kinds = SENDER_KINDS[channel]
+    if table is None:
+        if dev:
+            return
+        raise ValueError(f"{path} is required when dev = false")
+    kind = table.get("type")
+    if kind not in kinds:
+        raise ValueError(f"{path}.type must be one of {' | '.join(kinds)}")
+    if kind == "outbox" and not dev:
+        # The outbox keeps every message, code included, in plaintext in the store.
+        raise ValueError(f'{path}.type = "outbox" needs dev = true (it keeps codes in clear)')
+    params = {
+        name: p
+        for name, p in inspect.signature(kinds[kind]).parameters.items()
+        if name not in BUILDER_ARGS
     }
-    # Tables nobody here knows (e.g. ``[pages]``) belong to their owners: keep them, unchecked.
-    extra = {k: v for k, v in top.data.items() if k not in top.used and isinstance(v, dict)}
-    top.used.update(extra)
-    top.done()
-    return Settings(
-        secret_keys=keys,
-        store=store,
-        timezone=timezone,
-        dev=dev,
-        allowed_regions=regions,
-        blocked_email_domains=blocked,
-        defaults=defaults,
-        extra=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in extra.items()}),
-        **parts,
-    )
+    options = {k: v for k, v in table.items() if k != "type"}
+    unknown = sorted(set(options) - set(params))
+    if unknown:  # first: a misspelt key is the likelier reason for a "missing" one
+        raise ValueError(f"unknown key {path}.{unknown[0]}")
+    for name, p in params.items():
+        if p.default is inspect.Parameter.empty and name not in options:
+            raise ValueError(f"{path}.{name} is required for type = {kind!r}")
+    try:  # Construct once now, so a bad value fails at start-up rather than at the first send.
+        make_sender(kinds[kind], options, MemoryStore(), system_clock)
+    except ValueError as exc:
+        raise ValueError(_under(path, str(exc), set(params))) from exc
+
+
+# ------------------------------------------------------------- msgspec's errors, in TOML terms
+
+_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_FIELD = re.compile(r"^Object (?P<what>missing required|contains unknown) field `(?P<key>[^`]+)`")
+
+
+def _message(error: str) -> str:
+    """``Expected `int` >= 0 - at `$.limits.app_per_day``` → ``limits.app_per_day must be ...``"""
+    found = _AT.match(error)
+    assert found is not None  # the pattern matches any text
+    message, path = found["message"], (found["path"] or "").lstrip(".")
+    if field := _FIELD.match(message):
+        key = f"{path}.{field['key']}" if path else field["key"]
+        return f"{key} is required" if field["what"] == "missing required" else f"unknown key {key}"
+    from otp_flow.config.schema import expected, node_at, table_of
+
+    node = table_of(node_at(path))
+    if message.startswith(("Expected `", "Invalid enum value")):
+        return f"{path} must be {expected(node, path)}"
+    return _under(path, message, set(node.get("properties", {})))  # a __post_init__ ValueError
+
+
+def _under(path: str, message: str, keys: set[str]) -> str:
+    """A constructor's message (usually starting with the argument name) under ``path``."""
+    if not path:
+        return message
+    first = message.split(" ", 1)[0].rstrip(":")
+    return f"{path}.{message}" if first in keys else f"{path}: {message}"

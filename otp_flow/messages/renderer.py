@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import jinja2
 
+from otp_flow import defaults
 from otp_flow.i18n import available_locales
 from otp_flow.messages.contexts import CHANGED_FIELDS, ChangedField, code_context, notice_context
 from otp_flow.messages.locales import Locale, negotiate_locale
@@ -70,7 +71,7 @@ class TemplateRenderer:
         self,
         *,
         override_dirs: Sequence[str | Path] = (),
-        default_locale: str = "en",
+        default_locale: str = defaults.MESSAGE_LOCALE,
         origin_domain: str | None = None,
         locale_dirs: Sequence[str | Path] = (),
     ) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
+from otp_flow import defaults
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders.base import Message
 from otp_flow.senders.fields import check_placeholders, check_timeout, fill_placeholders
@@ -45,7 +46,7 @@ class HTTPSender:
         body: Mapping[str, str] = _DEFAULT_BODY,
         success_field: str | None = None,
         success_value: str | None = None,
-        timeout: float = 10.0,
+        timeout: float = defaults.SENDER_TIMEOUT_SECONDS,
     ) -> None:
         parsed = httpx.URL(url) if isinstance(url, str) else None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:

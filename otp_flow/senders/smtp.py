@@ -8,6 +8,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 import aiosmtplib
 
+from otp_flow import defaults
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders.base import Message
 from otp_flow.senders.fields import check_timeout
@@ -39,7 +40,7 @@ class SMTPSender:
         password: str | None = None,
         starttls: bool = False,
         use_tls: bool = False,
-        timeout: float = 10.0,
+        timeout: float = defaults.SENDER_TIMEOUT_SECONDS,
         ca_file: str | None = None,
     ) -> None:
         if not isinstance(host, str) or not host.strip():

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
+from otp_flow import defaults
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders.base import NOTICE_IDENTIFIER_CHANGED, Message
 from otp_flow.senders.fields import check_timeout, ttl_minutes
@@ -111,7 +112,7 @@ class TencentSMSSender:
         template_ids: Mapping[str, str],
         region: str = "ap-guangzhou",
         endpoint: str = "https://sms.tencentcloudapi.com",
-        timeout: float = 10.0,
+        timeout: float = defaults.SENDER_TIMEOUT_SECONDS,
         clock: Clock = system_clock,
     ) -> None:
         for name, value in (

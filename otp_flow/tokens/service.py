@@ -26,6 +26,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
 
+from otp_flow import defaults
 from otp_flow.errors import RefreshRejected, TokenRejected
 from otp_flow.tokens.keys import SigningKeys
 from otp_flow.tokens.store import TokenStore
@@ -129,9 +130,9 @@ class TokenService:
         keys: SigningKeys,
         store: TokenStore,
         issuer: str | None = None,
-        access_token_ttl_seconds: int = 3600,
-        id_token_ttl_seconds: int = 3600,
-        refresh_token_ttl_seconds: int = 30 * _DAY,
+        access_token_ttl_seconds: int = defaults.ACCESS_TOKEN_TTL_SECONDS,
+        id_token_ttl_seconds: int = defaults.ID_TOKEN_TTL_SECONDS,
+        refresh_token_ttl_seconds: int = defaults.REFRESH_TOKEN_TTL_SECONDS,
         clock: Clock = system_clock,
     ) -> None:
         check_lifetimes(

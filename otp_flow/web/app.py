@@ -20,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
+from otp_flow import defaults
 from otp_flow.challenges import ASK_AFTER_SENDS, ASK_SITE_SHARE, Challenge
 from otp_flow.engine import OTPEngine
 from otp_flow.errors import ServiceUnavailable
@@ -65,10 +66,10 @@ def create_auth_app(
     home_url: str = "/",
     site_name: str = "otp_flow",
     session_cookie: str = "otp_session",
-    session_ttl_seconds: int = 14 * _DAY,
-    password_attempts: int = 10,
-    password_window_seconds: int = 15 * 60,
-    password_requester_attempts: int = 30,
+    session_ttl_seconds: int = defaults.SESSION_TTL_SECONDS,
+    password_attempts: int = defaults.PASSWORD_ATTEMPTS,
+    password_window_seconds: int = defaults.PASSWORD_WINDOW_SECONDS,
+    password_requester_attempts: int = defaults.PASSWORD_REQUESTER_ATTEMPTS,
     requester: RequesterKey | None = None,
     trusted_proxies: Sequence[str] = (),
     clock: Clock | None = None,

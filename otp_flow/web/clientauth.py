@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote_plus
 
+from otp_flow import defaults
 from otp_flow.clients import Client
 from otp_flow.errors import OTPError
 from otp_flow.stores.base import OTPStore
@@ -142,7 +143,7 @@ class SignedRequestAuthenticator:
         directory: ClientDirectory,
         store: OTPStore,
         *,
-        window_seconds: int = 300,
+        window_seconds: int = defaults.SIGNATURE_WINDOW_SECONDS,
         clock: Clock = system_clock,
     ) -> None:
         if isinstance(window_seconds, bool) or not isinstance(window_seconds, int):

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from otp_flow import defaults
 from otp_flow.config import AuthSource
 from otp_flow.engine import OTPEngine
 from otp_flow.passwords import Passwords
@@ -52,10 +53,10 @@ def create_api_app(
     outbox: OutboxSender | None = None,
     dev: bool = False,
     max_body_bytes: int = MAX_BODY_BYTES,
-    signature_window_seconds: int = 300,
-    onlyid_language: str = "zh",
-    onlyid_expire_minutes: int = 10,
-    onlyid_max_fail_count: int = 10,
+    signature_window_seconds: int = defaults.SIGNATURE_WINDOW_SECONDS,
+    onlyid_language: str = defaults.ONLYID_LANGUAGE,
+    onlyid_expire_minutes: int = defaults.ONLYID_EXPIRE_MINUTES,
+    onlyid_max_fail_count: int = defaults.ONLYID_MAX_FAIL_COUNT,
 ) -> Starlette:
     """The CIAM, Yunpian and OnlyID endpoints, ``/openapi.json`` and, when ``dev`` and an
     ``outbox`` is given, ``/dev/outbox`` and ``/dev/outbox.json``.

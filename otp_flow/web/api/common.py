@@ -19,6 +19,7 @@ from msgspec import inspect
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from otp_flow import defaults
 from otp_flow.errors import InvalidRequest, OTPError, RateLimited, ServiceUnavailable
 from otp_flow.web.clientauth import is_text
 
@@ -39,7 +40,7 @@ __all__ = [
 log = logging.getLogger("otp_flow.web.api")
 
 #: Request bodies larger than this are refused with 413 before they are parsed.
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = defaults.MAX_BODY_BYTES
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 Problem = Literal["json", "missing", "type", "range", "content_type", "text", "unknown"]

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from otp_flow import defaults
 from otp_flow.clients import Client
 from otp_flow.engine import OTPEngine
 from otp_flow.errors import (
@@ -149,9 +150,9 @@ class OnlyIDApi:
         engine: OTPEngine,
         clients: ClientDirectory,
         *,
-        language: str = "zh",
-        expire_minutes: int = 10,
-        max_fail_count: int = 10,
+        language: str = defaults.ONLYID_LANGUAGE,
+        expire_minutes: int = defaults.ONLYID_EXPIRE_MINUTES,
+        max_fail_count: int = defaults.ONLYID_MAX_FAIL_COUNT,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         if language not in MESSAGES:

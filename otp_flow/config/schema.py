@@ -1,0 +1,149 @@
+"""The JSON Schema of the configuration file, generated from ``Settings``.
+
+``python -m otp_flow.config.schema [PATH]`` (or ``otp-flow config-schema``) writes it (default:
+``otp-flow.schema.json``); the committed copy is checked against a fresh one by the tests. Editors
+that read JSON Schema for TOML (Taplo, Even Better TOML) complete and check the file with it.
+The same schema phrases the configuration errors (``expected``) and the documentation's reference.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import itertools
+import json
+import sys
+import textwrap
+import typing
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from otp_flow.config.sender_kinds import sender_schema
+from otp_flow.types import CHANNELS
+
+__all__ = ["expected", "main", "node_at", "schema", "schema_text"]
+
+FILE_NAME = "otp-flow.schema.json"
+Node = dict[str, Any]
+
+
+@functools.cache
+def schema() -> Node:
+    """The schema, every table inlined (``$defs`` resolved), in the file's key order."""
+    from otp_flow.config.settings import Settings
+    from otp_flow.config.tables import AuthSource, Table
+
+    raw = msgspec.json.schema(Settings)
+    defs: dict[str, Node] = raw.pop("$defs", {})
+    structs: list[type[msgspec.Struct]] = [AuthSource, *Table.__subclasses__()]
+    for cls in structs:
+        properties = defs[cls.__name__]["properties"]
+        for name, text in _attribute_docs(cls).items():
+            properties[name]["description"] = text
+        for field in msgspec.structs.fields(cls):
+            if typing.get_origin(field.type) is typing.Literal:  # as written, not sorted
+                properties[field.encode_name]["enum"] = list(typing.get_args(field.type))
+
+    def inline(value: Any) -> Any:
+        if isinstance(value, dict):
+            if "$ref" in value:
+                return inline(defs[value["$ref"].rsplit("/", 1)[1]])
+            return {k: _one_line(inline(v), k) for k, v in value.items() if k != "title"}
+        if isinstance(value, list):
+            return [inline(v) for v in value]
+        return value
+
+    root: Node = inline(raw)
+    senders = root["properties"]["senders"]["properties"]
+    for channel in CHANNELS:  # what a [senders.<channel>] table takes depends on its type
+        senders[channel] = {"description": senders[channel]["description"]} | sender_schema(channel)
+    del root["properties"]["extra"]  # Settings.extra holds the tables below, it is no key
+    root["additionalProperties"] = {
+        "type": "object",
+        "description": "A table of another component (the demo's `[pages]`), kept unchecked.",
+    }
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **root}
+
+
+def _one_line(value: Any, key: str) -> Any:
+    return " ".join(value.split()) if key == "description" else value
+
+
+def _attribute_docs(cls: type[msgspec.Struct]) -> dict[str, str]:
+    """The string below each field (pydantic's ``use_attribute_docstrings``), by key name."""
+    names = {f.name: f.encode_name for f in msgspec.structs.fields(cls)}
+    body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0].body  # type: ignore[attr-defined]
+    found: dict[str, str] = {}
+    for field, text in itertools.pairwise(body):
+        named = isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
+        if named and isinstance(text, ast.Expr) and isinstance(text.value, ast.Constant):
+            found[names[field.target.id]] = str(text.value.value)
+    return found
+
+
+def schema_text() -> str:
+    return json.dumps(schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def node_at(path: str) -> Node:
+    """The schema of the key at ``path`` (``clients[0].sms_quota``); ``{}`` if none."""
+    node = schema()
+    for part in path.replace("[", ".[").split(".") if path else []:
+        node = table_of(node)
+        node = node.get("items", {}) if part.startswith("[") else node["properties"].get(part, {})
+    return node
+
+
+def table_of(node: Node) -> Node:
+    """``node`` without its ``null`` alternative (an optional key)."""
+    options = [n for n in node.get("anyOf", [node]) if n.get("type") != "null"]
+    return options[0] if len(options) == 1 else node
+
+
+def expected(node: Node, path: str = "") -> str:
+    """What a key takes, as an error message says it: ``an integer between 0 and 10``."""
+    node = table_of(node)
+    if "enum" in node:
+        values = [str(v) for v in node["enum"]]
+        if len(values) == 2:
+            return f'"{values[0]}" or "{values[1]}"'
+        return f"one of {' | '.join(values)}"
+    kind = node.get("type")
+    low, high = node.get("minimum"), node.get("maximum")
+    if kind == "integer":
+        if low is not None and high is not None:
+            return f"an integer between {low} and {high}"
+        return f"an integer >= {low}" if low is not None else "an integer"
+    if kind == "number":
+        above = node.get("exclusiveMinimum")
+        if above is not None:
+            return f"a number above {above} and at most {high}" if high else f"a number > {above}"
+        return f"a number >= {low}" if low is not None else "a number"
+    if kind == "string":
+        shortest = node.get("minLength", 0)
+        if shortest > 1:
+            return f"at least {shortest} characters"
+        return "a non-empty string" if shortest else "a string"
+    if kind == "boolean":
+        return "true or false"
+    if kind == "array":
+        if table_of(node.get("items", {})).get("type") == "object":
+            name = path.rpartition(".")[2]
+            return f"an array of tables ([[{name}]])"
+        return "a list of strings"
+    return "a table"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    target = Path(args[0] if args else FILE_NAME)
+    target.write_text(schema_text(), encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -139,6 +139,8 @@ def pages_app() -> Starlette:
         users=RedisUserStore(store),
         sessions=RedisSessionStore(store),
         secret_keys=[SECRET_KEY],
+        # The driver is the site's proxy: each flow names its person in X-Forwarded-For.
+        trusted_proxies=["127.0.0.1"],
     )
     return Starlette(
         routes=[Route(PROTECTED, _account), Mount("/auth", app=auth, name="otp_flow")],

@@ -114,7 +114,11 @@ def e164(index: int) -> str:
 
 
 async def page_signin(driver: Driver, client: httpx.AsyncClient, index: int) -> int:
-    """One whole sign-in through the pages; returns the number of requests it made."""
+    """One whole sign-in through the pages; returns the number of requests it made.
+
+    Each flow is another person behind the site's proxy (``X-Forwarded-For``, believed from
+    loopback): the per-requester limits count each on its own, as in production."""
+    client.headers["x-forwarded-for"] = f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}"
     login = await client.get("/auth/login", params={"next": PROTECTED})
     code_sent = driver.inbox.expect(e164(index))
     form = {"csrf_token": _csrf(login), "identifier": phone(index), "next": PROTECTED}

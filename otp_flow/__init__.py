@@ -47,6 +47,8 @@ from otp_flow.types import (
     SendResult,
     Usage,
     VerifyResult,
+    WindowCount,
+    WindowCounts,
 )
 
 __version__ = "0.1.0"
@@ -94,6 +96,8 @@ __all__ = [
     "Usage",
     "VerificationFailed",
     "VerifyResult",
+    "WindowCount",
+    "WindowCounts",
     "WrongCode",
     "__version__",
 ]

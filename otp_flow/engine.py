@@ -49,7 +49,14 @@ from otp_flow.policy import (
 from otp_flow.requesters import requester_checks, requester_sends, requester_stats
 from otp_flow.senders.base import Message, Sender
 from otp_flow.signing import TimedSerializer, normalise_keys
-from otp_flow.stores.base import IssueRequest, OTPStore, VerifyRequest
+from otp_flow.stores.base import (
+    IssueRequest,
+    NonceStore,
+    OTPStore,
+    ThrottleOutcome,
+    ThrottleStore,
+    VerifyRequest,
+)
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.types import (
     USAGES,
@@ -61,7 +68,7 @@ from otp_flow.types import (
     VerifyResult,
     system_clock,
 )
-from otp_flow.windows import rate_windows, window_stats
+from otp_flow.windows import rate_windows, window_counts
 
 __all__ = ["OTPEngine"]
 
@@ -81,6 +88,8 @@ class OTPEngine:
     the sends and checks that name one (``send(requester=...)``, as the pages do).
     ``observers``: called with one event after each send, refusal and verify (see
     ``otp_flow.observers``); default: ``EventLog()``, ``()`` for none.
+    ``nonces`` / ``throttles``: where ``remember_nonce`` and ``throttle`` keep their counts
+    (the pages and the signed APIs use them); default: ``store`` when it implements them.
     """
 
     def __init__(
@@ -98,11 +107,19 @@ class OTPEngine:
         delivery_timeout: float = defaults.DELIVERY_TIMEOUT_SECONDS,
         clock: Clock = system_clock,
         observers: Iterable[Observer] | None = None,
+        nonces: NonceStore | None = None,
+        throttles: ThrottleStore | None = None,
     ) -> None:
         if delivery_timeout <= 0:
             raise ValueError("delivery_timeout must be positive")
         keys = normalise_keys(secret_keys)
         self.store: OTPStore = store if store is not None else MemoryStore()
+        if nonces is None and isinstance(self.store, NonceStore):
+            nonces = self.store
+        if throttles is None and isinstance(self.store, ThrottleStore):
+            throttles = self.store
+        self._nonces = nonces
+        self._throttles = throttles
         self.policy = policy or CodePolicy()
         self.limits = limits or Limits()
         self.requester_limits = requester_limits or RequesterLimits()
@@ -194,7 +211,7 @@ class OTPEngine:
             **rate_windows(now, self.limits, self._tz),
         )
         outcome = await self.store.issue(request)
-        stats = window_stats(outcome, self.limits)
+        windows = window_counts(outcome, self.limits)
         stats_of_requester = requester_stats(outcome, sends)
         if not outcome.accepted:
             if outcome.refused_by == "quota":
@@ -204,7 +221,7 @@ class OTPEngine:
                 outcome.refused_by or "unknown",
                 retry_after,
                 target.channel,
-                stats,
+                windows,
                 stats_of_requester,
             )
 
@@ -229,7 +246,7 @@ class OTPEngine:
             created_at=now_ms / 1000,
             expires_at=request.expires_ms / 1000,
             max_failures=failures,
-            stats=stats,
+            windows=windows,
             requester=stats_of_requester,
         )
 
@@ -390,6 +407,40 @@ class OTPEngine:
                 # Expired, replaced, or (with a token) gone because it was used: to the caller
                 # these are one thing — this code will never work again, ask for a new one.
                 raise CodeExpired(failures=failures, max_failures=limit)
+
+    # ------------------------------------------------------- nonces, throttles
+
+    async def remember_nonce(self, scope: str, nonce: str, *, now_ms: int, ttl_ms: int) -> bool:
+        """Record ``nonce`` in ``scope``; False when it was already seen within ``ttl_ms`` (a
+        replay). The engine is a ``NonceStore``. Raises ``StoreUnavailable``."""
+        if self._nonces is None:
+            raise TypeError("this engine's store keeps no nonces: pass nonces=")
+        return await self._nonces.remember_nonce(scope, nonce, now_ms=now_ms, ttl_ms=ttl_ms)
+
+    async def throttle(
+        self,
+        scope: str,
+        key: str,
+        *,
+        now_ms: int,
+        window_ms: int,
+        limit: int,
+        also: Sequence[tuple[str, int]] = (),
+    ) -> ThrottleOutcome:
+        """Count one attempt at something that is not a code (see ``otp_flow.stores.base``).
+        The engine is a ``ThrottleStore``. Raises ``StoreUnavailable``."""
+        throttles = self._throttles_or_refuse()
+        return await throttles.throttle(
+            scope, key, now_ms=now_ms, window_ms=window_ms, limit=limit, also=also
+        )
+
+    async def clear_throttle(self, scope: str, key: str) -> None:
+        await self._throttles_or_refuse().clear_throttle(scope, key)
+
+    def _throttles_or_refuse(self) -> ThrottleStore:
+        if self._throttles is None:
+            raise TypeError("this engine's store keeps no throttles: pass throttles=")
+        return self._throttles
 
     async def aclose(self) -> None:
         await self.store.aclose()

@@ -48,11 +48,10 @@ Those outside ``errors.py`` derive from ``OTPError`` directly (``BadInput`` from
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from otp_flow.types import Channel, RequesterStats, WindowStats
+    from otp_flow.types import Channel, RequesterStats, WindowCounts
     from otp_flow.users.base import IdentifierField
 
 __all__ = [
@@ -179,6 +178,7 @@ class RateLimited(SendRefused):
     named its requester, ``requester_per_window``, ``requester_per_day`` or
     ``requester_recipient_per_day``. When several refuse, the one that refuses longest, so
     ``retry_after`` is when a send can succeed again as far as the limits know.
+    ``windows``: the rate-limit windows' counts and limits at the refusal.
     ``requester``: that requester's counts (None when the send named none).
     """
 
@@ -187,14 +187,14 @@ class RateLimited(SendRefused):
         limit: str,
         retry_after: int,
         channel: Channel,
-        stats: Mapping[str, WindowStats] | None = None,
+        windows: WindowCounts | None = None,
         requester: RequesterStats | None = None,
     ) -> None:
         super().__init__(f"rate limit {limit!r} refused the send; retry after {retry_after} s")
         self.limit = limit
         self.retry_after = retry_after
         self.channel = channel
-        self.stats = dict(stats or {})
+        self.windows = windows
         self.requester = requester
 
 

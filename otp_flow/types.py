@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal, TypedDict, get_args
+from dataclasses import dataclass
+from typing import Literal, get_args
 
 from otp_flow.usages import USAGES, Usage
 
@@ -19,7 +19,8 @@ __all__ = [
     "SendResult",
     "Usage",
     "VerifyResult",
-    "WindowStats",
+    "WindowCount",
+    "WindowCounts",
     "system_clock",
 ]
 
@@ -35,12 +36,29 @@ def system_clock() -> float:
     return time.time()
 
 
-class WindowStats(TypedDict):
-    """One rate-limit window in the seeds' shape (Yunpian ``rateLimitStats``)."""
+@dataclass(frozen=True, slots=True)
+class WindowCount:
+    """One rate-limit window: the sends counted in its current period, and its limit (0 = off;
+    a window switched off is still counted)."""
 
     count: int
     limit: int
-    enabled: bool
+
+    @property
+    def enabled(self) -> bool:
+        return self.limit > 0
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCounts:
+    """The windows of one send (after it when accepted, current when refused): to this
+    recipient per minute, hour and calendar day, and the client's calendar day (the site's day
+    budget, ``Limits.app_per_day``)."""
+
+    minute: WindowCount
+    hour: WindowCount
+    day: WindowCount
+    app_day: WindowCount
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +77,7 @@ class RequesterStats:
     """Where one requester stands after a send (or at a refusal): its sends in its current
     window of this send's budget and on this calendar day, against their limits (0 = off).
 
-    With ``SendResult.stats["appNaturalDay"]`` (the site's day budget: count and limit) this is
+    With ``SendResult.windows.app_day`` (the site's day budget: count and limit) this is
     what a caller needs to escalate (e.g. ask for a challenge after N sends from one requester,
     or for everyone once the site's day budget is 80 % spent) without asking the store again.
     """
@@ -87,9 +105,8 @@ class SendResult:
     created_at: float
     expires_at: float
     max_failures: int
-    #: Seeds' statistics keyed appNaturalDay / appToPhonePerMinute / appToPhonePerHour /
-    #: appToPhonePerDay, counting this send.
-    stats: dict[str, WindowStats] = field(default_factory=dict)
+    #: The rate-limit windows, counting this send.
+    windows: WindowCounts
     #: The requester's counts after this send, when the send named a requester.
     requester: RequesterStats | None = None
 

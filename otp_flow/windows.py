@@ -1,4 +1,4 @@
-"""The rate-limit windows of one moment, and the seeds' statistics of a send's outcome.
+"""The rate-limit windows of one moment, and the counts of a send's outcome in them.
 
 Fixed windows: the minute and the hour by the epoch, the day by the calendar in the configured
 time zone (the seeds' "natural day"), so limits reset where an operator expects them to.
@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from otp_flow.policy import Limits
 from otp_flow.stores.base import IssueOutcome, Window
-from otp_flow.types import WindowStats
+from otp_flow.types import WindowCount, WindowCounts
 
-__all__ = ["RateWindows", "rate_windows", "window_stats"]
+__all__ = ["RateWindows", "rate_windows", "window_counts"]
 
 _MINUTE_MS = 60_000
 _HOUR_MS = 3_600_000
@@ -47,15 +47,11 @@ def rate_windows(now: float, limits: Limits, tz: ZoneInfo) -> RateWindows:
     }
 
 
-def window_stats(outcome: IssueOutcome, limits: Limits) -> dict[str, WindowStats]:
-    """The Yunpian ``rateLimitStats`` shape, for every window, enabled or not."""
-
-    def one(count: int, limit: int) -> WindowStats:
-        return {"count": count, "limit": limit, "enabled": limit > 0}
-
-    return {
-        "appNaturalDay": one(outcome.app_day_count, limits.app_per_day),
-        "appToPhonePerMinute": one(outcome.minute_count, limits.recipient_per_minute),
-        "appToPhonePerHour": one(outcome.hour_count, limits.recipient_per_hour),
-        "appToPhonePerDay": one(outcome.day_count, limits.recipient_per_day),
-    }
+def window_counts(outcome: IssueOutcome, limits: Limits) -> WindowCounts:
+    """Every window's count and limit, enabled or not."""
+    return WindowCounts(
+        minute=WindowCount(outcome.minute_count, limits.recipient_per_minute),
+        hour=WindowCount(outcome.hour_count, limits.recipient_per_hour),
+        day=WindowCount(outcome.day_count, limits.recipient_per_day),
+        app_day=WindowCount(outcome.app_day_count, limits.app_per_day),
+    )

@@ -99,7 +99,8 @@ async def test_smtp_server_down(store: OTPStore, clock: FakeClock, smtp_server: 
     with pytest.raises(RateLimited) as limited:
         await engine.send(EMAIL, client_id="shop")
     assert limited.value.limit == "resend_interval"
-    assert limited.value.stats["appToPhonePerMinute"]["count"] == 2
+    assert limited.value.windows is not None
+    assert limited.value.windows.minute.count == 2
 
 
 async def test_sms_gateway_5xx(
@@ -118,7 +119,7 @@ async def test_sms_gateway_5xx(
     clock.advance(31)
     gateway.respond(200, {"ok": True})
     sent = await engine.send(PHONE, client_id="shop")
-    assert sent.stats["appToPhonePerMinute"]["count"] == 2  # the failed attempt counted
+    assert sent.windows.minute.count == 2  # the failed attempt counted
     assert await store.quota_used("shop", "sms") == 1
 
 

@@ -21,6 +21,7 @@ from otp_flow import (
 )
 from otp_flow.senders.base import Message
 from otp_flow.stores.base import OTPStore
+from otp_flow.types import WindowCount, WindowCounts
 from tests.conftest import FakeClock
 
 KEY = "k" * 32
@@ -54,18 +55,17 @@ async def test_send_issues_a_six_digit_code_and_verifies_once(
         await engine.verify(sent.otp_token, sent.code)
 
 
-async def test_send_returns_the_seed_statistics_for_every_window(
-    store: OTPStore, clock: FakeClock
-) -> None:
+async def test_send_returns_the_counts_of_every_window(store: OTPStore, clock: FakeClock) -> None:
     engine = make_engine(store, clock, limits=Limits(resend_interval_seconds=0, app_per_day=0))
     await engine.send(PHONE)
     sent = await engine.send(PHONE)
-    assert sent.stats == {
-        "appNaturalDay": {"count": 2, "limit": 0, "enabled": False},
-        "appToPhonePerMinute": {"count": 2, "limit": 10, "enabled": True},
-        "appToPhonePerHour": {"count": 2, "limit": 30, "enabled": True},
-        "appToPhonePerDay": {"count": 2, "limit": 30, "enabled": True},
-    }
+    assert sent.windows == WindowCounts(
+        minute=WindowCount(2, 10),
+        hour=WindowCount(2, 30),
+        day=WindowCount(2, 30),
+        app_day=WindowCount(2, 0),
+    )
+    assert not sent.windows.app_day.enabled and sent.windows.minute.enabled
 
 
 @pytest.mark.parametrize(
@@ -296,7 +296,8 @@ async def test_per_minute_limit_refuses_until_the_minute_ends(
         await engine.send(PHONE)
     assert info.value.limit == "recipient_per_minute"
     assert info.value.retry_after == 60  # T0 is on a minute boundary
-    assert info.value.stats["appToPhonePerMinute"] == {"count": 10, "limit": 10, "enabled": True}
+    assert info.value.windows is not None
+    assert info.value.windows.minute == WindowCount(10, 10)
     clock.advance(60)
     await engine.send(PHONE)
 

@@ -16,6 +16,7 @@ from otp_flow import (
 )
 from otp_flow.identifiers import limit_key
 from otp_flow.stores.base import OTPStore
+from otp_flow.types import WindowCount
 from tests.conftest import FakeClock
 
 KEYS = ["engine-requester-test-key-0123456789"]
@@ -68,7 +69,7 @@ async def test_a_send_reports_where_its_requester_and_the_site_stand(
     )
     signup = await engine.send("13612345679", usage="signup", requester="127.0.0.2")
     assert signup.requester == RequesterStats(1, 4, 2, 20)
-    assert signup.stats["appNaturalDay"] == {"count": 2, "limit": 1000, "enabled": True}
+    assert signup.windows.app_day == WindowCount(2, 1000)
     assert (await engine.send("13612345670")).requester is None  # no requester named
 
 

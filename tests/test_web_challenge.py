@@ -11,7 +11,7 @@ import pytest
 
 from otp_flow.challenges import RecaptchaChallenge, TurnstileChallenge
 from otp_flow.stores.memory import MemoryStore
-from otp_flow.types import RequesterStats, WindowStats
+from otp_flow.types import RequesterStats, WindowCount, WindowCounts
 from otp_flow.web.challenge_gate import ChallengeGate
 from tests import test_web_abuse
 from tests.conftest import FakeClock
@@ -197,16 +197,16 @@ def test_a_requester_is_asked_until_its_window_ends_or_a_send_shows_a_new_one(
     clock: FakeClock,
 ) -> None:
     asking = gate(clock)
-    asking.observe("a", RequesterStats(2, 4, 2, 20), {})
+    asking.observe("a", RequesterStats(2, 4, 2, 20), None)
     assert not asking.required("a")
-    asking.observe("a", RequesterStats(3, 4, 3, 20), {})
+    asking.observe("a", RequesterStats(3, 4, 3, 20), None)
     assert asking.required("a") and not asking.required("b")
     clock.advance(3599)
     assert asking.required("a")
     clock.advance(1)
     assert not asking.required("a")  # its window has ended at the latest
-    asking.observe("a", RequesterStats(3, 4, 3, 20), {})
-    asking.observe("a", RequesterStats(1, 4, 4, 20), {})  # a new window began
+    asking.observe("a", RequesterStats(3, 4, 3, 20), None)
+    asking.observe("a", RequesterStats(1, 4, 4, 20), None)  # a new window began
     assert not asking.required("a")
 
 
@@ -214,10 +214,14 @@ def test_everyone_is_asked_for_the_rest_of_the_day_once_the_threshold_is_passed(
     clock: FakeClock,
 ) -> None:
     asking = gate(clock)
-    day = WindowStats(count=799, limit=1000, enabled=True)
-    asking.observe("a", None, {"appNaturalDay": day})
+    recipient = WindowCount(1, 10)
+
+    def site_day(count: int) -> WindowCounts:
+        return WindowCounts(recipient, recipient, recipient, WindowCount(count, 1000))
+
+    asking.observe("a", None, site_day(799))
     assert not asking.required("b")
-    asking.observe("a", None, {"appNaturalDay": {**day, "count": 800}})
+    asking.observe("a", None, site_day(800))
     assert asking.required("b")
     clock.advance(24 * 3600)  # the next calendar day
     assert not asking.required("b")
@@ -226,5 +230,5 @@ def test_everyone_is_asked_for_the_rest_of_the_day_once_the_threshold_is_passed(
 def test_the_remembered_requesters_are_bounded(clock: FakeClock) -> None:
     asking = gate(clock, max_remembered=2)
     for key in ("a", "b", "c"):
-        asking.observe(key, RequesterStats(3, 4, 3, 20), {})
+        asking.observe(key, RequesterStats(3, 4, 3, 20), None)
     assert [asking.required(k) for k in ("a", "b", "c")] == [False, True, True]

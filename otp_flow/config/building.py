@@ -15,7 +15,7 @@ from otp_flow.metrics import Metrics
 from otp_flow.observers import Observer
 from otp_flow.senders import ChannelRouter, OutboxSender
 from otp_flow.senders.base import Sender
-from otp_flow.stores.base import OTPStore
+from otp_flow.stores.base import OTPStore, OutboxStore
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.tokens import SigningKeys, TokenService, token_store_beside
 from otp_flow.types import Channel, Clock, system_clock
@@ -96,6 +96,8 @@ def build_senders(
     )
     for channel, config in configured:
         if config.type == "outbox":
+            if not isinstance(store, OutboxStore):
+                raise ValueError("the outbox sender needs a store that implements OutboxStore")
             outbox = outbox or OutboxSender(store, clock=clock, **config.options)
             senders[channel] = outbox
         else:

@@ -14,7 +14,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from otp_flow.errors import DeliveryFailed, ServiceUnavailable
 from otp_flow.senders.base import Message
-from otp_flow.stores.base import OTPStore
+from otp_flow.stores.base import OutboxStore
 from otp_flow.types import CHANNELS, USAGES, Channel, Clock, Usage, system_clock
 
 __all__ = ["OutboxEntry", "OutboxSender"]
@@ -45,7 +45,7 @@ class OutboxSender:
     """Keeps the latest ``max_messages`` messages in ``store`` (development only)."""
 
     def __init__(
-        self, store: OTPStore, *, max_messages: int = 100, clock: Clock = system_clock
+        self, store: OutboxStore, *, max_messages: int = 100, clock: Clock = system_clock
     ) -> None:
         if isinstance(max_messages, bool) or not isinstance(max_messages, int):
             raise ValueError("max_messages must be an integer")

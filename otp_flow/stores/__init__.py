@@ -1,9 +1,10 @@
-"""Where codes, counters and quotas live: the ``OTPStore`` protocol and the two shipped stores.
+"""Where codes, counters and quotas live: the store protocols and the two shipped stores.
 
 ``MemoryStore`` (one process: development, tests, a single worker) and ``RedisStore`` (Redis or
 Redis Cluster; every read-then-write is one Lua script). ``QuotaAdmin`` reads and sets the
 clients' SMS and email quotas (``RedisQuotaAdmin`` on Redis). An application writing its own
-store implements ``OTPStore`` with the request and outcome values of ``base``.
+store implements ``OTPStore`` with the request and outcome values of ``base`` (and, for the pages,
+the signed APIs and the dev outbox, ``NonceStore``, ``ThrottleStore`` and ``OutboxStore``).
 """
 
 import importlib
@@ -12,11 +13,14 @@ import typing
 from otp_flow.stores.base import (
     IssueOutcome,
     IssueRequest,
+    NonceStore,
     OTPStore,
+    OutboxStore,
     RefusedBy,
     RequesterChecks,
     RequesterSends,
     ThrottleOutcome,
+    ThrottleStore,
     VerifyOutcome,
     VerifyRequest,
     VerifyStatus,
@@ -40,7 +44,9 @@ __all__ = [
     "IssueOutcome",
     "IssueRequest",
     "MemoryStore",
+    "NonceStore",
     "OTPStore",
+    "OutboxStore",
     "QuotaAdmin",
     "RedisQuotaAdmin",
     "RedisStore",
@@ -48,6 +54,7 @@ __all__ = [
     "RequesterChecks",
     "RequesterSends",
     "ThrottleOutcome",
+    "ThrottleStore",
     "VerifyOutcome",
     "VerifyRequest",
     "VerifyStatus",

@@ -1,4 +1,7 @@
-"""The OTPStore protocol: the engine's only view of shared state.
+"""The store protocols: ``OTPStore``, the engine's view of the codes' shared state, and three
+small ones beside it: ``NonceStore`` (replay protection), ``ThrottleStore`` (attempts that are not
+codes) and ``OutboxStore`` (the development outbox). The shipped stores implement all four; an
+application writing its own store for codes only implements ``OTPStore``.
 
 Every operation that reads and then writes shared state is ONE call here, so a store can make it
 atomic (one Lua script on Redis, one lock in memory). The engine decides policy (clock, windows,
@@ -73,11 +76,14 @@ from otp_flow.types import Channel, Usage
 __all__ = [
     "IssueOutcome",
     "IssueRequest",
+    "NonceStore",
     "OTPStore",
+    "OutboxStore",
     "RefusedBy",
     "RequesterChecks",
     "RequesterSends",
     "ThrottleOutcome",
+    "ThrottleStore",
     "VerifyOutcome",
     "VerifyRequest",
     "VerifyStatus",
@@ -230,9 +236,23 @@ class OTPStore(Protocol):
 
     async def quota_used(self, client_id: str, channel: Channel) -> int: ...
 
+    async def ping(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class NonceStore(Protocol):
+    """Nonces seen recently (a signed request's, a page's verified step), shared by workers."""
+
     async def remember_nonce(self, scope: str, nonce: str, *, now_ms: int, ttl_ms: int) -> bool:
         """Record a nonce; False when it was already seen within its lifetime (a replay)."""
         ...
+
+
+@runtime_checkable
+class ThrottleStore(Protocol):
+    """Attempts at something that is not a code (a password sign-in); see ``throttle`` above."""
 
     async def throttle(
         self,
@@ -247,6 +267,11 @@ class OTPStore(Protocol):
 
     async def clear_throttle(self, scope: str, key: str) -> None: ...
 
+
+@runtime_checkable
+class OutboxStore(Protocol):
+    """The development outbox's messages (``otp_flow.senders.OutboxSender``)."""
+
     async def outbox_push(self, payload: str, *, max_len: int) -> None:
         """Prepend one serialized message, keeping at most ``max_len`` (newest first)."""
         ...
@@ -254,7 +279,3 @@ class OTPStore(Protocol):
     async def outbox_list(self, limit: int) -> list[str]:
         """The newest ``limit`` (>= 1) messages, newest first."""
         ...
-
-    async def ping(self) -> None: ...
-
-    async def aclose(self) -> None: ...

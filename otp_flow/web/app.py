@@ -192,7 +192,7 @@ def create_auth_app(
         session_ttl_seconds=session_ttl_seconds,
         clock=clock,
         password_throttle=PasswordThrottle(
-            engine.store,
+            engine,
             clock,
             password_attempts,
             password_window_seconds,

@@ -6,7 +6,7 @@ current window, and from everyone once the site's day budget (``Limits.app_per_d
 
 How the pages know before a send, without asking the store: every send's answer already carries
 the counts (``SendResult.requester`` / ``RateLimited.requester`` for this requester's window,
-``stats["appNaturalDay"]`` for the site's day), so each worker keeps what the last answers said:
+``windows.app_day`` for the site's day), so each worker keeps what the last answers said:
 the requesters over the threshold (each until its window could have ended at the latest) and the
 day on which the site's budget passed the threshold. A read in the store per page would cost one
 more round trip on every form render and post, for a state that changes only on a send.
@@ -20,12 +20,11 @@ send. A cookie would not do: a bot drops it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from otp_flow.challenges import Challenge, Widget
-from otp_flow.types import Clock, RequesterStats, WindowStats
+from otp_flow.types import Clock, RequesterStats, WindowCounts
 
 __all__ = ["ChallengeGate"]
 
@@ -95,7 +94,7 @@ class ChallengeGate:
         self,
         requester: str,
         counts: RequesterStats | None,
-        stats: Mapping[str, WindowStats],
+        windows: WindowCounts | None,
     ) -> None:
         """Learn from a send's answer (a ``SendResult`` or a ``RateLimited``)."""
         if counts is not None:
@@ -104,9 +103,9 @@ class ChallengeGate:
                 self._requesters[requester] = self._clock() + self._window_seconds
                 if len(self._requesters) > self._max:
                     del self._requesters[next(iter(self._requesters))]
-        day = stats.get("appNaturalDay")
-        if day is not None and day["enabled"] and day["limit"] > 0:
-            over = day["count"] >= self.site_threshold * day["limit"]
+        day = windows.app_day if windows is not None else None
+        if day is not None and day.enabled:
+            over = day.count >= self.site_threshold * day.limit
             today = self._today()
             if over:
                 self._site_day = today

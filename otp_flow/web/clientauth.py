@@ -21,7 +21,7 @@ from urllib.parse import unquote_plus
 from otp_flow import defaults
 from otp_flow.clients import Client
 from otp_flow.errors import OTPError
-from otp_flow.stores.base import OTPStore
+from otp_flow.stores.base import NonceStore
 from otp_flow.types import Clock, system_clock
 
 __all__ = [
@@ -135,13 +135,14 @@ class SignedRequestAuthenticator:
 
     A signature needs ``x-timestamp`` (milliseconds) and ``x-nonce``; with an app key they are
     optional but checked when sent. ``window_seconds``: how far the timestamp may be from the
-    server's clock either way.
+    server's clock either way. ``nonces``: where seen nonces are remembered (the application
+    passes its engine, an ``OTPEngine`` being a ``NonceStore``), shared by every worker.
     """
 
     def __init__(
         self,
         directory: ClientDirectory,
-        store: OTPStore,
+        nonces: NonceStore,
         *,
         window_seconds: int = defaults.SIGNATURE_WINDOW_SECONDS,
         clock: Clock = system_clock,
@@ -151,7 +152,7 @@ class SignedRequestAuthenticator:
         if not 1 <= window_seconds <= 3600:
             raise ValueError("window_seconds must be between 1 and 3600")
         self.directory = directory
-        self.store = store
+        self.nonces = nonces
         self.window_ms = window_seconds * 1000
         self.clock = clock
 
@@ -192,7 +193,7 @@ class SignedRequestAuthenticator:
         # A timestamp accepted now (at most one window ahead) stays acceptable up to and
         # including two windows from now, as the check is inclusive. The nonce is remembered
         # one millisecond longer than that, so no instant remains at which a replay passes.
-        fresh = await self.store.remember_nonce(
+        fresh = await self.nonces.remember_nonce(
             f"yunpian:{client_id}", nonce, now_ms=now_ms, ttl_ms=2 * self.window_ms + 1
         )
         if not fresh:

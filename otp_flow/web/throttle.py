@@ -1,7 +1,7 @@
 """Password sign-in throttling: guessing passwords costs the guesser time, not the owner.
 
-Every password attempt on the login page counts, right or wrong, in the engine's store (so every
-worker shares the count), in fixed windows, against two counters at once: the normalised
+Every password attempt on the login page counts, right or wrong, in the engine's throttle store
+(so every worker shares the count), in fixed windows, against two counters at once: the normalised
 identifier *from this requester* (``otp_flow.web.requester``), and the requester across every
 identifier. A stranger's wrong guesses therefore use up the stranger's attempts: the owner,
 asking from elsewhere, still signs in; and one requester cannot spray a password across many
@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from otp_flow.stores.base import OTPStore
+from otp_flow.stores.base import ThrottleStore
 from otp_flow.types import Clock
 
 __all__ = ["PasswordThrottle"]
@@ -32,7 +32,8 @@ class PasswordThrottle:
     """At most ``attempts`` password attempts per identifier and requester, and
     ``requester_attempts`` per requester over all identifiers, in ``window_seconds``."""
 
-    store: OTPStore
+    #: Where the attempts are counted: the engine (``OTPEngine`` is a ``ThrottleStore``).
+    counts: ThrottleStore
     clock: Clock
     attempts: int = 10
     window_seconds: int = 15 * 60
@@ -50,7 +51,7 @@ class PasswordThrottle:
     async def attempt(self, identifier: str, requester: str) -> int:
         """Count one attempt for ``identifier`` from ``requester``: 0 when it may go ahead,
         else the seconds to wait. Raises ``StoreUnavailable``."""
-        outcome = await self.store.throttle(
+        outcome = await self.counts.throttle(
             _SCOPE,
             _key(identifier, requester),
             now_ms=int(self.clock() * 1000),
@@ -66,7 +67,7 @@ class PasswordThrottle:
         must not reset a spray."""
         for identifier in identifiers:
             if identifier:
-                await self.store.clear_throttle(_SCOPE, _key(identifier, requester))
+                await self.counts.clear_throttle(_SCOPE, _key(identifier, requester))
 
 
 def _key(identifier: str, requester: str) -> str:

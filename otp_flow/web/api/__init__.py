@@ -93,7 +93,7 @@ def create_api_app(
             raise ValueError(f"auth source id {source.id!r} is configured twice")
         sources[source.id] = source
     signed = SignedRequestAuthenticator(
-        directory, engine.store, window_seconds=signature_window_seconds, clock=engine.clock
+        directory, engine, window_seconds=signature_window_seconds, clock=engine.clock
     )
     context = CIAMContext(
         engine=engine,

@@ -29,6 +29,7 @@ from otp_flow.errors import (
     VerificationFailed,
     WrongCode,
 )
+from otp_flow.types import WindowCount, WindowCounts
 from otp_flow.web.api.common import (
     MAX_BODY_BYTES,
     BadInput,
@@ -90,6 +91,24 @@ class RateLimitStats(msgspec.Struct, rename="camel"):
     app_to_phone_per_minute: RateLimitWindow
     app_to_phone_per_hour: RateLimitWindow
     app_to_phone_per_day: RateLimitWindow
+
+
+def rate_limit_stats(windows: WindowCounts | None) -> dict[str, object]:
+    """Yunpian's ``rateLimitStats``: every window, enabled or not (empty when none is known)."""
+    if windows is None:
+        return {}
+
+    def one(window: WindowCount) -> RateLimitWindow:
+        return RateLimitWindow(window.count, window.limit, window.enabled)
+
+    stats = RateLimitStats(
+        app_natural_day=one(windows.app_day),
+        app_to_phone_per_minute=one(windows.minute),
+        app_to_phone_per_hour=one(windows.hour),
+        app_to_phone_per_day=one(windows.day),
+    )
+    built: dict[str, object] = msgspec.to_builtins(stats)
+    return built
 
 
 class YunpianSendMeta(msgspec.Struct, rename="camel"):
@@ -158,7 +177,7 @@ class YunpianApi:
         client = await self.auth.authenticate(request.headers)
         params = decode(await read_form_params(request, self.max_body_bytes), YunpianSendParams)
         result = await self.engine.send(params.phone, channel="sms", client_id=client.id)
-        return envelope(0, {"rateLimitStats": result.stats})
+        return envelope(0, {"rateLimitStats": rate_limit_stats(result.windows)})
 
     async def verify_code(self, request: Request) -> Response:
         client = await self.auth.authenticate(request.headers)
@@ -183,7 +202,7 @@ class YunpianApi:
             case PayloadTooLarge():
                 return envelope(41300, status=413)
             case RateLimited():
-                response = envelope(42900, {"rateLimitStats": exc.stats})
+                response = envelope(42900, {"rateLimitStats": rate_limit_stats(exc.windows)})
                 response.headers.update(retry_after_headers(exc))
                 return response
             case QuotaExhausted():

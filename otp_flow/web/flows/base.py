@@ -210,10 +210,10 @@ class CodeFlow(FlowPages):
             )
         except (SendRefused, IdentifierError, InvalidRequest) as exc:
             if gate is not None and isinstance(exc, RateLimited):
-                gate.observe(requester, exc.requester, exc.stats)
+                gate.observe(requester, exc.requester, exc.windows)
             return send_problem(exc, texts)
         if gate is not None:
-            gate.observe(requester, result.requester, result.stats)
+            gate.observe(requester, result.requester, result.windows)
         return Pending(
             flow=self.name,
             next=next_url,

@@ -241,7 +241,7 @@ class FlowPages:
         if not pending.once:
             return False
         now_ms = int(self.settings.clock() * 1000)
-        return await self.settings.engine.store.remember_nonce(
+        return await self.settings.engine.remember_nonce(
             f"{self.settings.client_id}:verified",
             pending.once,
             now_ms=now_ms,

@@ -131,12 +131,20 @@ class OTPEngine:
         self.clock = clock
         self.observers: list[Observer] = [EventLog()] if observers is None else list(observers)
         self._tz = ZoneInfo(self.limits.timezone)
+        self._secret_keys = tuple(keys)
         # Newest first: codes are digested with the newest key; a verify also tries the older
         # ones, so a code issued by a worker that had not rotated yet still verifies.
         self._hashers = [CodeHasher(key) for key in reversed(keys)]
         self._tokens = TimedSerializer(
             keys, salt="otp_flow.otp_token", max_age=self.policy.token_ttl_seconds, clock=clock
         )
+
+    @property
+    def secret_keys(self) -> tuple[bytes, ...]:
+        """The keys, oldest first, for a web layer that signs with the same ones
+        (``create_auth_app`` without ``secret_keys=``). Read-only and never in ``repr``: do not log
+        it."""
+        return self._secret_keys
 
     # ------------------------------------------------------------------ send
 

@@ -236,6 +236,9 @@ async def test_the_quick_start_examples_run_as_written(
         assert sent.status_code == 303, sent.text
         outbox = OutboxSender(namespace["store"])  # type: ignore[arg-type]
         code = next(m["code"] for m in await outbox.messages() if m["recipient"] == E164)
+        # dev_outbox=True: the same code on the pages' own outbox, as the quick starts say.
+        shown = (await http.get("/auth/dev/outbox.json")).json()["messages"]
+        assert [m["code"] for m in shown if m["recipient"] == E164] == [code]
         proven = await http.post("/auth/signup/code", data={"csrf_token": token, "code": code})
         assert proven.headers["location"] == "/auth/signup/details"
         made = await http.post(

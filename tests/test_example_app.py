@@ -151,7 +151,8 @@ def test_the_example_serves_and_guards_its_dashboard(tmp_path: Path) -> None:
         assert 'data-layout="acme"' in login.text  # the example's own base.html
         assert "--accent: #2455d6" in login.text  # otp_flow's styles, kept through _head.html
         assert 'type="password"' not in login.text  # passwordless
-        assert client.get("/dev/outbox.json").json() == {"messages": []}
+        assert client.get("/auth/dev/outbox.json").json() == {"messages": []}
+        assert client.get("/dev/outbox.json").status_code == 404  # only under the mount
 
     # The application's table, made by its own metadata at start-up; otp_flow made none.
     with sqlite3.connect(database) as db:

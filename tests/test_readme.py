@@ -29,6 +29,8 @@ async def test_the_pages_example_serves_a_login_page_and_protects_account() -> N
         account = await http.get("/account", headers={"accept": "text/html"})
         assert account.status_code == 303
         assert account.headers["location"].startswith("/auth/login?next=")
+        outbox = await http.get("/auth/dev/outbox.json")  # dev_outbox=True
+        assert outbox.status_code == 200 and outbox.json() == {"messages": []}
 
 
 def test_the_readme_names_the_commands_ci_runs() -> None:

@@ -5,6 +5,7 @@ recognised, and outages. Each test runs on SQLite and on a real PostgreSQL."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from otp_flow.errors import ServiceUnavailable, StoreUnavailable
 from otp_flow.passwords import Passwords
@@ -145,15 +147,58 @@ async def duplicates_are_refused_by_field(users: SQLUserStore, ann: User | None,
 async def test_passwordless_store_on_a_table_without_passwords(sql_engine: AsyncEngine) -> None:
     table = app_table(Column("id", Integer, primary_key=True), passwords=False)
     await create(sql_engine, table)
-    columns = UserColumns(
-        display_name="name", phone_number="mobile", email="mail", password_hash=None
-    )
+    # No password_hash=None to write: a passwordless store reads no password column.
+    columns = UserColumns(display_name="name", phone_number="mobile", email="mail")
     users = PasswordlessSQLUserStore(sql_engine, table=table, columns=columns)
     assert not hasattr(users, "set_password") and not hasattr(users, "check_password")
     ann = await users.create(display_name="Ann", email=EMAIL)
     assert ann.has_password is False and await users.find_by_email(EMAIL) == ann
-    with pytest.raises(ValueError, match="PasswordlessSQLUserStore"):
+    said_so = PasswordlessSQLUserStore(
+        sql_engine, table=table, columns=replace(columns, password_hash=None)
+    )
+    assert await said_so.find_by_email(EMAIL) == ann  # saying it explicitly still works
+    with pytest.raises(ValueError, match="no password_hash column 'password_hash'"):
         SQLUserStore(sql_engine, table=table, columns=columns)
+    with pytest.raises(ValueError, match="PasswordlessSQLUserStore"):
+        SQLUserStore(sql_engine, table=table, columns=replace(columns, password_hash=None))
+    with pytest.raises(ValueError, match="password column 'pw_hash'"):
+        PasswordlessSQLUserStore(
+            sql_engine, table=table, columns=replace(columns, password_hash="pw_hash")
+        )
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Member(Base):
+    """An application's ORM model, given to the store as the class itself."""
+
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    mobile: Mapped[str | None] = mapped_column(String(32), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+
+
+async def test_an_orm_class_or_its_table_is_the_table(sql_engine: AsyncEngine) -> None:
+    async with sql_engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    columns = UserColumns(display_name="name", phone_number="mobile")
+    by_class = PasswordlessSQLUserStore(sql_engine, table=Member, columns=columns)
+    by_table = PasswordlessSQLUserStore(sql_engine, table=Member.__table__, columns=columns)
+    assert by_class.table is by_table.table is Member.__table__
+    ann = await by_class.create(display_name="Ann", phone_number=PHONE)
+    assert await by_table.find_by_phone(PHONE) == ann and ann.id == "1"
+    with pytest.raises(ValueError, match="Plain is not a mapped SQLAlchemy class"):
+
+        class Plain:
+            pass
+
+        PasswordlessSQLUserStore(sql_engine, table=Plain, columns=columns)
+    joined = Member.__table__.join(users_table, users_table.c.id == Member.__table__.c.name)
+    with pytest.raises(ValueError, match="not a join or a select"):
+        PasswordlessSQLUserStore(sql_engine, table=joined, columns=columns)
 
 
 def test_a_mapping_otp_flow_cannot_use_is_refused_when_built() -> None:

@@ -14,7 +14,7 @@ from examples.fastapi_sqlalchemy.app import create_app
 def main() -> None:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
-    print(f"Acme: http://{host}:{port}/dashboard  (codes at http://{host}:{port}/dev/outbox)")
+    print(f"Acme: http://{host}:{port}/dashboard  (codes at http://{host}:{port}/auth/dev/outbox)")
     uvicorn.run(create_app(), host=host, port=port)
 
 

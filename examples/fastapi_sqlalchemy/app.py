@@ -3,7 +3,7 @@
     /            redirects to the dashboard
     /dashboard   protected: the signed-in person's row of the application's ``users`` table
     /auth/...    otp_flow's pages: login, signup, update_userinfo (profile), logout
-    /dev/outbox  the codes "sent" (development only: nothing leaves the machine)
+    /auth/dev/outbox  the codes "sent" (development only: nothing leaves the machine)
 
 Everything otp_flow needs is between the ``# --- otp_flow glue`` and ``# --- end`` comments
 (tests/test_example_app.py counts those lines and checks nothing of otp_flow is used outside them).
@@ -37,7 +37,6 @@ from otp_flow.stores.memory import MemoryStore
 from otp_flow.users import User
 from otp_flow.users.sql import PasswordlessSQLUserStore, UserColumns
 from otp_flow.web import OTPAuthMiddleware, auth_pages, create_auth_app, require_user
-from otp_flow.web.devoutbox import outbox_routes
 
 # --- end
 
@@ -69,18 +68,17 @@ def create_app(
     app = FastAPI(title="Acme", lifespan=lifespan)
 
     # --- otp_flow glue
-    keys = [secret_key or os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32)]
+    key = secret_key or os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32)
     store = MemoryStore()  # codes and limits; RedisStore.from_url(...) with several workers
-    outbox = OutboxSender(store)  # development: messages go to /dev/outbox, not to people
-    engine = OTPEngine(secret_keys=keys, store=store, sender=outbox, clock=clock)
-    columns = UserColumns(display_name="name", phone_number="mobile", password_hash=None)
-    users = PasswordlessSQLUserStore(db, table=models.User.__table__, columns=columns)
-    auth = create_auth_app(
-        engine, users=users, secret_keys=keys, passwords=False, template_dirs=[TEMPLATES]
+    # Development: messages go to the outbox, not to people (production: real SMS and email).
+    engine = OTPEngine(secret_keys=[key], store=store, sender=OutboxSender(store), clock=clock)
+    columns = UserColumns(display_name="name", phone_number="mobile")
+    users = PasswordlessSQLUserStore(db, table=models.User, columns=columns)
+    auth = create_auth_app(  # dev_outbox: /auth/dev/outbox shows the codes (development only)
+        engine, users=users, passwords=False, template_dirs=[TEMPLATES], dev_outbox=True
     )
     app.mount("/auth", auth)  # /auth/login, /auth/signup, /auth/update_userinfo, /auth/logout
     app.add_middleware(OTPAuthMiddleware, auth=auth)
-    app.router.routes.extend(outbox_routes(outbox))  # development only: it shows the codes
     pages = auth_pages(auth)  # renders the site's pages with its base.html, _() and url()
 
     async def signed_in(user: Annotated[User, Depends(require_user)]) -> models.User:

@@ -33,6 +33,7 @@ from otp_flow.web import flows
 from otp_flow.web.challenge_gate import ChallengeGate
 from otp_flow.web.cookies import Signed
 from otp_flow.web.csrf import CSRF, CSRFError
+from otp_flow.web.devoutbox import dev_outbox_of, outbox_routes
 from otp_flow.web.forms import FormError
 from otp_flow.web.i18n import Translator
 from otp_flow.web.requester import ClientAddress, RequesterKey
@@ -50,7 +51,7 @@ def create_auth_app(
     engine: OTPEngine,
     *,
     users: UserStore,
-    secret_keys: Sequence[str | bytes] | str | bytes,
+    secret_keys: Sequence[str | bytes] | str | bytes | None = None,
     sessions: SessionStore | None = None,
     template_dirs: Sequence[str | Path] = (),
     client_id: str = "otp_flow.web",
@@ -77,6 +78,7 @@ def create_auth_app(
     challenge: Challenge | None = None,
     challenge_after_sends: int = ASK_AFTER_SENDS,
     challenge_site_threshold: float = ASK_SITE_SHARE,
+    dev_outbox: bool = False,
 ) -> Starlette:
     """Build the pages (login, signup, update_userinfo, reset_password, logout).
 
@@ -115,8 +117,12 @@ def create_auth_app(
     everyone once ``challenge_site_threshold`` of the site's day budget is spent; its provider's
     origins join the pages' CSP. It stays the caller's to ``aclose``. Without one the limits
     refuse with 429 and ``Retry-After``. See ``otp_flow.web.challenge_gate``.
+    ``secret_keys`` left out: the engine's (``OTPEngine.secret_keys``), so they are given once.
+    ``dev_outbox``: development only (it shows codes): also serve the engine's ``OutboxSender``
+    at ``<mount>/dev/outbox`` (a page) and ``<mount>/dev/outbox.json``; refused when the
+    engine's sender is not an ``OutboxSender``.
     """
-    keys = normalise_keys(secret_keys)
+    keys = normalise_keys(engine.secret_keys if secret_keys is None else secret_keys)
     check_local_path("mount_path", mount_path)
     check_local_path("home_url", home_url)
     check_cookie_name("session_cookie", session_cookie)
@@ -144,6 +150,7 @@ def create_auth_app(
             blocked_email_domains=identifiers.blocked_email_domains,
             check_email_deliverability=identifiers.check_email_deliverability,
         )
+    outbox = dev_outbox_of(engine) if dev_outbox else None
     if requester is not None and trusted_proxies:
         raise ValueError("give requester or trusted_proxies, not both")
     requester = requester or ClientAddress(trusted_proxies=trusted_proxies)
@@ -218,7 +225,10 @@ def create_auth_app(
     app = Starlette(
         # No middleware of its own: the pages find the signed-in user themselves
         # (middleware.authenticate) when the application has no OTPAuthMiddleware.
-        routes=flows.routes(settings, send_timer or flows.SendTimer()),
+        routes=[
+            *flows.routes(settings, send_timer or flows.SendTimer()),
+            *(outbox_routes(outbox) if outbox is not None else ()),
+        ],
         exception_handlers={
             CSRFError: forbidden,
             FormError: unreadable,

@@ -1,6 +1,7 @@
 """The development outbox over HTTP: ``GET /dev/outbox`` (a page) and ``/dev/outbox.json``.
 
-Only mounted when ``dev = true``: it shows plaintext codes. Newest message first.
+Only mounted when ``dev = true`` (the service) or ``create_auth_app(..., dev_outbox=True)`` (the
+pages, under their mount): it shows plaintext codes. Newest message first.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from otp_flow.engine import OTPEngine
 from otp_flow.errors import ServiceUnavailable
 from otp_flow.senders.outbox import OutboxEntry, OutboxSender
 
-__all__ = ["outbox_routes"]
+__all__ = ["dev_outbox_of", "outbox_routes"]
 
 log = logging.getLogger("otp_flow.web")
 
@@ -31,6 +33,20 @@ td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:
 {body}
 </body></html>
 """
+
+
+def dev_outbox_of(engine: OTPEngine) -> OutboxSender:
+    """The engine's sender, which ``dev_outbox=True`` serves; refused unless an ``OutboxSender``
+    (a real sender keeps nothing to show, and an outbox the engine does not send to is empty)."""
+    sender = engine.sender
+    if not isinstance(sender, OutboxSender):
+        raise ValueError(
+            "dev_outbox=True serves the engine's OutboxSender, but the engine's sender is"
+            f" {'None' if sender is None else type(sender).__name__}: pass"
+            " sender=OutboxSender(store) to OTPEngine"
+            " (development only), or leave dev_outbox off"
+        )
+    return sender
 
 
 def outbox_routes(outbox: OutboxSender) -> list[BaseRoute]:

@@ -40,7 +40,7 @@ class ExampleServer:
     async def code_for(self, recipient: str) -> str:
         """The newest code sent to ``recipient``, from the dev outbox's JSON."""
         async with httpx.AsyncClient() as client:
-            answer = await client.get(f"{self.url}/dev/outbox.json")
+            answer = await client.get(f"{self.url}/auth/dev/outbox.json")
         answer.raise_for_status()
         codes = [
             m["code"]

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from sqlalchemy import ColumnElement, Executable, Row, Table, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    FromClause,
+    Row,
+    Table,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -13,7 +23,7 @@ from otp_flow.errors import StoreUnavailable
 from otp_flow.users.base import IdentifierField, IdentifierTaken, User
 from otp_flow.users.changes import CLEAR, Clear, IdentifierRequired, require_identifier
 from otp_flow.users.sql.failures import constraint_name, unavailable
-from otp_flow.users.sql.table import Mapping, UserColumns, users_table
+from otp_flow.users.sql.table import Mapping, UserColumns, resolve_table, users_table
 
 __all__ = ["SQLUsers"]
 
@@ -25,11 +35,12 @@ class SQLUsers:
         self,
         engine: AsyncEngine,
         *,
-        table: Table | None = None,
+        table: FromClause | type[Any] | None = None,
         columns: UserColumns | None = None,
     ) -> None:
         self.engine = engine
-        self._map = Mapping(users_table if table is None else table, columns or UserColumns())
+        mapped = users_table if table is None else resolve_table(table)
+        self._map = Mapping(mapped, columns or UserColumns())
         self._owns_engine = False
 
     @classmethod

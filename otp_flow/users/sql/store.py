@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table, select, update
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import FromClause, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from otp_flow.passwords import Passwords
@@ -10,7 +13,7 @@ from otp_flow.users.base import User
 from otp_flow.users.changes import require_identifier
 from otp_flow.users.sql.base import SQLUsers
 from otp_flow.users.sql.failures import unavailable
-from otp_flow.users.sql.table import UserColumns
+from otp_flow.users.sql.table import PASSWORD_COLUMN, UserColumns
 
 __all__ = ["PasswordlessSQLUserStore", "SQLUserStore"]
 
@@ -20,8 +23,25 @@ class PasswordlessSQLUserStore(SQLUsers):
 
     ``engine``: an ``AsyncEngine`` (``sqlite+aiosqlite://…`` or ``postgresql+asyncpg://…``).
     Without ``table`` it uses otp_flow's own ``users_table``; otherwise the application's own
-    ``Table`` (``Model.__table__``), its columns named by ``columns``.
+    table: its ``Table``, ``Model.__table__`` or the mapped class ``Model`` itself, its columns
+    named by ``columns``. No password column is read or written, so ``columns`` need not say
+    ``password_hash=None``; naming another password column is refused as a mistake.
     """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        table: FromClause | type[Any] | None = None,
+        columns: UserColumns | None = None,
+    ) -> None:
+        columns = columns or UserColumns()
+        if columns.password_hash not in (None, PASSWORD_COLUMN):
+            raise ValueError(
+                "PasswordlessSQLUserStore keeps no passwords, but the columns name the password"
+                f" column {columns.password_hash!r}: use SQLUserStore, or leave password_hash out"
+            )
+        super().__init__(engine, table=table, columns=replace(columns, password_hash=None))
 
     async def create(
         self, *, display_name: str, phone_number: str | None = None, email: str | None = None
@@ -42,7 +62,7 @@ class SQLUserStore(SQLUsers):
         self,
         engine: AsyncEngine,
         *,
-        table: Table | None = None,
+        table: FromClause | type[Any] | None = None,
         columns: UserColumns | None = None,
         passwords: Passwords | None = None,
     ) -> None:

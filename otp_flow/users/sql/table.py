@@ -10,12 +10,14 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    FromClause,
     Index,
     MetaData,
     String,
     Table,
     UniqueConstraint,
     Uuid,
+    inspect,
 )
 
 from otp_flow.users.base import IDENTIFIER_FIELDS, IdentifierField, new_user_id
@@ -45,11 +47,29 @@ users_table = Table(
 )
 
 
+#: The password column's default name (``UserColumns.password_hash``).
+PASSWORD_COLUMN = "password_hash"  # noqa: S105 (a column's name)
+
+
+def resolve_table(table: FromClause | type[Any]) -> Table:
+    """The ``Table`` of ``table``: a ``Table`` itself, ``Model.__table__`` (which type checkers
+    see as a ``FromClause``) or the mapped class ``Model``."""
+    if isinstance(table, type):
+        mapper = inspect(table, raiseerr=False)
+        if mapper is None:
+            raise ValueError(f"{table.__name__} is not a mapped SQLAlchemy class: pass its Table")
+        table = mapper.local_table
+    if not isinstance(table, Table):
+        raise ValueError("table must be a Table or a mapped class, not a join or a select")
+    return table
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UserColumns:
     """Which column of the table holds what. The defaults are the names in ``users_table``.
 
-    ``password_hash=None``: the table keeps no passwords (use ``PasswordlessSQLUserStore``).
+    ``password_hash=None``: the table keeps no passwords (``PasswordlessSQLUserStore`` reads
+    none whatever it says).
     ``extra``: columns read into ``User.extra`` (as strings; otp_flow never writes them).
     """
 
@@ -57,7 +77,7 @@ class UserColumns:
     display_name: str = "display_name"
     phone_number: str = "phone_number"
     email: str = "email"
-    password_hash: str | None = "password_hash"  # noqa: S105 (a column's name)
+    password_hash: str | None = PASSWORD_COLUMN
     extra: tuple[str, ...] = ()
 
 

@@ -20,7 +20,6 @@ import msgspec
 
 from otp_flow import defaults
 from otp_flow.clients import Client
-from otp_flow.config.sender_kinds import BUILDER_ARGS, SENDER_KINDS, SenderSettings, make_sender
 from otp_flow.config.tables import (
     ApiSettings,
     AuthSource,
@@ -40,6 +39,7 @@ from otp_flow.config.tables import (
 from otp_flow.errors import ConfigError
 from otp_flow.identifiers import IdentifierParser
 from otp_flow.policy import CodePolicy, Limits
+from otp_flow.senders.kinds import BUILDER_ARGS, SENDER_KINDS, SenderSettings, make_sender
 from otp_flow.signing import normalise_keys
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.types import CHANNELS, Channel, system_clock

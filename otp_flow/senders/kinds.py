@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from otp_flow import defaults
 from otp_flow.senders import ConsoleSender, HTTPSender, OutboxSender, SMTPSender, TencentSMSSender
 from otp_flow.stores.base import OTPStore
 from otp_flow.types import Channel, Clock
@@ -58,7 +59,9 @@ def make_sender(cls: type[Any], options: Mapping[str, Any], store: OTPStore, clo
 
 #: Each sender option, by ``type.option``; the sender classes' docstrings say more.
 SENDER_OPTIONS: dict[str, str] = {
-    "outbox.max_messages": "Messages kept, newest first (1 to 10000).",
+    "outbox.max_messages": "Messages kept, newest first ({} to {}).".format(
+        *defaults.OUTBOX_MAX_MESSAGES_BOUNDS
+    ),
     "console.show_code": "Log the code itself: for a developer's own terminal only.",
     "http.url": "The gateway's `http://` or `https://` URL.",
     "http.method": "`POST`, `PUT` or `PATCH` (never GET: the code would be in the URL).",

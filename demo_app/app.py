@@ -22,13 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from otp_flow.config import (
-    ConfigError,
-    Runtime,
-    Settings,
-    build_runtime,
-    load_config,
-)
+from otp_flow.config import ConfigError, Settings, load_config
+from otp_flow.runtime import Runtime, build_runtime
 from otp_flow.service import create_api
 from otp_flow.types import Clock, system_clock
 from otp_flow.web import (

@@ -11,8 +11,9 @@ import asyncio
 import sys
 from pathlib import Path
 
-from otp_flow.config import Settings, build_store
+from otp_flow.config import Settings
 from otp_flow.errors import StoreUnavailable
+from otp_flow.runtime import build_store
 from otp_flow.types import CHANNELS, Channel
 
 __all__ = ["add_quota_parser", "run_quota"]

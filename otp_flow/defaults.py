@@ -48,6 +48,12 @@ DELIVERY_TIMEOUT_SECONDS: Final = 10.0
 SENDER_TIMEOUT_SECONDS: Final = 10.0
 #: The language of a message when the caller names none.
 MESSAGE_LOCALE: Final = "en"
+#: The senders' own defaults (``SMTPSender``, ``TencentSMSSender``, ``OutboxSender``).
+SMTP_PORT: Final = 587
+TENCENT_REGION: Final = "ap-guangzhou"
+TENCENT_ENDPOINT: Final = "https://sms.tencentcloudapi.com"
+OUTBOX_MAX_MESSAGES: Final = 100
+OUTBOX_MAX_MESSAGES_BOUNDS: Final = (1, 10_000)
 
 # --------------------------------------------------------------------- the JSON dialects
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -63,7 +69,19 @@ ACCESS_TOKEN_TTL_SECONDS: Final = _HOUR
 ID_TOKEN_TTL_SECONDS: Final = _HOUR
 REFRESH_TOKEN_TTL_SECONDS: Final = 30 * _DAY
 
+# ------------------------------------------------ bounds (inclusive) of the keywords above
+# Read by both the configuration models (msgspec ``Meta``) and the runtime checks. The code
+# policy's and the callers' bounds live beside their checks in ``otp_flow.policy``.
+MAX_BODY_BYTES_BOUNDS: Final = (1024, 2**24)
+SIGNATURE_WINDOW_BOUNDS: Final = (1, _HOUR)
+#: Access and id tokens.
+TOKEN_TTL_BOUNDS: Final = (60, _DAY)
+REFRESH_TOKEN_TTL_BOUNDS: Final = (60, 400 * _DAY)
+
 # -------------------------------------------------------------------------- the pages
+MOUNT_PATH: Final = "/auth"
+SITE_NAME: Final = "otp_flow"
+SESSION_COOKIE: Final = "otp_session"
 SESSION_TTL_SECONDS: Final = 14 * _DAY
 PASSWORD_ATTEMPTS: Final = 10
 PASSWORD_WINDOW_SECONDS: Final = 15 * _MINUTE

@@ -16,9 +16,13 @@ from otp_flow.types import USAGES
 
 __all__ = [
     "CALLER_CODE_LENGTH",
+    "CALLER_EXPIRE_MINUTES",
     "CALLER_MAX_FAILURES",
     "CALLER_TTL_SECONDS",
     "CODE_LENGTH",
+    "REQUESTER_WINDOW_SECONDS",
+    "TOKEN_TTL_SECONDS",
+    "TTL_SECONDS",
     "CodePolicy",
     "Limits",
     "RequesterLimits",
@@ -33,8 +37,15 @@ CODE_LENGTH = (4, 10)
 #: A caller-supplied code (the OnlyID ``code`` parameter) must be 4-8 digits.
 CALLER_CODE_LENGTH = (4, 8)
 #: What a caller may ask for per request (OnlyID ``expireMin`` 1-20, ``maxFailCount`` 1-20).
-CALLER_TTL_SECONDS = (60, 20 * 60)
+CALLER_EXPIRE_MINUTES = (1, 20)
+CALLER_TTL_SECONDS = (CALLER_EXPIRE_MINUTES[0] * 60, CALLER_EXPIRE_MINUTES[1] * 60)
 CALLER_MAX_FAILURES = (1, 20)
+#: Operators may configure a code TTL below the caller range (tests, short-lived flows), but a
+#: code must outlive a round trip to the phone: 10 s is the floor.
+TTL_SECONDS = (10, CALLER_TTL_SECONDS[1])
+TOKEN_TTL_SECONDS = (10, 24 * 3600)
+#: A requester's window is at most a week.
+REQUESTER_WINDOW_SECONDS = (1, 7 * 24 * 3600)
 
 
 def _check_range(name: str, value: int, bounds: tuple[int, int]) -> None:
@@ -61,11 +72,9 @@ class CodePolicy:
 
     def __post_init__(self) -> None:
         _check_range("code_length", self.code_length, CODE_LENGTH)
-        # Operators may configure a TTL below the caller range (tests, short-lived flows), but a
-        # code must outlive a round trip to the phone; 10 s is the floor.
-        _check_range("ttl_seconds", self.ttl_seconds, (10, CALLER_TTL_SECONDS[1]))
+        _check_range("ttl_seconds", self.ttl_seconds, TTL_SECONDS)
         _check_range("max_failures", self.max_failures, CALLER_MAX_FAILURES)
-        _check_range("token_ttl_seconds", self.token_ttl_seconds, (10, 24 * 3600))
+        _check_range("token_ttl_seconds", self.token_ttl_seconds, TOKEN_TTL_SECONDS)
         if len(set(self.alphabet)) < 2 or len(set(self.alphabet)) != len(self.alphabet):
             raise ValueError("alphabet must hold at least two distinct characters, none repeated")
         if self.token_ttl_seconds < self.ttl_seconds:
@@ -150,7 +159,7 @@ class RequesterLimits:
             "checks_per_window",
         ):
             _check_range(name, getattr(self, name), (0, 10**9))
-        _check_range("window_seconds", self.window_seconds, (1, 7 * 24 * 3600))
+        _check_range("window_seconds", self.window_seconds, REQUESTER_WINDOW_SECONDS)
 
     @classmethod
     def off(cls) -> RequesterLimits:

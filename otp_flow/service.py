@@ -10,7 +10,8 @@ import msgspec
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
-from otp_flow.config import Runtime, Settings, build_runtime, build_tokens
+from otp_flow.config import Settings
+from otp_flow.runtime import Runtime, build_runtime, build_tokens
 from otp_flow.types import Clock, system_clock
 from otp_flow.web.api import create_api_app
 

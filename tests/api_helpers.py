@@ -12,7 +12,8 @@ from urllib.parse import quote_plus
 import httpx
 from starlette.applications import Starlette
 
-from otp_flow.config import Runtime, Settings, build_engine, build_senders, build_store
+from otp_flow.config import Settings
+from otp_flow.runtime import Runtime, build_engine, build_senders, build_store
 from otp_flow.stores.base import OTPStore
 from otp_flow.users import MemoryUserStore, UserStore
 from otp_flow.web.api import create_api_app

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from otp_flow.config import build_runtime, load_config
+from otp_flow.config import load_config
 from otp_flow.errors import QuotaExhausted
+from otp_flow.runtime import build_runtime
 from tests.redis_harness import RedisServer, free_port
 
 CONFIG = """

@@ -17,17 +17,9 @@ from starlette.applications import Starlette
 
 from demo_app import create_demo_app
 from otp_flow.clients import Client
-from otp_flow.config import (
-    ApiSettings,
-    AuthSource,
-    ConfigError,
-    Settings,
-    build_engine,
-    build_runtime,
-    build_senders,
-    load_config,
-)
+from otp_flow.config import ApiSettings, AuthSource, ConfigError, Settings, load_config
 from otp_flow.policy import CodePolicy, Limits, RequesterLimits
+from otp_flow.runtime import build_engine, build_runtime, build_senders
 from otp_flow.senders import ChannelRouter, ConsoleSender, HTTPSender, OutboxSender, SMTPSender
 from otp_flow.service import create_app
 from otp_flow.stores.memory import MemoryStore

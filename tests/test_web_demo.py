@@ -13,7 +13,8 @@ import pytest
 
 from demo_app import create_demo_app
 from demo_app.app import load_settings
-from otp_flow.config import ConfigError, Settings, build_runtime
+from otp_flow.config import ConfigError, Settings
+from otp_flow.runtime import build_runtime
 from otp_flow.stores.redis import RedisStore
 from otp_flow.users import RedisUserStore
 from otp_flow.web import RedisSessionStore

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from otp_flow.config.sender_kinds import sender_schema
+from otp_flow.senders.kinds import sender_schema
 from otp_flow.types import CHANNELS
 
 __all__ = ["expected", "main", "node_at", "schema", "schema_text"]

@@ -8,7 +8,6 @@ demo's ``[pages]``) are kept, unchecked and read-only, in ``Settings.extra`` for
 
 from __future__ import annotations
 
-import inspect
 import re
 import secrets
 from collections.abc import Mapping
@@ -20,7 +19,6 @@ import msgspec
 
 from otp_flow import defaults
 from otp_flow.clients import Client
-from otp_flow.config.sender_kinds import BUILDER_ARGS, SENDER_KINDS, SenderSettings, make_sender
 from otp_flow.config.tables import (
     ApiSettings,
     AuthSource,
@@ -40,9 +38,9 @@ from otp_flow.config.tables import (
 from otp_flow.errors import ConfigError
 from otp_flow.identifiers import IdentifierParser
 from otp_flow.policy import CodePolicy, Limits
+from otp_flow.senders.kinds import SenderSettings, check_sender, under_key
 from otp_flow.signing import normalise_keys
-from otp_flow.stores.memory import MemoryStore
-from otp_flow.types import CHANNELS, Channel, system_clock
+from otp_flow.types import CHANNELS
 
 __all__ = ["ConfigError", "Settings", "load_config"]
 
@@ -111,7 +109,7 @@ class Settings(Table, frozen=True):
                     f"auth_sources[{i}].ttl_seconds must not exceed defaults.token_ttl_seconds"
                 )
         for channel in CHANNELS:
-            _check_sender(channel, getattr(self.senders, channel), self.dev)
+            check_sender(channel, getattr(self.senders, channel), self.dev)
 
     # What the file says, as the engine and the builders take it.
     @property
@@ -208,38 +206,6 @@ def _sender_settings(table: Mapping[str, Any] | None) -> SenderSettings:
     return SenderSettings(table["type"], MappingProxyType(options))
 
 
-def _check_sender(channel: Channel, table: Mapping[str, Any] | None, dev: bool) -> None:
-    """A sender's options are its class's keyword arguments: construct it once to check them."""
-    path = f"senders.{channel}"
-    kinds = SENDER_KINDS[channel]
-    if table is None:
-        if dev:
-            return
-        raise ValueError(f"{path} is required when dev = false")
-    kind = table.get("type")
-    if kind not in kinds:
-        raise ValueError(f"{path}.type must be one of {' | '.join(kinds)}")
-    if kind == "outbox" and not dev:
-        # The outbox keeps every message, code included, in plaintext in the store.
-        raise ValueError(f'{path}.type = "outbox" needs dev = true (it keeps codes in clear)')
-    params = {
-        name: p
-        for name, p in inspect.signature(kinds[kind]).parameters.items()
-        if name not in BUILDER_ARGS
-    }
-    options = {k: v for k, v in table.items() if k != "type"}
-    unknown = sorted(set(options) - set(params))
-    if unknown:  # first: a misspelt key is the likelier reason for a "missing" one
-        raise ValueError(f"unknown key {path}.{unknown[0]}")
-    for name, p in params.items():
-        if p.default is inspect.Parameter.empty and name not in options:
-            raise ValueError(f"{path}.{name} is required for type = {kind!r}")
-    try:  # Construct once now, so a bad value fails at start-up rather than at the first send.
-        make_sender(kinds[kind], options, MemoryStore(), system_clock)
-    except ValueError as exc:
-        raise ValueError(_under(path, str(exc), set(params))) from exc
-
-
 # ------------------------------------------------------------- msgspec's errors, in TOML terms
 
 _AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
@@ -259,12 +225,4 @@ def _message(error: str) -> str:
     node = table_of(node_at(path))
     if message.startswith(("Expected `", "Invalid enum value")):
         return f"{path} must be {expected(node, path)}"
-    return _under(path, message, set(node.get("properties", {})))  # a __post_init__ ValueError
-
-
-def _under(path: str, message: str, keys: set[str]) -> str:
-    """A constructor's message (usually starting with the argument name) under ``path``."""
-    if not path:
-        return message
-    first = message.split(" ", 1)[0].rstrip(":")
-    return f"{path}.{message}" if first in keys else f"{path}: {message}"
+    return under_key(path, message, set(node.get("properties", {})))  # a __post_init__ ValueError

@@ -24,9 +24,13 @@ from otp_flow.clients import Client
 from otp_flow.messages import TemplateRenderer
 from otp_flow.metrics import HAVE_PROMETHEUS, MessagePrices
 from otp_flow.policy import (
+    CALLER_EXPIRE_MINUTES,
     CALLER_MAX_FAILURES,
     CALLER_TTL_SECONDS,
     CODE_LENGTH,
+    REQUESTER_WINDOW_SECONDS,
+    TOKEN_TTL_SECONDS,
+    TTL_SECONDS,
     CodePolicy,
     Limits,
     RequesterLimits,
@@ -50,17 +54,21 @@ __all__ = [
     "UserSettings",
 ]
 
-_DAY = 24 * 3600
+
+def _within(bounds: tuple[int, int]) -> Meta:
+    return Meta(ge=bounds[0], le=bounds[1])
+
+
 Count = Annotated[int, Meta(ge=0)]
 Text = Annotated[str, Meta(min_length=1)]
 Texts = tuple[str, ...]
 Positive = Annotated[float, Meta(gt=0)]
 Fraction = Annotated[float, Meta(gt=0, le=1)]
 Price = Annotated[float, Meta(ge=0, lt=1e9)]
-CodeLength = Annotated[int, Meta(ge=CODE_LENGTH[0], le=CODE_LENGTH[1])]
-CallerTTL = Annotated[int, Meta(ge=CALLER_TTL_SECONDS[0], le=CALLER_TTL_SECONDS[1])]
-Failures = Annotated[int, Meta(ge=CALLER_MAX_FAILURES[0], le=CALLER_MAX_FAILURES[1])]
-TokenTTL = Annotated[int, Meta(ge=60, le=_DAY)]
+CodeLength = Annotated[int, _within(CODE_LENGTH)]
+CallerTTL = Annotated[int, _within(CALLER_TTL_SECONDS)]
+Failures = Annotated[int, _within(CALLER_MAX_FAILURES)]
+TokenTTL = Annotated[int, _within(defaults.TOKEN_TTL_BOUNDS)]
 
 
 class Table(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -77,11 +85,11 @@ class CodeTable(Table, frozen=True):
 
     code_length: CodeLength = defaults.CODE_LENGTH
     "Characters in a generated code."
-    ttl_seconds: Annotated[int, Meta(ge=10, le=CALLER_TTL_SECONDS[1])] = defaults.CODE_TTL_SECONDS
+    ttl_seconds: Annotated[int, _within(TTL_SECONDS)] = defaults.CODE_TTL_SECONDS
     "How long a code lives."
     max_failures: Failures = defaults.MAX_FAILURES
     "Wrong codes before the code is dead."
-    token_ttl_seconds: Annotated[int, Meta(ge=10, le=_DAY)] = defaults.TOKEN_TTL_SECONDS
+    token_ttl_seconds: Annotated[int, _within(TOKEN_TTL_SECONDS)] = defaults.TOKEN_TTL_SECONDS
     """How long an `otp_token` (and the pages' pending-challenge cookie) is valid; at least
     `ttl_seconds`."""
 
@@ -167,15 +175,19 @@ class _AuthSourceCheck(AuthSource, frozen=True):
 class ApiSettings(Table, frozen=True):
     """Knobs of the JSON dialects; each key is `create_api_app`'s keyword of the same name."""
 
-    max_body_bytes: Annotated[int, Meta(ge=1024, le=2**24)] = defaults.MAX_BODY_BYTES
+    max_body_bytes: Annotated[int, _within(defaults.MAX_BODY_BYTES_BOUNDS)] = (
+        defaults.MAX_BODY_BYTES
+    )
     "Largest request body; a bigger one gets 413."
-    signature_window_seconds: Annotated[int, Meta(ge=1, le=3600)] = (
+    signature_window_seconds: Annotated[int, _within(defaults.SIGNATURE_WINDOW_BOUNDS)] = (
         defaults.SIGNATURE_WINDOW_SECONDS
     )
     "How far a signed Yunpian request's `x-timestamp` may be from the server's clock."
     onlyid_language: Literal["zh", "en"] = defaults.ONLYID_LANGUAGE
     "Language of OnlyID error messages."
-    onlyid_expire_minutes: Annotated[int, Meta(ge=1, le=20)] = defaults.ONLYID_EXPIRE_MINUTES
+    onlyid_expire_minutes: Annotated[int, _within(CALLER_EXPIRE_MINUTES)] = (
+        defaults.ONLYID_EXPIRE_MINUTES
+    )
     "OnlyID code lifetime when a request gives no `expireMin`."
     onlyid_max_fail_count: Failures = defaults.ONLYID_MAX_FAIL_COUNT
     "OnlyID failure limit when a request gives no `maxFailCount`."
@@ -224,7 +236,9 @@ class RequesterSettings(Table, frozen=True):
     "Login, password-reset and contact-change codes one requester may have sent per window."
     signup_sends_per_window: Count = defaults.REQUESTER_SIGNUP_SENDS_PER_WINDOW
     "Signup codes one requester may have sent per window, a budget apart from `sends_per_window`."
-    window_seconds: Annotated[int, Meta(ge=1, le=7 * _DAY)] = defaults.REQUESTER_WINDOW_SECONDS
+    window_seconds: Annotated[int, _within(REQUESTER_WINDOW_SECONDS)] = (
+        defaults.REQUESTER_WINDOW_SECONDS
+    )
     """Length of a requester's window (at most a week); it starts at the requester's first send
     after the previous window ended."""
     sends_per_day: Count = defaults.REQUESTER_SENDS_PER_DAY
@@ -365,7 +379,7 @@ class TokenSettings(Table, frozen=True):
     "Lifetime of an access token (at most a day, and at most `refresh_token_ttl_seconds`)."
     id_token_ttl_seconds: TokenTTL = defaults.ID_TOKEN_TTL_SECONDS
     "Lifetime of an id token (at most a day)."
-    refresh_token_ttl_seconds: Annotated[int, Meta(ge=60, le=400 * _DAY)] = (
+    refresh_token_ttl_seconds: Annotated[int, _within(defaults.REFRESH_TOKEN_TTL_BOUNDS)] = (
         defaults.REFRESH_TOKEN_TTL_SECONDS
     )
     "Lifetime of a refresh-token family (at most 400 days)."

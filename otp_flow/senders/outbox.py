@@ -12,6 +12,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Literal, NotRequired, TypedDict
 
+from otp_flow import defaults
 from otp_flow.errors import DeliveryFailed, ServiceUnavailable
 from otp_flow.senders.base import Message
 from otp_flow.stores.base import OutboxStore
@@ -20,8 +21,6 @@ from otp_flow.types import CHANNELS, USAGES, Channel, Clock, Usage, system_clock
 __all__ = ["OutboxEntry", "OutboxSender"]
 
 log = logging.getLogger("otp_flow.senders")
-
-_MAX_MESSAGES = 10_000
 
 
 class OutboxEntry(TypedDict):
@@ -45,12 +44,17 @@ class OutboxSender:
     """Keeps the latest ``max_messages`` messages in ``store`` (development only)."""
 
     def __init__(
-        self, store: OutboxStore, *, max_messages: int = 100, clock: Clock = system_clock
+        self,
+        store: OutboxStore,
+        *,
+        max_messages: int = defaults.OUTBOX_MAX_MESSAGES,
+        clock: Clock = system_clock,
     ) -> None:
         if isinstance(max_messages, bool) or not isinstance(max_messages, int):
             raise ValueError("max_messages must be an integer")
-        if not 1 <= max_messages <= _MAX_MESSAGES:
-            raise ValueError(f"max_messages must be between 1 and {_MAX_MESSAGES}")
+        low, high = defaults.OUTBOX_MAX_MESSAGES_BOUNDS
+        if not low <= max_messages <= high:
+            raise ValueError(f"max_messages must be between {low} and {high}")
         self.store = store
         self.max_messages = max_messages
         self.clock = clock

@@ -34,7 +34,7 @@ class SMTPSender:
         self,
         *,
         host: str,
-        port: int = 587,
+        port: int = defaults.SMTP_PORT,
         from_address: str,
         username: str | None = None,
         password: str | None = None,

@@ -110,8 +110,8 @@ class TencentSMSSender:
         sdk_app_id: str,
         sign_name: str,
         template_ids: Mapping[str, str],
-        region: str = "ap-guangzhou",
-        endpoint: str = "https://sms.tencentcloudapi.com",
+        region: str = defaults.TENCENT_REGION,
+        endpoint: str = defaults.TENCENT_ENDPOINT,
         timeout: float = defaults.SENDER_TIMEOUT_SECONDS,
         clock: Clock = system_clock,
     ) -> None:

@@ -44,7 +44,6 @@ __all__ = [
     "user_claims",
 ]
 
-_DAY = 24 * 3600
 SCOPE = "openid"
 _ACCESS_TYPE = "at+jwt"
 
@@ -108,13 +107,14 @@ def check_lifetimes(
     *, access_token_ttl_seconds: int, id_token_ttl_seconds: int, refresh_token_ttl_seconds: int
 ) -> None:
     """``ValueError`` naming the first lifetime out of bounds (also used by the config)."""
-    for name, value, high in (
-        ("access_token_ttl_seconds", access_token_ttl_seconds, _DAY),
-        ("id_token_ttl_seconds", id_token_ttl_seconds, _DAY),
-        ("refresh_token_ttl_seconds", refresh_token_ttl_seconds, 400 * _DAY),
+    for name, value, bounds in (
+        ("access_token_ttl_seconds", access_token_ttl_seconds, defaults.TOKEN_TTL_BOUNDS),
+        ("id_token_ttl_seconds", id_token_ttl_seconds, defaults.TOKEN_TTL_BOUNDS),
+        ("refresh_token_ttl_seconds", refresh_token_ttl_seconds, defaults.REFRESH_TOKEN_TTL_BOUNDS),
     ):
-        if isinstance(value, bool) or not isinstance(value, int) or not 60 <= value <= high:
-            raise ValueError(f"{name} must be an integer between 60 and {high}")
+        low, high = bounds
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name} must be an integer between {low} and {high}")
     if access_token_ttl_seconds > refresh_token_ttl_seconds:
         raise ValueError("access_token_ttl_seconds must not exceed refresh_token_ttl_seconds")
 

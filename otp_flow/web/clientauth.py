@@ -149,8 +149,9 @@ class SignedRequestAuthenticator:
     ) -> None:
         if isinstance(window_seconds, bool) or not isinstance(window_seconds, int):
             raise ValueError("window_seconds must be an integer")
-        if not 1 <= window_seconds <= 3600:
-            raise ValueError("window_seconds must be between 1 and 3600")
+        low, high = defaults.SIGNATURE_WINDOW_BOUNDS
+        if not low <= window_seconds <= high:
+            raise ValueError(f"window_seconds must be between {low} and {high}")
         self.directory = directory
         self.nonces = nonces
         self.window_ms = window_seconds * 1000

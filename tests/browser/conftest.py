@@ -22,7 +22,8 @@ import uvicorn
 from playwright.async_api import Browser, async_playwright
 
 from demo_app import create_demo_app
-from otp_flow.config import Runtime, Settings, build_runtime
+from otp_flow.config import Settings
+from otp_flow.runtime import Runtime, build_runtime
 from tests.conftest import FakeClock
 from tests.redis_harness import free_port
 

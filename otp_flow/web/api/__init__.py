@@ -73,8 +73,9 @@ def create_api_app(
     """
     if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
         raise ValueError("max_body_bytes must be an integer")
-    if max_body_bytes < 1024:
-        raise ValueError("max_body_bytes must be at least 1024")
+    low, high = defaults.MAX_BODY_BYTES_BOUNDS
+    if not low <= max_body_bytes <= high:
+        raise ValueError(f"max_body_bytes must be between {low} and {high}")
     if users is None:
         users = MemoryUserStore()
     elif not isinstance(users, UserStore):

@@ -51,6 +51,10 @@ from otp_flow.web.clientauth import ClientAuthError, ClientDirectory, parse_basi
 __all__ = ["CIAMApi", "CiamErrorCode", "UserLookup", "error_response", "openapi"]
 
 UNAVAILABLE_DESCRIPTION = "Failed to send OTP. Please try again later."
+#: ``invalid_request`` of a body naming both or neither recipient (``ciam_account`` too).
+ONE_RECIPIENT = "give exactly one of phone_number and email"
+#: ``invalid_request`` (413) of a body over ``max_body_bytes``.
+TOO_LARGE = "The request body is too large"
 
 
 class CiamErrorCode(StrEnum):
@@ -182,7 +186,7 @@ def to_response(exc: Exception) -> Response | None:
             response.headers["WWW-Authenticate"] = 'Basic realm="otp_flow", charset="UTF-8"'
             return response
         case PayloadTooLarge():
-            return error_response(413, Code.INVALID_REQUEST, "The request body is too large")
+            return error_response(413, Code.INVALID_REQUEST, TOO_LARGE)
         case MalformedPhoneNumber():
             return error_response(400, Code.MALFORMED_PHONE_NUMBER)
         case MalformedEmail():
@@ -247,7 +251,7 @@ class CIAMApi:
         body = decode(await read_json_object(request, self.max_body_bytes), CiamSendRequest)
         usage, phone, email = body.usage, body.phone_number, body.email
         if (phone is None) == (email is None):
-            raise InvalidRequest("give exactly one of phone_number and email")
+            raise InvalidRequest(ONE_RECIPIENT)
         source = self._auth_source(body.auth_source_id, usage, phone is not None)
         recipient = (
             self.engine.identifiers.phone(phone)

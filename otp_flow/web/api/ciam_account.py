@@ -25,12 +25,12 @@ from otp_flow.tokens import user_claims
 from otp_flow.types import Channel, Recipient, Usage
 from otp_flow.users import IdentifierTaken, UserEvent
 from otp_flow.web.api import ciam_errors as errors
+from otp_flow.web.api.ciam import ONE_RECIPIENT, error_responses
 from otp_flow.web.api.ciam import CiamErrorCode as Code
-from otp_flow.web.api.ciam import error_responses
 from otp_flow.web.api.ciam_context import CIAMContext
 from otp_flow.web.api.ciam_errors import CIAMError
 from otp_flow.web.api.common import RequiredText, decode, guarded, read_json_object, required
-from otp_flow.web.api.schema import Fragment, components, header, json_response
+from otp_flow.web.api.schema import DONE, Fragment, components, header, json_response
 from otp_flow.web.api.schema import operation as _operation
 from otp_flow.web.forms import clean_display_name
 
@@ -284,7 +284,7 @@ def _token_and_code(body: _Proof, channel: Channel) -> tuple[str, str]:
 def _one_channel(data: Mapping[str, object]) -> Channel:
     has_phone, has_email = data.get("phone_number") is not None, data.get("email") is not None
     if has_phone == has_email:
-        raise CIAMError(Code.INVALID_REQUEST, "give exactly one of phone_number and email")
+        raise CIAMError(Code.INVALID_REQUEST, ONE_RECIPIENT)
     return "sms" if has_phone else "email"
 
 
@@ -321,7 +321,7 @@ def openapi() -> Fragment:
                 "post": op(
                     "Set a new password by code",
                     CiamResetPasswordRequest,
-                    {"description": "Done (an empty body)"},
+                    DONE,
                     "clientBasic",
                 )
             },

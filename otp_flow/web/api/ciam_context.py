@@ -19,7 +19,7 @@ from otp_flow.tokens import AccessClaims, TokenRejected, TokenService
 from otp_flow.types import Channel, Recipient, Usage
 from otp_flow.users import PasswordUserStore, User, UserHooks, UserStore
 from otp_flow.web.api.ciam import CiamErrorCode as Code
-from otp_flow.web.api.ciam_errors import NO_PASSWORDS, CIAMError, invalid_token
+from otp_flow.web.api.ciam_errors import BAD_ACCESS_TOKEN, NO_PASSWORDS, CIAMError, invalid_token
 from otp_flow.web.api.common import BadInput, decode, read_body, read_json_object
 from otp_flow.web.clientauth import ClientAuthError, ClientDirectory, parse_basic
 from otp_flow.web.sessions import SessionStore
@@ -112,10 +112,10 @@ class CIAMContext:
         try:
             claims = await self.tokens.authenticate(token.strip(), issuer=self.issuer(request))
         except TokenRejected as exc:
-            raise invalid_token("The access token is invalid, expired or revoked") from exc
+            raise invalid_token(BAD_ACCESS_TOKEN) from exc
         user = await self.users.get(claims.user_id)
         if user is None:
-            raise invalid_token("The access token is invalid, expired or revoked")
+            raise invalid_token(BAD_ACCESS_TOKEN)
         return claims, user
 
     async def prove(

@@ -35,6 +35,8 @@ BAD_REFRESH_TOKEN = "Invalid refresh token"  # noqa: S105 (a message)
 UNSUPPORTED_GRANT = "Unsupported grant_type"
 #: A password given to a service whose user store keeps none (passwordless, see PasswordUserStore).
 NO_PASSWORDS = "This service does not keep passwords"
+#: ``invalid_token`` (401) of a bearer endpoint whose token no longer signs anyone in.
+BAD_ACCESS_TOKEN = "The access token is invalid, expired or revoked"  # noqa: S105 (a message)
 
 TOKEN_ERRORS: dict[Code, tuple[str, ...]] = {
     Code.INVALID_GRANT: (UNKNOWN_OTP_TOKEN, UNKNOWN_OTP, USER_NOT_FOUND, ABNORMAL_USER,

@@ -26,7 +26,7 @@ from otp_flow.web.api.ciam import error_responses
 from otp_flow.web.api.ciam_context import CIAMContext, ClientCredentials, read_params, with_flags
 from otp_flow.web.api.ciam_errors import CIAMError
 from otp_flow.web.api.common import RequiredText, decode, guarded, required
-from otp_flow.web.api.schema import Fragment, components, header, json_response
+from otp_flow.web.api.schema import DONE, Fragment, components, header, json_response
 from otp_flow.web.api.schema import operation as _operation
 
 __all__ = [
@@ -279,7 +279,7 @@ def openapi() -> Fragment:
             "/oauth2/revoke": post(
                 "Sign out (RFC 7009; otp_flow's extension): end a token's sign-in",
                 CiamRevokeRequest,
-                {"description": "Done (an empty body)"},
+                DONE,
             ),
             "/.well-known/jwks.json": get(
                 "The public keys that verify access and id tokens", Jwks, "A JWK Set"

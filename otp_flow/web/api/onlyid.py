@@ -28,7 +28,7 @@ from otp_flow.errors import (
     RateLimited,
     VerificationFailed,
 )
-from otp_flow.policy import CALLER_CODE_LENGTH, CALLER_MAX_FAILURES
+from otp_flow.policy import CALLER_CODE_LENGTH, CALLER_EXPIRE_MINUTES, CALLER_MAX_FAILURES
 from otp_flow.web.api.common import (
     MAX_BODY_BYTES,
     BadInput,
@@ -88,7 +88,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-_BOUNDS = {"expireMin": (1, 20), "maxFailCount": CALLER_MAX_FAILURES}
+_BOUNDS = {"expireMin": CALLER_EXPIRE_MINUTES, "maxFailCount": CALLER_MAX_FAILURES}
 #: (?!\n): Python's $ (which msgspec's pattern check uses) also matches before a final newline.
 _CODE = Annotated[str, msgspec.Meta(pattern=f"^[0-9]{{{_LOW},{_HIGH}}}(?!\n)$")]
 _DATE = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")]

@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 __all__ = [
+    "DONE",
     "RETRY_AFTER",
     "Fragment",
     "Schema",
@@ -52,6 +53,8 @@ def header(description: str, schema: Schema | None = None, *, required: bool = F
 
 
 RETRY_AFTER = header("Seconds until a send may succeed", {"type": "integer"})
+#: The response of an operation that answers no body.
+DONE: Schema = {"description": "Done (an empty body)"}
 
 
 def json_response(schema: Schema | str, description: str, **headers: Schema) -> Schema:

@@ -1,4 +1,4 @@
-"""Builders: a ``Settings`` in, the working store, users, senders and engine out."""
+"""The running service built from a ``Settings``: store, users, senders, engine and tokens."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from otp_flow.config.sender_kinds import SENDER_KINDS, SenderSettings, make_sender
-from otp_flow.config.settings import Settings
+from otp_flow.config import Settings
 from otp_flow.engine import OTPEngine
 from otp_flow.events import EventLog
 from otp_flow.identifiers import IdentifierParser
@@ -15,6 +14,7 @@ from otp_flow.metrics import Metrics
 from otp_flow.observers import Observer
 from otp_flow.senders import ChannelRouter, OutboxSender
 from otp_flow.senders.base import Sender
+from otp_flow.senders.kinds import SENDER_KINDS, SenderSettings, make_sender
 from otp_flow.stores.base import OTPStore, OutboxStore
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.tokens import SigningKeys, TokenService, token_store_beside

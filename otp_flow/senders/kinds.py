@@ -1,7 +1,8 @@
-"""Which sender class each ``[senders.<channel>] type`` names, and how to construct one.
+"""Which sender class each ``[senders.<channel>] type`` names, its options and how to build one.
 
-Shared by the reader (which constructs each sender once to validate its options) and the
-builders (which construct the real ones), so both agree on the classes and their arguments.
+Shared by the configuration (``check_sender`` constructs each sender once to validate its
+options; ``sender_schema`` describes them) and ``otp_flow.runtime`` (which constructs the real
+ones), so all agree on the classes and their keyword arguments.
 """
 
 from __future__ import annotations
@@ -15,17 +16,21 @@ from typing import Any
 
 import msgspec
 
+from otp_flow import defaults
 from otp_flow.senders import ConsoleSender, HTTPSender, OutboxSender, SMTPSender, TencentSMSSender
 from otp_flow.stores.base import OTPStore
-from otp_flow.types import Channel, Clock
+from otp_flow.stores.memory import MemoryStore
+from otp_flow.types import Channel, Clock, system_clock
 
 __all__ = [
     "BUILDER_ARGS",
     "SENDER_KINDS",
     "SENDER_OPTIONS",
     "SenderSettings",
+    "check_sender",
     "make_sender",
     "sender_schema",
+    "under_key",
 ]
 
 
@@ -58,7 +63,9 @@ def make_sender(cls: type[Any], options: Mapping[str, Any], store: OTPStore, clo
 
 #: Each sender option, by ``type.option``; the sender classes' docstrings say more.
 SENDER_OPTIONS: dict[str, str] = {
-    "outbox.max_messages": "Messages kept, newest first (1 to 10000).",
+    "outbox.max_messages": "Messages kept, newest first ({} to {}).".format(
+        *defaults.OUTBOX_MAX_MESSAGES_BOUNDS
+    ),
     "console.show_code": "Log the code itself: for a developer's own terminal only.",
     "http.url": "The gateway's `http://` or `https://` URL.",
     "http.method": "`POST`, `PUT` or `PATCH` (never GET: the code would be in the URL).",
@@ -122,3 +129,44 @@ def sender_schema(channel: Channel) -> dict[str, Any]:
             }
         )
     return {"oneOf": alternatives}
+
+
+def check_sender(channel: Channel, table: Mapping[str, Any] | None, dev: bool) -> None:
+    """``[senders.<channel>]``: its options are its class's keyword arguments, so construct it
+    once to check them. A ``ValueError`` naming the key."""
+    path = f"senders.{channel}"
+    kinds = SENDER_KINDS[channel]
+    if table is None:
+        if dev:
+            return
+        raise ValueError(f"{path} is required when dev = false")
+    kind = table.get("type")
+    if kind not in kinds:
+        raise ValueError(f"{path}.type must be one of {' | '.join(kinds)}")
+    if kind == "outbox" and not dev:
+        # The outbox keeps every message, code included, in plaintext in the store.
+        raise ValueError(f'{path}.type = "outbox" needs dev = true (it keeps codes in clear)')
+    params = {
+        name: p
+        for name, p in inspect.signature(kinds[kind]).parameters.items()
+        if name not in BUILDER_ARGS
+    }
+    options = {k: v for k, v in table.items() if k != "type"}
+    unknown = sorted(set(options) - set(params))
+    if unknown:  # first: a misspelt key is the likelier reason for a "missing" one
+        raise ValueError(f"unknown key {path}.{unknown[0]}")
+    for name, p in params.items():
+        if p.default is inspect.Parameter.empty and name not in options:
+            raise ValueError(f"{path}.{name} is required for type = {kind!r}")
+    try:  # Construct once now, so a bad value fails at start-up rather than at the first send.
+        make_sender(kinds[kind], options, MemoryStore(), system_clock)
+    except ValueError as exc:
+        raise ValueError(under_key(path, str(exc), set(params))) from exc
+
+
+def under_key(path: str, message: str, keys: set[str]) -> str:
+    """A constructor's message (usually starting with the argument name) under ``path``."""
+    if not path:
+        return message
+    first = message.split(" ", 1)[0].rstrip(":")
+    return f"{path}.{message}" if first in keys else f"{path}: {message}"

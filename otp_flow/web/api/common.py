@@ -143,7 +143,7 @@ def decode(data: Mapping[str, object], model: type[Model]) -> Model:
     alone reports problems in the body's order, missing fields last). A model that forbids
     unknown fields names the first stranger in sorted order, before anything else.
     """
-    fields = msgspec.structs.fields(model)
+    fields = _fields(model)
     if model.__struct_config__.forbid_unknown_fields:
         unknown = sorted(set(data) - {field.encode_name for field in fields})
         if unknown:
@@ -160,6 +160,14 @@ def decode(data: Mapping[str, object], model: type[Model]) -> Model:
         except msgspec.ValidationError:
             pass
     return cast(Model, _CheckedOnRead(data, fields))
+
+
+@functools.cache
+def _fields(model: type[msgspec.Struct]) -> tuple[msgspec.structs.FieldInfo, ...]:
+    """``msgspec.structs.fields``, once per model: msgspec resolves the class's annotations
+    anew on every call (~50 µs of a send's ~0.4 ms of CPU). Bounded by the request models
+    defined in this package."""
+    return msgspec.structs.fields(model)
 
 
 class _CheckedOnRead:

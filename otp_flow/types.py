@@ -12,8 +12,10 @@ from otp_flow.usages import USAGES, Usage
 __all__ = [
     "CHANNELS",
     "USAGES",
+    "USER_FIELDS",
     "Channel",
     "Clock",
+    "IdentifierField",
     "Recipient",
     "RequesterStats",
     "SendResult",
@@ -25,6 +27,9 @@ __all__ = [
 
 Channel = Literal["sms", "email"]
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
+#: The ``User`` field (and the CIAM body field) holding each channel's identifier.
+IdentifierField = Literal["phone_number", "email"]
+USER_FIELDS: dict[Channel, IdentifierField] = {"sms": "phone_number", "email": "email"}
 # Usage and USAGES live in otp_flow.usages (the usage registry) and are re-exported here.
 
 #: Seconds since the epoch. Injected everywhere time matters so tests never sleep.
@@ -52,6 +57,11 @@ class Recipient:
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def user_field(self) -> IdentifierField:
+        """``phone_number`` or ``email``: the ``User`` field this identifier is kept in."""
+        return USER_FIELDS[self.channel]
 
 
 @dataclass(frozen=True, slots=True)

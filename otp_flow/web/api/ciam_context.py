@@ -147,8 +147,3 @@ class CIAMContext:
         """``raw`` as a phone number or email address (``malformed_*`` when it is not one)."""
         identifiers = self.engine.identifiers
         return identifiers.phone(raw) if channel == "sms" else identifiers.email(raw)
-
-    async def find_user(self, recipient: Recipient) -> User | None:
-        if recipient.channel == "sms":
-            return await self.users.find_by_phone(recipient.value)
-        return await self.users.find_by_email(recipient.value)

@@ -29,9 +29,9 @@ from otp_flow.errors import (
     VerificationFailed,
 )
 from otp_flow.types import Recipient, Usage
-from otp_flow.users import User
+from otp_flow.users import User, find_user
 from otp_flow.web.flows.pages import FlowPages, Pending
-from otp_flow.web.flows.sending import find_user, send_code
+from otp_flow.web.flows.sending import send_code
 from otp_flow.web.forms import normalise_code, safe_next
 from otp_flow.web.i18n import N_
 from otp_flow.web.outcomes import NOTICES, Problem, send_problem, verify_problem

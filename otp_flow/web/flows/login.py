@@ -17,11 +17,10 @@ from starlette.responses import Response
 
 from otp_flow.errors import IdentifierError
 from otp_flow.identifiers import limit_key
-from otp_flow.types import Recipient, Usage
-from otp_flow.users import User, UserEvent
+from otp_flow.types import USER_FIELDS, Recipient, Usage
+from otp_flow.users import User, UserEvent, find_user
 from otp_flow.web.flows.base import CodeFlow
 from otp_flow.web.flows.pages import Pending
-from otp_flow.web.flows.sending import find_user
 from otp_flow.web.forms import safe_next
 from otp_flow.web.outcomes import Problem, send_problem
 
@@ -86,9 +85,5 @@ class LoginFlow(CodeFlow):
 
 def throttle_keys(account: User) -> list[str]:
     """The keys an account's password attempts are counted under (its folded identifiers)."""
-    keys = []
-    if account.phone_number:
-        keys.append(limit_key(Recipient("sms", account.phone_number)))
-    if account.email:
-        keys.append(limit_key(Recipient("email", account.email)))
-    return keys
+    held = ((channel, getattr(account, field)) for channel, field in USER_FIELDS.items())
+    return [limit_key(Recipient(channel, value)) for channel, value in held if value]

@@ -20,11 +20,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from otp_flow.types import Usage
-from otp_flow.users import User, UserEvent
+from otp_flow.users import User, UserEvent, find_user
 from otp_flow.web.flows.base import CodeFlow
 from otp_flow.web.flows.login import throttle_keys
 from otp_flow.web.flows.pages import Pending
-from otp_flow.web.flows.sending import find_user
 from otp_flow.web.forms import safe_next
 
 __all__ = ["ResetPasswordFlow"]

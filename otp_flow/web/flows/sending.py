@@ -13,10 +13,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 from otp_flow.types import Channel, Recipient, SendResult, Usage
-from otp_flow.users import User, UserStore
 from otp_flow.web.settings import AuthSettings
 
-__all__ = ["SendTimer", "find_user", "send_code"]
+__all__ = ["SendTimer", "send_code"]
 
 #: Until a channel has had a real send, a silent one takes this long: a typical SMS gateway or
 #: SMTP round trip. Without it the first unknown identifier after start-up answers instantly.
@@ -66,14 +65,6 @@ class SendTimer:
         wait = self.average[channel] - elapsed
         if wait > 0:
             await self._sleep(wait)
-
-
-async def find_user(users: UserStore, recipient: Recipient) -> User | None:
-    # Each store's lookup costs the same found or not (one SQL query; one Redis script that
-    # reads a user hash either way), so an unknown identifier needs no extra read to match.
-    if recipient.channel == "sms":
-        return await users.find_by_phone(recipient.value)
-    return await users.find_by_email(recipient.value)
 
 
 async def send_code(

@@ -75,13 +75,13 @@ class UpdateUserinfoFlow(CodeFlow):
             new = self.settings.identifiers.parse(raw)
         except IdentifierError as exc:
             return send_problem(exc, self.texts(request))
-        current = user.phone_number if new.channel == "sms" else user.email
+        current = getattr(user, new.user_field)
         return None if new.value == current else new
 
     async def verified(self, request: Request, pending: Pending, user: User | None) -> Response:
         new = pending.recipient()
         assert user is not None and new is not None
-        field = "phone_number" if new.channel == "sms" else "email"
+        field = new.user_field
         old_value = getattr(user, field)
         try:
             updated = await self.settings.users.update(user.id, **{field: new.value})
@@ -118,7 +118,7 @@ async def notify_address_change(
             recipient=old.value,
             locale=locale,
             client_id=settings.client_id,
-            changed="phone_number" if new.channel == "sms" else "email",
+            changed=new.user_field,
             new_value_masked=mask_recipient(new.value),
         )
         await engine.notify(message)

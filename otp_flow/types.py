@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, TypedDict, get_args
+from typing import Literal, NamedTuple, TypedDict, get_args
 
 from otp_flow.usages import USAGES, Usage
 
@@ -19,6 +19,7 @@ __all__ = [
     "Recipient",
     "RequesterStats",
     "SendResult",
+    "TokenClaims",
     "Usage",
     "VerifyResult",
     "WindowStats",
@@ -62,6 +63,16 @@ class Recipient:
     def user_field(self) -> IdentifierField:
         """``phone_number`` or ``email``: the ``User`` field this identifier is kept in."""
         return USER_FIELDS[self.channel]
+
+
+class TokenClaims(NamedTuple):
+    """What a valid otp_token says (``OTPEngine.read_token``); ``OTPEngine.verify`` takes these
+    too, so a caller that already read the token (the pages) does not decode it again."""
+
+    client_id: str
+    recipient: Recipient
+    usage: Usage
+    challenge_id: str
 
 
 @dataclass(frozen=True, slots=True)

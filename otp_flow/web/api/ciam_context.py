@@ -133,13 +133,13 @@ class CIAMContext:
         for ``usage`` and ``recipient``: a token for anything else is refused before its code
         is tried, so it costs the real challenge no attempt."""
         try:
-            token_client, token_recipient, token_usage, _ = self.engine.read_token(otp_token)
+            claims = self.engine.read_token(otp_token)
         except InvalidToken as exc:
             raise bad_token() from exc
-        if (token_client, token_recipient, token_usage) != (client_id, recipient, usage):
+        if (claims.client_id, claims.recipient, claims.usage) != (client_id, recipient, usage):
             raise bad_token()
         try:
-            await self.engine.verify(otp_token, code, client_id=client_id)
+            await self.engine.verify(claims, code, client_id=client_id)
         except (VerificationFailed, InvalidRequest) as exc:
             raise bad_code() from exc
 

@@ -28,7 +28,7 @@ from otp_flow.errors import (
     SendRefused,
     VerificationFailed,
 )
-from otp_flow.types import Recipient, Usage
+from otp_flow.types import Recipient, TokenClaims, Usage
 from otp_flow.users import User, find_user
 from otp_flow.web.flows.pages import FlowPages, Pending
 from otp_flow.web.flows.sending import send_code
@@ -111,15 +111,15 @@ class CodeFlow(FlowPages):
         waiting = self.waiting(request, user)
         if waiting is None:
             return self.restart(request, user, form)
-        pending, recipient = waiting
+        pending, claims = waiting
+        recipient = claims.recipient
         if request.method == "GET":
             notice = NOTICES.get(request.query_params.get("notice", ""))
             return self.code_page(request, pending, recipient, notice=notice)
-        assert pending.token is not None
         code = normalise_code(form.get("code", ""))
         try:
             result = await self.settings.engine.verify(
-                pending.token,
+                claims,  # read once, by waiting(): not decoded a second time
                 code,
                 client_id=self.settings.client_id,
                 requester=self.settings.requester(request.scope),
@@ -147,7 +147,8 @@ class CodeFlow(FlowPages):
         waiting = self.waiting(request, user)
         if waiting is None:
             return self.restart(request, user, form)
-        pending, recipient = waiting
+        pending, claims = waiting
+        recipient = claims.recipient
         sent = await self.send(request, recipient, user, pending.next, form)
         if isinstance(sent, Problem):
             return self.code_page(request, pending, recipient, problem=sent)
@@ -240,13 +241,14 @@ class CodeFlow(FlowPages):
         self.clear(request, response)
         return response
 
-    def waiting(self, request: Request, user: User | None) -> tuple[Pending, Recipient] | None:
-        """The pending challenge awaiting a code and its recipient, while the token is valid."""
+    def waiting(self, request: Request, user: User | None) -> tuple[Pending, TokenClaims] | None:
+        """The pending challenge awaiting a code and what its token says, while it is valid
+        (the one place a request decodes the otp_token)."""
         pending = self.load(request, user)
         if pending is None or pending.token is None:
             return None
         try:
-            return pending, self.settings.engine.read_token(pending.token)[1]
+            return pending, self.settings.engine.read_token(pending.token)
         except InvalidToken:
             return None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from starlette.requests import Request
@@ -37,9 +37,21 @@ from otp_flow.web.i18n import N_
 from otp_flow.web.outcomes import NOTICES, Problem, send_problem, verify_problem
 from otp_flow.web.requester import client_ip
 
-__all__ = ["CodeFlow"]
+__all__ = ["CodeFlow", "LastStep"]
 
 log = logging.getLogger("otp_flow.web")
+
+
+@dataclass(frozen=True, slots=True)
+class LastStep:
+    """A request to a flow's step after the code (signup details, new password)."""
+
+    user: User | None
+    #: The posted form (CSRF checked); empty on GET.
+    form: dict[str, str]
+    pending: Pending
+    #: The address the code proved.
+    recipient: Recipient
 
 
 class CodeFlow(FlowPages):
@@ -222,6 +234,23 @@ class CodeFlow(FlowPages):
             token=result.otp_token,
             user_id=user.id if self.needs_user and user else None,
         )
+
+    def to_last_step(self, request: Request, pending: Pending, route: str) -> Response:
+        """The code was right: on to the flow's last step (``route``), the proof in the cookie."""
+        response = RedirectResponse(self.url(request, route), status_code=303)
+        self.save(request, response, pending)
+        return response
+
+    async def last_step(self, request: Request) -> LastStep | Response:
+        """Who asks the last step, with the proven address; or, when the cookie proves none
+        (missing, forged, expired, another flow's), the restart page to answer with."""
+        user = await self.current_user(request)
+        form = await self.form(request) if request.method == "POST" else {}
+        pending = self.load(request, user)
+        recipient = pending.recipient() if pending else None
+        if pending is None or recipient is None:
+            return self.restart(request, user, form)
+        return LastStep(user, form, pending, recipient)
 
     def to_code_page(
         self, request: Request, pending: Pending, notice: str | None = None

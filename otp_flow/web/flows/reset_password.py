@@ -54,17 +54,13 @@ class ResetPasswordFlow(CodeFlow):
         return user is not None
 
     async def verified(self, request: Request, pending: Pending, user: User | None) -> Response:
-        response = RedirectResponse(self.url(request, "reset_password_new"), status_code=303)
-        self.save(request, response, pending)
-        return response
+        return self.to_last_step(request, pending, "reset_password_new")
 
     async def new_password(self, request: Request) -> Response:
-        user = await self.current_user(request)
-        form = await self.form(request) if request.method == "POST" else {}
-        pending = self.load(request, user)
-        recipient = pending.recipient() if pending else None
-        if pending is None or recipient is None:
-            return self.restart(request, user, form)
+        step = await self.last_step(request)
+        if isinstance(step, Response):
+            return step
+        user, form, pending, recipient = step.user, step.form, step.pending, step.recipient
         context: dict[str, Any] = {"recipient": recipient, "next": pending.next}
         if request.method == "GET":
             return self.render(request, "reset_password_new.html", context)

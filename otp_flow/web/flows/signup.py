@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from otp_flow.types import Recipient, Usage
@@ -41,9 +41,7 @@ class SignupFlow(CodeFlow):
         assert recipient is not None
         if await find_user(self.settings.users, recipient) is not None:
             return self.taken(request, user, recipient)
-        response = RedirectResponse(self.url(request, "signup_details"), status_code=303)
-        self.save(request, response, pending)
-        return response
+        return self.to_last_step(request, pending, "signup_details")
 
     def taken(self, request: Request, user: User | None, recipient: Recipient) -> Response:
         problem = taken_problem(recipient.user_field, self.texts(request), to_sign_in=True)
@@ -52,12 +50,10 @@ class SignupFlow(CodeFlow):
         return response
 
     async def details(self, request: Request) -> Response:
-        user = await self.current_user(request)
-        form = await self.form(request) if request.method == "POST" else {}
-        pending = self.load(request, user)
-        recipient = pending.recipient() if pending else None
-        if pending is None or recipient is None:
-            return self.restart(request, user, form)
+        step = await self.last_step(request)
+        if isinstance(step, Response):
+            return step
+        user, form, pending, recipient = step.user, step.form, step.pending, step.recipient
         context: dict[str, Any] = {"recipient": recipient, "next": pending.next, "values": {}}
         if request.method == "GET":
             return self.render(request, "signup_details.html", context)

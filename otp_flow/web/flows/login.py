@@ -19,7 +19,7 @@ from otp_flow.errors import IdentifierError
 from otp_flow.identifiers import limit_key
 from otp_flow.types import USER_FIELDS, Recipient, Usage
 from otp_flow.users import User, UserEvent, find_user
-from otp_flow.web.flows.base import CodeFlow
+from otp_flow.web.flows.base import Flow
 from otp_flow.web.flows.pages import Pending
 from otp_flow.web.forms import safe_next
 from otp_flow.web.outcomes import Problem, send_problem
@@ -27,14 +27,12 @@ from otp_flow.web.outcomes import Problem, send_problem
 __all__ = ["LoginFlow", "throttle_keys"]
 
 
-class LoginFlow(CodeFlow):
+class LoginFlow(Flow):
     name: ClassVar[str] = "login"
     usage: ClassVar[Usage] = "login"
     template: ClassVar[str] = "login.html"
     skip_when_signed_in: ClassVar[bool] = True
-
-    def deliver_to(self, user: User | None) -> bool:
-        return user is not None
+    accounts_only: ClassVar[bool] = True
 
     async def submit(self, request: Request, form: dict[str, str], user: User | None) -> Response:
         if not self.settings.password_signin or not form.get("password"):

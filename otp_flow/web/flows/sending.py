@@ -9,13 +9,20 @@ nor its timing gives the account away.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 from otp_flow.types import Channel, Recipient, SendResult, Usage
+from otp_flow.users import BeforeEvent, Refused, User
+from otp_flow.web.i18n import N_, Texts
+from otp_flow.web.outcomes import Problem
 from otp_flow.web.settings import AuthSettings
 
-__all__ = ["SendTimer", "send_code"]
+__all__ = ["SendTimer", "before_send", "send_code"]
+
+log = logging.getLogger("otp_flow.web")
 
 #: Until a channel has had a real send, a silent one takes this long: a typical SMS gateway or
 #: SMTP round trip. Without it the first unknown identifier after start-up answers instantly.
@@ -99,3 +106,25 @@ async def send_code(
     else:
         await timer.pad(recipient.channel, elapsed)
     return result
+
+
+async def before_send(
+    settings: AuthSettings, texts: Texts, recipient: Recipient, usage: Usage, user: User | None
+) -> Problem | None:
+    """What the application's before-hooks say about sending ``usage``'s code to
+    ``recipient``: None to go on, or the problem to show (nothing is sent then)."""
+    kinds: tuple[Literal["signup", "send"], ...] = (
+        ("signup", "send") if usage == "signup" else ("send",)
+    )
+    try:
+        for kind in kinds:
+            event = BeforeEvent(kind, recipient, usage, user, texts.locale)
+            await settings.hooks.check(event)
+    except Refused as refusal:
+        return Problem(texts.gettext(refusal.message))
+    except Exception:
+        # The application's own code broke: fail closed, send nothing.
+        log.exception("a before-%s hook failed", usage)
+        message = N_("We cannot complete this right now. Please try again in a moment.")
+        return Problem(texts.gettext(message), status=503)
+    return None

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from otp_flow.types import Recipient, Usage
 from otp_flow.users import IdentifierTaken, User, UserEvent, find_user
-from otp_flow.web.flows.base import CodeFlow
+from otp_flow.web.flows.base import Flow
 from otp_flow.web.flows.pages import Pending
 from otp_flow.web.forms import clean_display_name
 from otp_flow.web.outcomes import Problem, taken_problem
@@ -24,7 +24,7 @@ from otp_flow.web.outcomes import Problem, taken_problem
 __all__ = ["SignupFlow"]
 
 
-class SignupFlow(CodeFlow):
+class SignupFlow(Flow):
     name: ClassVar[str] = "signup"
     usage: ClassVar[Usage] = "signup"
     template: ClassVar[str] = "signup.html"
@@ -46,7 +46,7 @@ class SignupFlow(CodeFlow):
     def taken(self, request: Request, user: User | None, recipient: Recipient) -> Response:
         problem = taken_problem(recipient.user_field, self.texts(request), to_sign_in=True)
         response = self.page(request, user, problem=problem)
-        self.clear(request, response)
+        self.cookie.clear(request, response)
         return response
 
     async def details(self, request: Request) -> Response:
@@ -61,7 +61,7 @@ class SignupFlow(CodeFlow):
         context["values"] = {"display_name": form.get("display_name", "")}
         if problem is not None:
             return self.render(request, "signup_details.html", context, problem=problem)
-        if not await self.spend(pending):  # this cookie already created an account once
+        if not await self.cookie.spend(pending):  # this cookie already created an account once
             return self.restart(request, user, form)
         identifier = {recipient.user_field: recipient.value}
         try:

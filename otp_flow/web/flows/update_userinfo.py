@@ -16,7 +16,7 @@ from otp_flow.errors import DeliveryFailed, IdentifierError
 from otp_flow.senders.console import mask_recipient
 from otp_flow.types import Recipient, Usage
 from otp_flow.users import IdentifierTaken, User, UserEvent
-from otp_flow.web.flows.base import CodeFlow
+from otp_flow.web.flows.base import Flow
 from otp_flow.web.flows.pages import Pending
 from otp_flow.web.forms import clean_display_name, safe_next
 from otp_flow.web.outcomes import Problem, send_problem, taken_problem
@@ -27,7 +27,7 @@ __all__ = ["UpdateUserinfoFlow", "notify_address_change"]
 log = logging.getLogger("otp_flow")
 
 
-class UpdateUserinfoFlow(CodeFlow):
+class UpdateUserinfoFlow(Flow):
     name: ClassVar[str] = "update_userinfo"
     usage: ClassVar[Usage] = "update_userinfo"
     template: ClassVar[str] = "update_userinfo.html"
@@ -88,14 +88,14 @@ class UpdateUserinfoFlow(CodeFlow):
         except IdentifierTaken:
             problem = taken_problem(field, self.texts(request), to_sign_in=False)
             response = self.page(request, user, problem=problem)
-            self.clear(request, response)
+            self.cookie.clear(request, response)
             return response
         if old_value:
             old = Recipient(new.channel, old_value)
             await notify_address_change(self.settings, old, new, self.texts(request).locale)
         await self.settings.hooks.fire(UserEvent("update_userinfo", updated, previous=user))
         response = self.saved(request, pending.next)
-        self.clear(request, response)
+        self.cookie.clear(request, response)
         return response
 
     def saved(self, request: Request, next_url: str) -> Response:

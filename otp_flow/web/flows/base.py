@@ -21,20 +21,17 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from otp_flow.errors import (
-    DeliveryFailed,
     IdentifierError,
     InvalidRequest,
     InvalidToken,
-    RateLimited,
-    SendRefused,
     VerificationFailed,
 )
 from otp_flow.types import Recipient, TokenClaims, Usage
-from otp_flow.users import PasswordUserStore, User, UserEvent, find_user
+from otp_flow.users import PasswordUserStore, User, UserEvent
 from otp_flow.web.flows.pages import Pending, PendingCookie, render
-from otp_flow.web.flows.sending import SendTimer, before_send, send_code
+from otp_flow.web.flows.sending import SendTimer, send_from_page
 from otp_flow.web.forms import DISPLAY_NAME_MAX, normalise_code, read_form, safe_next
-from otp_flow.web.i18n import N_, Texts
+from otp_flow.web.i18n import Texts
 from otp_flow.web.middleware import authenticate
 from otp_flow.web.outcomes import (
     NOTICES,
@@ -44,7 +41,6 @@ from otp_flow.web.outcomes import (
     send_problem,
     verify_problem,
 )
-from otp_flow.web.requester import client_ip
 from otp_flow.web.settings import AuthSettings
 from otp_flow.web.signin import sign_in
 
@@ -202,63 +198,19 @@ class Flow:
         next_url: str,
         form: Mapping[str, str],
     ) -> Pending | Problem:
-        """Send (or silently issue) a code; the new pending state, or what went wrong.
-
-        ``form``: the posted form, which carries the challenge's token when one is asked for.
-        """
-        requester = self.settings.requester(request.scope)
-        gate = self.settings.challenge_gate
-        # Before the timer: the provider's answer time is the same for known and unknown
-        # accounts, and must not count as delivery time.
-        if gate is not None and gate.required(requester):
-            token = form.get(gate.challenge.field_name, "")
-            remote_ip = client_ip(self.settings.requester, request.scope)
-            # A provider outage raises ChallengeUnavailable: the 503 page, nothing sent.
-            if not await gate.challenge.verify(token, remote_ip=remote_ip):
-                # Missing, refused or used: 422, the form again with the widget.
-                return Problem(self.texts(request).gettext(N_("Please complete the challenge.")))
-        # The silent-send timer starts before the account lookup, so its padding covers the
-        # lookup too (finding an account takes longer than finding none).
-        started = self.timer.timer()
-        refused = await before_send(self.settings, self.texts(request), recipient, self.usage, user)
-        if refused is not None:
-            return refused
-        owner = user if self.needs_user else await find_user(self.settings.users, recipient)
-        texts = self.texts(request)
-        try:
-            result = await send_code(
-                self.settings,
-                self.timer,
-                recipient,
-                usage=self.usage,
-                deliver=owner is not None or not self.accounts_only,
-                locale=texts.locale,
-                requester=requester,
-                started=started,
-            )
-        except DeliveryFailed as exc:
-            if not self.accounts_only:  # the person owns this address: tell them it failed
-                return send_problem(exc, texts)
-            # Only accounts are sent codes here, so a failure would say "this one exists":
-            # answer as for an unknown identifier (the code page says "if it has an account").
-            # The killed challenge's token rides on, as an unknown identifier's silent one does,
-            # so the code page and a guess there look the same either way (code expired).
-            log.warning("a %s code could not be delivered: %r", self.name, exc)
-            return Pending(
-                flow=self.name, next=next_url, sent_at=self.settings.clock(), token=exc.otp_token
-            )
-        except (SendRefused, IdentifierError, InvalidRequest) as exc:
-            if gate is not None and isinstance(exc, RateLimited):
-                gate.observe(requester, exc.requester, exc.stats)
-            return send_problem(exc, texts)
-        if gate is not None:
-            gate.observe(requester, result.requester, result.stats)
-        return Pending(
+        """Send (or silently issue) this flow's code (``sending.send_from_page``)."""
+        return await send_from_page(
+            self.settings,
+            self.timer,
+            request,
+            recipient,
             flow=self.name,
-            next=next_url,
-            sent_at=self.settings.clock(),
-            token=result.otp_token,
-            user_id=user.id if self.needs_user and user else None,
+            usage=self.usage,
+            user=user,
+            users_own=self.needs_user,
+            accounts_only=self.accounts_only,
+            next_url=next_url,
+            form=form,
         )
 
     def to_last_step(self, request: Request, pending: Pending, route: str) -> Response:

@@ -11,16 +11,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 
+from starlette.requests import Request
+
+from otp_flow.errors import (
+    DeliveryFailed,
+    IdentifierError,
+    InvalidRequest,
+    RateLimited,
+    SendRefused,
+)
 from otp_flow.types import Channel, Recipient, SendResult, Usage
-from otp_flow.users import BeforeEvent, Refused, User
+from otp_flow.users import BeforeEvent, Refused, User, find_user
+from otp_flow.web.flows.pages import Pending
 from otp_flow.web.i18n import N_, Texts
-from otp_flow.web.outcomes import Problem
+from otp_flow.web.outcomes import Problem, send_problem
+from otp_flow.web.requester import client_ip
 from otp_flow.web.settings import AuthSettings
 
-__all__ = ["SendTimer", "before_send", "send_code"]
+__all__ = ["SendTimer", "before_send", "send_code", "send_from_page"]
 
 log = logging.getLogger("otp_flow.web")
 
@@ -72,6 +83,80 @@ class SendTimer:
         wait = self.average[channel] - elapsed
         if wait > 0:
             await self._sleep(wait)
+
+
+async def send_from_page(
+    settings: AuthSettings,
+    timer: SendTimer,
+    request: Request,
+    recipient: Recipient,
+    *,
+    flow: str,
+    usage: Usage,
+    user: User | None,
+    users_own: bool,
+    accounts_only: bool,
+    next_url: str,
+    form: Mapping[str, str],
+) -> Pending | Problem:
+    """Send (or silently issue) ``flow``'s code; the new pending state, or what went wrong.
+
+    ``users_own``: the code is for the signed-in ``user``'s own change (no account lookup).
+    ``accounts_only``: only an existing account is really sent the code (login, reset).
+    ``form``: the posted form, which carries the challenge's token when one is asked for.
+    """
+    texts = settings.pages.texts(request)
+    requester = settings.requester(request.scope)
+    gate = settings.challenge_gate
+    # Before the timer: the provider's answer time is the same for known and unknown
+    # accounts, and must not count as delivery time.
+    if gate is not None and gate.required(requester):
+        token = form.get(gate.challenge.field_name, "")
+        remote_ip = client_ip(settings.requester, request.scope)
+        # A provider outage raises ChallengeUnavailable: the 503 page, nothing sent.
+        if not await gate.challenge.verify(token, remote_ip=remote_ip):
+            # Missing, refused or used: 422, the form again with the widget.
+            return Problem(texts.gettext(N_("Please complete the challenge.")))
+    # The silent-send timer starts before the account lookup, so its padding covers the
+    # lookup too (finding an account takes longer than finding none).
+    started = timer.timer()
+    refused = await before_send(settings, texts, recipient, usage, user)
+    if refused is not None:
+        return refused
+    owner = user if users_own else await find_user(settings.users, recipient)
+    try:
+        result = await send_code(
+            settings,
+            timer,
+            recipient,
+            usage=usage,
+            deliver=owner is not None or not accounts_only,
+            locale=texts.locale,
+            requester=requester,
+            started=started,
+        )
+    except DeliveryFailed as exc:
+        if not accounts_only:  # the person owns this address: tell them it failed
+            return send_problem(exc, texts)
+        # Only accounts are sent codes here, so a failure would say "this one exists":
+        # answer as for an unknown identifier (the code page says "if it has an account").
+        # The killed challenge's token rides on, as an unknown identifier's silent one does,
+        # so the code page and a guess there look the same either way (code expired).
+        log.warning("a %s code could not be delivered: %r", flow, exc)
+        return Pending(flow=flow, next=next_url, sent_at=settings.clock(), token=exc.otp_token)
+    except (SendRefused, IdentifierError, InvalidRequest) as exc:
+        if gate is not None and isinstance(exc, RateLimited):
+            gate.observe(requester, exc.requester, exc.stats)
+        return send_problem(exc, texts)
+    if gate is not None:
+        gate.observe(requester, result.requester, result.stats)
+    return Pending(
+        flow=flow,
+        next=next_url,
+        sent_at=settings.clock(),
+        token=result.otp_token,
+        user_id=user.id if users_own and user else None,
+    )
 
 
 async def send_code(

@@ -28,7 +28,7 @@ from otp_flow.errors import (
 )
 from otp_flow.types import Recipient, TokenClaims, Usage
 from otp_flow.users import PasswordUserStore, User, UserEvent
-from otp_flow.web.flows.pages import Pending, PendingCookie, render
+from otp_flow.web.flows.pages import Pending, PendingCookie, code_page, render
 from otp_flow.web.flows.sending import SendTimer, send_from_page
 from otp_flow.web.forms import DISPLAY_NAME_MAX, normalise_code, read_form, safe_next
 from otp_flow.web.i18n import Texts
@@ -149,7 +149,7 @@ class Flow:
         recipient = claims.recipient
         if request.method == "GET":
             notice = NOTICES.get(request.query_params.get("notice", ""))
-            return self.code_page(request, pending, recipient, notice=notice)
+            return code_page(self.settings, request, pending, recipient, notice=notice)
         code = normalise_code(form.get("code", ""))
         try:
             result = await self.settings.engine.verify(
@@ -163,10 +163,10 @@ class Flow:
         except InvalidRequest:
             message = self.texts(request).gettext("Enter the code we sent you.")
             problem = Problem(message, field="code")
-            return self.code_page(request, pending, recipient, problem=problem)
+            return code_page(self.settings, request, pending, recipient, problem=problem)
         except VerificationFailed as exc:
             problem = verify_problem(exc, self.texts(request))
-            return self.code_page(request, pending, recipient, problem=problem)
+            return code_page(self.settings, request, pending, recipient, problem=problem)
         if result.usage != self.usage:
             return self.restart(request, user, form)
         proved = (result.recipient.channel, result.recipient.value)
@@ -185,7 +185,7 @@ class Flow:
         recipient = claims.recipient
         sent = await self.send(request, recipient, user, pending.next, form)
         if isinstance(sent, Problem):
-            return self.code_page(request, pending, recipient, problem=sent)
+            return code_page(self.settings, request, pending, recipient, problem=sent)
         return self.to_code_page(request, sent, notice="resent")
 
     # ------------------------------------------------------------------------ helpers
@@ -258,27 +258,6 @@ class Flow:
             return pending, self.settings.engine.read_token(pending.token)
         except InvalidToken:
             return None
-
-    def code_page(
-        self,
-        request: Request,
-        pending: Pending,
-        recipient: Recipient,
-        *,
-        problem: Problem | None = None,
-        notice: str | None = None,
-    ) -> Response:
-        engine = self.settings.engine
-        interval = engine.limits.resend_interval_seconds
-        context: dict[str, Any] = {
-            "flow": self.name,
-            "recipient": recipient,
-            "resend_in": max(pending.sent_at + interval - self.settings.clock(), 0),
-            "code_numeric": engine.policy.alphabet.isdigit(),
-            "code_length": engine.policy.code_length,
-            "next": pending.next,
-        }
-        return self.render(request, "code.html", context, problem=problem, notice=notice)
 
     # ------------------------------------------------------------------ requests
 

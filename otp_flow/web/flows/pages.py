@@ -1,5 +1,5 @@
 """The page plumbing every flow calls, and which never calls back into a flow: the pending
-``otp_token`` cookie (``Pending``, ``PendingCookie``) and ``render``.
+``otp_token`` cookie (``Pending``, ``PendingCookie``), ``render`` and the code page.
 
 Between "send" and "verify" the pending challenge rides in the signed ``otp_token`` cookie
 (HttpOnly, SameSite=Lax, path = the mount, lifetime = the engine's otp_token). After the code, the
@@ -20,7 +20,7 @@ from otp_flow.web.cookies import PENDING_COOKIE, delete_cookie, set_cookie
 from otp_flow.web.outcomes import Problem
 from otp_flow.web.settings import AuthSettings
 
-__all__ = ["Pending", "PendingCookie", "render"]
+__all__ = ["Pending", "PendingCookie", "code_page", "render"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +123,26 @@ def render(
     if problem is not None and problem.retry_after is not None:
         response.headers["Retry-After"] = str(problem.retry_after)
     return response
+
+
+def code_page(
+    settings: AuthSettings,
+    request: Request,
+    pending: Pending,
+    recipient: Recipient,
+    *,
+    problem: Problem | None = None,
+    notice: str | None = None,
+) -> Response:
+    """The page asking for the code ``pending`` awaits (every code flow's second page)."""
+    engine = settings.engine
+    interval = engine.limits.resend_interval_seconds
+    context: dict[str, Any] = {
+        "flow": pending.flow,
+        "recipient": recipient,
+        "resend_in": max(pending.sent_at + interval - settings.clock(), 0),
+        "code_numeric": engine.policy.alphabet.isdigit(),
+        "code_length": engine.policy.code_length,
+        "next": pending.next,
+    }
+    return render(settings, request, "code.html", context, problem=problem, notice=notice)

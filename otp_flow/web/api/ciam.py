@@ -182,8 +182,7 @@ def to_response(exc: Exception) -> Response | None:
         case BlockedEmail():
             return error_response(400, Code.INVALID_EMAIL)
         case IdentifierUsed(recipient=recipient):
-            used = Code.PHONE_NUMBER_IS_USED if recipient.channel == "sms" else Code.EMAIL_IS_USED
-            return error_response(400, used)
+            return error_response(400, Code(f"{recipient.user_field}_is_used"))
         case RateLimited():
             return _rate_limited(exc)
         case QuotaExhausted(channel=channel):

@@ -64,6 +64,7 @@ from otp_flow.types import (
     Clock,
     Recipient,
     SendResult,
+    TokenClaims,
     Usage,
     VerifyResult,
     system_clock,
@@ -319,7 +320,7 @@ class OTPEngine:
 
     # ---------------------------------------------------------------- verify
 
-    def read_token(self, otp_token: str) -> tuple[str, Recipient, Usage, str]:
+    def read_token(self, otp_token: str) -> TokenClaims:
         """(client_id, recipient, usage, challenge_id) of a valid token, else ``InvalidToken``."""
         try:
             payload = self._tokens.loads(otp_token)
@@ -331,18 +332,18 @@ class OTPEngine:
             raise InvalidToken() from exc
         if version != _TOKEN_VERSION or usage not in USAGES or channel not in ("sms", "email"):
             raise InvalidToken()
-        return client_id, Recipient(channel, value), usage, challenge_id
+        return TokenClaims(client_id, Recipient(channel, value), usage, challenge_id)
 
     @observed_verify
     async def verify(
         self,
-        otp_token: str,
+        otp_token: str | TokenClaims,
         code: str,
         *,
         client_id: str | None = None,
         requester: str | None = None,
     ) -> VerifyResult:
-        """Check ``code`` against the challenge ``otp_token`` names.
+        """Check ``code`` against the challenge ``otp_token`` names (or its ``read_token``).
 
         ``client_id``: when given, a token issued to another client is ``InvalidToken``.
         ``requester``: when given, the check counts against its ``checks_per_window``
@@ -350,7 +351,8 @@ class OTPEngine:
         Raises a ``VerificationFailed`` subclass, ``InvalidRequest`` or ``StoreUnavailable``.
         """
         check_code_input(code)
-        token_client, recipient, usage, challenge_id = self.read_token(otp_token)
+        claims = otp_token if isinstance(otp_token, TokenClaims) else self.read_token(otp_token)
+        token_client, recipient, usage, challenge_id = claims
         if client_id is not None and client_id != token_client:
             raise InvalidToken()
         return await self._verify(token_client, recipient, usage, code, challenge_id, requester)

@@ -40,7 +40,7 @@ from otp_flow.errors import (
     VerificationFailed,
     WrongCode,
 )
-from otp_flow.types import Channel, Recipient, SendResult, Usage, VerifyResult
+from otp_flow.types import Channel, Recipient, SendResult, TokenClaims, Usage, VerifyResult
 
 if TYPE_CHECKING:
     from otp_flow.engine import OTPEngine
@@ -243,7 +243,8 @@ def observed_verify(verify: _F) -> _F:
             event = VerifyEvent(_verify_outcome(exc), None, None, None)
             if not isinstance(exc, InvalidToken):  # then the token is readable
                 token = args[0] if args else kwargs["otp_token"]
-                client_id, target, usage, _challenge = engine.read_token(token)
+                claims = token if isinstance(token, TokenClaims) else engine.read_token(token)
+                client_id, target, usage, _challenge = claims
                 event = VerifyEvent(event.outcome, target, usage, client_id)
             notify(engine.observers, event)
             raise

@@ -5,18 +5,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from otp_flow.usages import USAGES, Usage
 
 __all__ = [
     "CHANNELS",
     "USAGES",
+    "USER_FIELDS",
     "Channel",
     "Clock",
+    "IdentifierField",
     "Recipient",
     "RequesterStats",
     "SendResult",
+    "TokenClaims",
     "Usage",
     "VerifyResult",
     "WindowCount",
@@ -26,6 +29,9 @@ __all__ = [
 
 Channel = Literal["sms", "email"]
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
+#: The ``User`` field (and the CIAM body field) holding each channel's identifier.
+IdentifierField = Literal["phone_number", "email"]
+USER_FIELDS: dict[Channel, IdentifierField] = {"sms": "phone_number", "email": "email"}
 # Usage and USAGES live in otp_flow.usages (the usage registry) and are re-exported here.
 
 #: Seconds since the epoch. Injected everywhere time matters so tests never sleep.
@@ -70,6 +76,21 @@ class Recipient:
 
     def __str__(self) -> str:
         return self.value
+
+    @property
+    def user_field(self) -> IdentifierField:
+        """``phone_number`` or ``email``: the ``User`` field this identifier is kept in."""
+        return USER_FIELDS[self.channel]
+
+
+class TokenClaims(NamedTuple):
+    """What a valid otp_token says (``OTPEngine.read_token``); ``OTPEngine.verify`` takes these
+    too, so a caller that already read the token (the pages) does not decode it again."""
+
+    client_id: str
+    recipient: Recipient
+    usage: Usage
+    challenge_id: str
 
 
 @dataclass(frozen=True, slots=True)

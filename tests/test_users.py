@@ -15,6 +15,7 @@ import otp_flow.users
 from otp_flow import StoreUnavailable
 from otp_flow.passwords import Passwords
 from otp_flow.stores.redis import RedisStore
+from otp_flow.types import Recipient
 from otp_flow.users import (
     CLEAR,
     IdentifierRequired,
@@ -24,6 +25,7 @@ from otp_flow.users import (
     User,
     UserEvent,
     UserHooks,
+    find_user,
 )
 from otp_flow.users.sql import SQLUserStore
 from tests.redis_harness import free_port
@@ -79,6 +81,16 @@ async def test_create_and_find(users: Users) -> None:
     assert await users.get("nobody") is None
     bo = await users.create(display_name="Bo", email="bo@example.com")
     assert bo.id != ann.id and bo.phone_number is None
+
+
+async def test_find_user_looks_an_identifier_up_by_its_channel(users: Users) -> None:
+    ann = await users.create(display_name="Ann", phone_number=PHONE, email=EMAIL)
+    assert await find_user(users, Recipient("sms", PHONE)) == ann
+    assert await find_user(users, Recipient("email", EMAIL)) == ann
+    assert await find_user(users, Recipient("sms", OTHER_PHONE)) is None
+    # The field each channel names is the one its identifier is kept in.
+    assert Recipient("sms", PHONE).user_field == "phone_number"
+    assert Recipient("email", EMAIL).user_field == "email"
 
 
 async def test_an_identifier_belongs_to_one_user(users: Users) -> None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from otp_flow.stores.base import OTPStore
+from otp_flow.types import TokenClaims
 from otp_flow.users import UserEvent
 from tests.conftest import FakeClock
 from tests.web_helpers import E164, EMAIL, PHONE, Site, open_site
@@ -201,3 +202,27 @@ async def test_signed_in_visitor_of_the_login_page_goes_on(site: Site) -> None:
     page = await site.client.get("/auth/login?next=/account")
     assert page.status_code == 303
     assert page.headers["location"] == "/account"
+
+
+async def test_a_code_post_reads_its_otp_token_once(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pending cookie's otp_token is decoded (signature, age, claims) once per code POST,
+    and its claims passed to the check, not decoded again there."""
+    await registered(site)
+    await site.send_code("login", PHONE)
+    read_token = site.engine.read_token
+    reads: list[str] = []
+
+    def counting_read_token(otp_token: str) -> TokenClaims:
+        reads.append(otp_token)
+        return read_token(otp_token)
+
+    monkeypatch.setattr(site.engine, "read_token", counting_read_token)
+    code = await site.code_for(E164)
+    wrong = await site.enter_code("login", "0" * len(code) if code != "0" * len(code) else "1")
+    assert wrong.status_code == 422
+    assert len(reads) == 1
+    done = await site.enter_code("login", code)
+    assert done.status_code == 303
+    assert len(reads) == 2

@@ -27,6 +27,7 @@ from otp_flow.users.hooks import (
     UserEventKind,
     UserHooks,
 )
+from otp_flow.users.lookup import UserLookup, find_user
 from otp_flow.users.memory import MemoryUserStore
 from otp_flow.users.redis import RedisKeyspace, RedisUserStore
 
@@ -48,6 +49,8 @@ __all__ = [
     "UserEvent",
     "UserEventKind",
     "UserHooks",
+    "UserLookup",
     "UserStore",
     "check_user_store",
+    "find_user",
 ]

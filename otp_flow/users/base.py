@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from otp_flow.errors import IdentifierTaken
+from otp_flow.types import USER_FIELDS, IdentifierField
 from otp_flow.users.changes import CLEAR, Clear, require_identifier
 
 __all__ = [
@@ -33,8 +34,7 @@ class User:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-IdentifierField = Literal["phone_number", "email"]
-IDENTIFIER_FIELDS: tuple[IdentifierField, ...] = ("phone_number", "email")
+IDENTIFIER_FIELDS: tuple[IdentifierField, ...] = tuple(USER_FIELDS.values())
 
 
 @runtime_checkable

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum, auto
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
@@ -34,7 +34,7 @@ from otp_flow.errors import (
     WrongCode,
 )
 from otp_flow.types import Recipient, Usage
-from otp_flow.users import User
+from otp_flow.users import UserLookup, find_user
 from otp_flow.web.api.common import (
     MAX_BODY_BYTES,
     PayloadTooLarge,
@@ -137,14 +137,6 @@ class CiamVerifyResponse(msgspec.Struct, omit_defaults=True):
     email: str | None = None
 
 
-class UserLookup(Protocol):
-    """The part of ``otp_flow.users.UserStore`` signup needs: is this identifier taken?"""
-
-    async def find_by_phone(self, phone_number: str) -> User | None: ...
-
-    async def find_by_email(self, email: str) -> User | None: ...
-
-
 class IdentifierUsed(OTPError):
     def __init__(self, recipient: Recipient) -> None:
         super().__init__(recipient.channel)
@@ -194,8 +186,7 @@ def to_response(exc: Exception) -> Response | None:
         case BlockedEmail():
             return error_response(400, Code.INVALID_EMAIL)
         case IdentifierUsed(recipient=recipient):
-            used = Code.PHONE_NUMBER_IS_USED if recipient.channel == "sms" else Code.EMAIL_IS_USED
-            return error_response(400, used)
+            return error_response(400, Code(f"{recipient.user_field}_is_used"))
         case RateLimited():
             return _rate_limited(exc)
         case QuotaExhausted(channel=channel):
@@ -278,11 +269,8 @@ class CIAMApi:
         client = self._client(request)
         body = decode(await read_json_object(request, self.max_body_bytes), CiamVerifyRequest)
         result = await self.engine.verify(body.otp_token, body.code, client_id=client.id)
-        value = result.recipient.value
-        sms = result.recipient.channel == "sms"
-        answer = CiamVerifyResponse(
-            True, result.usage, value if sms else None, None if sms else value
-        )
+        proved = result.recipient
+        answer = CiamVerifyResponse(True, result.usage, **{proved.user_field: proved.value})
         return JSONResponse(msgspec.to_builtins(answer))
 
     def _auth_source(
@@ -300,13 +288,7 @@ class CIAMApi:
         return source
 
     async def _is_used(self, recipient: Recipient) -> bool:
-        if self.users is None:
-            return False
-        if recipient.channel == "sms":
-            taken = await self.users.find_by_phone(recipient.value)
-        else:
-            taken = await self.users.find_by_email(recipient.value)
-        return taken is not None
+        return self.users is not None and await find_user(self.users, recipient) is not None
 
 
 def error_responses(error: str, challenge: str = "Basic") -> dict[str, dict[str, object]]:

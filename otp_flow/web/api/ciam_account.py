@@ -22,8 +22,8 @@ from starlette.routing import BaseRoute, Route
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders.console import mask_recipient
 from otp_flow.tokens import user_claims
-from otp_flow.types import Channel, Recipient, Usage
-from otp_flow.users import IdentifierTaken, UserEvent
+from otp_flow.types import USER_FIELDS, Channel, Recipient, Usage
+from otp_flow.users import IdentifierTaken, UserEvent, find_user
 from otp_flow.web.api import ciam_errors as errors
 from otp_flow.web.api.ciam import ONE_RECIPIENT, error_responses
 from otp_flow.web.api.ciam import CiamErrorCode as Code
@@ -137,7 +137,7 @@ class CIAMAccountApi:
             password_users = ctx.password_users()
             self._check_new_password(password)
         recipient = await self._prove(body, channel, "signup", client.id)
-        field = errors.field_prefix(channel)
+        field = USER_FIELDS[channel]
         try:
             if password is not None:
                 user = await password_users.create(
@@ -162,7 +162,7 @@ class CIAMAccountApi:
         users = ctx.password_users()
         self._check_new_password(password)
         recipient = await self._prove(body, channel, "reset_password", client.id)
-        user = await ctx.find_user(recipient)
+        user = await find_user(ctx.users, recipient)
         if user is None:
             raise CIAMError(Code.USER_NOT_FOUND)
         if user.has_password and await users.check_password(user.id, password):
@@ -207,7 +207,7 @@ class CIAMAccountApi:
                 bad_token=functools.partial(errors.bad_otp_token, channel),
                 bad_code=functools.partial(errors.bad_otp, channel),
             )
-        changes = {errors.field_prefix(c): r.value for c, r, _t, _c in wanted}
+        changes = {USER_FIELDS[c]: r.value for c, r, _t, _c in wanted}
         if name is None and not changes:
             return JSONResponse(user_claims(user))
         try:
@@ -215,7 +215,7 @@ class CIAMAccountApi:
         except IdentifierTaken as exc:
             raise CIAMError(Code(f"duplicate_{exc.field}")) from exc
         for channel, recipient, _token, _code in wanted:
-            old = getattr(user, errors.field_prefix(channel))
+            old = getattr(user, USER_FIELDS[channel])
             if old and old != recipient.value:
                 await self._notify_old_address(Recipient(channel, old), recipient, claims.client_id)
         await ctx.hooks.fire(UserEvent("update_userinfo", updated, previous=user))
@@ -237,7 +237,7 @@ class CIAMAccountApi:
         self, body: _Proof, channel: Channel, usage: Usage, client_id: str
     ) -> Recipient:
         sms = channel == "sms"
-        raw = required(body.phone_number if sms else body.email, errors.field_prefix(channel))
+        raw = required(body.phone_number if sms else body.email, USER_FIELDS[channel])
         recipient = self.context.parse(channel, raw)
         token, code = _token_and_code(body, channel)
         await self.context.prove(
@@ -261,7 +261,7 @@ class CIAMAccountApi:
                 recipient=old.value,
                 locale=None,
                 client_id=client_id,
-                changed=errors.field_prefix(new.channel),
+                changed=new.user_field,
                 new_value_masked=mask_recipient(new.value),
             )
             await engine.notify(message)
@@ -273,7 +273,7 @@ class CIAMAccountApi:
 
 def _token_and_code(body: _Proof, channel: Channel) -> tuple[str, str]:
     """The ``*_otp_token`` and ``*_otp`` of ``channel``, both required."""
-    field = errors.field_prefix(channel)
+    field = USER_FIELDS[channel]
     if channel == "sms":
         token, code = body.phone_number_otp_token, body.phone_number_otp
     else:

@@ -133,13 +133,13 @@ class CIAMContext:
         for ``usage`` and ``recipient``: a token for anything else is refused before its code
         is tried, so it costs the real challenge no attempt."""
         try:
-            token_client, token_recipient, token_usage, _ = self.engine.read_token(otp_token)
+            claims = self.engine.read_token(otp_token)
         except InvalidToken as exc:
             raise bad_token() from exc
-        if (token_client, token_recipient, token_usage) != (client_id, recipient, usage):
+        if (claims.client_id, claims.recipient, claims.usage) != (client_id, recipient, usage):
             raise bad_token()
         try:
-            await self.engine.verify(otp_token, code, client_id=client_id)
+            await self.engine.verify(claims, code, client_id=client_id)
         except (VerificationFailed, InvalidRequest) as exc:
             raise bad_code() from exc
 
@@ -147,8 +147,3 @@ class CIAMContext:
         """``raw`` as a phone number or email address (``malformed_*`` when it is not one)."""
         identifiers = self.engine.identifiers
         return identifiers.phone(raw) if channel == "sms" else identifiers.email(raw)
-
-    async def find_user(self, recipient: Recipient) -> User | None:
-        if recipient.channel == "sms":
-            return await self.users.find_by_phone(recipient.value)
-        return await self.users.find_by_email(recipient.value)

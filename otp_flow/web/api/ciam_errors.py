@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from otp_flow.errors import OTPError
-from otp_flow.users import IdentifierField
+from otp_flow.types import USER_FIELDS, Channel
 from otp_flow.web.api import ciam
 from otp_flow.web.api.ciam import CiamErrorCode as Code
 
@@ -67,17 +67,12 @@ class CIAMError(OTPError):
         self.headers = headers or {}
 
 
-def field_prefix(channel: str) -> IdentifierField:
-    """``phone_number`` or ``email``: how CIAM names a channel's fields."""
-    return "phone_number" if channel == "sms" else "email"
+def bad_otp_token(channel: Channel) -> CIAMError:
+    return CIAMError(Code(f"bad_{USER_FIELDS[channel]}_otp_token"))
 
 
-def bad_otp_token(channel: str) -> CIAMError:
-    return CIAMError(Code(f"bad_{field_prefix(channel)}_otp_token"))
-
-
-def bad_otp(channel: str) -> CIAMError:
-    return CIAMError(Code(f"bad_{field_prefix(channel)}_otp"))
+def bad_otp(channel: Channel) -> CIAMError:
+    return CIAMError(Code(f"bad_{USER_FIELDS[channel]}_otp"))
 
 
 def invalid_token(description: str, *, presented: bool = True) -> CIAMError:

@@ -18,8 +18,8 @@ from starlette.routing import BaseRoute, Route
 
 from otp_flow.errors import InvalidToken
 from otp_flow.tokens import RefreshRejected, TokenRejected, TokenService
-from otp_flow.types import Channel, Recipient
-from otp_flow.users import IdentifierTaken, User, UserEvent
+from otp_flow.types import USER_FIELDS, Channel, Recipient
+from otp_flow.users import IdentifierTaken, User, UserEvent, find_user
 from otp_flow.web.api import ciam_errors as errors
 from otp_flow.web.api.ciam import CiamErrorCode as Code
 from otp_flow.web.api.ciam import error_responses
@@ -157,7 +157,7 @@ class CIAMTokenApi:
         if channel is None:
             raise CIAMError(Code.UNSUPPORTED_GRANT_TYPE, errors.UNSUPPORTED_GRANT)
         self._check_auth_source(body.auth_source_id, channel)
-        field = errors.field_prefix(channel)
+        field = USER_FIELDS[channel]
         raw = required(body.phone_number if channel == "sms" else body.email, field)
         otp_token = required(body.otp_token, "otp_token")
         code = required(body.otp, "otp")
@@ -180,7 +180,7 @@ class CIAMTokenApi:
             bad_token=lambda: CIAMError(Code.INVALID_GRANT, errors.UNKNOWN_OTP_TOKEN),
             bad_code=lambda: CIAMError(Code.INVALID_GRANT, errors.UNKNOWN_OTP),
         )
-        user = await ctx.find_user(recipient)
+        user = await find_user(ctx.users, recipient)
         if user is None:
             if not auto_signup:
                 raise CIAMError(Code.INVALID_GRANT, errors.USER_NOT_FOUND)
@@ -206,11 +206,11 @@ class CIAMTokenApi:
     async def _sign_up(self, recipient: Recipient) -> User:
         """``auto_signup``: the account the code just proved, created now."""
         ctx = self.context
-        field = errors.field_prefix(recipient.channel)
+        field = recipient.user_field
         try:
             user = await ctx.users.create(display_name="", **{field: recipient.value})
         except IdentifierTaken:  # created meanwhile by a concurrent request
-            found = await ctx.find_user(recipient)
+            found = await find_user(ctx.users, recipient)
             if found is None:
                 raise
             return found

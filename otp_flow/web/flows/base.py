@@ -1,9 +1,10 @@
-"""What every code flow shares: ask for an identifier, send a code, check it, resend it.
+"""What every flow shares: ask for an identifier, send a code, check it, resend it; the
+requests, pages and the pending cookie (``pages.py``) around them.
 
-Between "send" and "verify" the pending challenge rides in the signed ``otp_token`` cookie
-(HttpOnly, SameSite=Lax, path = the mount, lifetime = the engine's otp_token). After the code, the
-same cookie carries the verified address to the flow's last step (signup details, new password).
-A tampered, expired or missing cookie restarts the flow with a clear message.
+A flow module (login.py, signup.py, reset_password.py, update_userinfo.py, logout.py) subclasses
+``Flow`` and fills in its hooks (``verified``, ``submit``, ``start_context``); the plumbing it
+calls lives in ``pages.py`` and ``sending.py``, which never call back. A tampered, expired or
+missing pending cookie restarts the flow with a clear message.
 
 Routes of a flow named ``x``: ``/x`` (start), ``/x/code`` (enter the code), ``/x/resend``.
 """
@@ -12,42 +13,75 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
-from typing import Any, ClassVar
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, cast
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from otp_flow.errors import (
-    DeliveryFailed,
     IdentifierError,
     InvalidRequest,
     InvalidToken,
-    RateLimited,
-    SendRefused,
     VerificationFailed,
 )
-from otp_flow.types import Recipient, Usage
-from otp_flow.users import User
-from otp_flow.web.flows.pages import FlowPages, Pending
-from otp_flow.web.flows.sending import find_user, send_code
-from otp_flow.web.forms import normalise_code, safe_next
-from otp_flow.web.i18n import N_
-from otp_flow.web.outcomes import NOTICES, Problem, send_problem, verify_problem
-from otp_flow.web.requester import client_ip
+from otp_flow.types import Recipient, TokenClaims, Usage
+from otp_flow.users import PasswordUserStore, User, UserEvent
+from otp_flow.web.flows.pages import Pending, PendingCookie, code_page, render
+from otp_flow.web.flows.sending import SendTimer, send_from_page
+from otp_flow.web.forms import DISPLAY_NAME_MAX, normalise_code, read_form, safe_next
+from otp_flow.web.i18n import Texts
+from otp_flow.web.middleware import authenticate
+from otp_flow.web.outcomes import (
+    NOTICES,
+    Problem,
+    name_problem,
+    password_problem,
+    send_problem,
+    verify_problem,
+)
+from otp_flow.web.settings import AuthSettings
+from otp_flow.web.signin import sign_in
 
-__all__ = ["CodeFlow"]
+__all__ = ["Flow", "LastStep"]
 
 log = logging.getLogger("otp_flow.web")
 
+#: Form fields never echoed back into a re-rendered page.
+_NOT_ECHOED = ("password", "csrf_token", "code")
 
-class CodeFlow(FlowPages):
-    """A flow's shared steps; subclasses set ``name``, ``usage``, ``template``, ``verified``."""
 
+@dataclass(frozen=True, slots=True)
+class LastStep:
+    """A request to a flow's step after the code (signup details, new password)."""
+
+    user: User | None
+    #: The posted form (CSRF checked); empty on GET.
+    form: dict[str, str]
+    pending: Pending
+    #: The address the code proved.
+    recipient: Recipient
+
+
+class Flow:
+    """A flow's shared steps; subclasses set ``name`` (route name of its first page),
+    ``template`` (that page), ``usage`` and ``verified``."""
+
+    name: ClassVar[str]
+    template: ClassVar[str]
     usage: ClassVar[Usage]
+    #: Only signed-in users may use the flow (update_userinfo, logout).
+    needs_user: ClassVar[bool] = False
     #: A signed-in visitor of the first page goes straight on to ``next`` (login, signup).
     skip_when_signed_in: ClassVar[bool] = False
+    #: Codes really go out only to existing accounts (login, reset); others get a silent one.
+    accounts_only: ClassVar[bool] = False
+
+    def __init__(self, settings: AuthSettings, timer: SendTimer) -> None:
+        self.settings = settings
+        self.timer = timer
+        self.cookie = PendingCookie(settings)
 
     def routes(self) -> list[Route]:
         n = self.name
@@ -59,9 +93,9 @@ class CodeFlow(FlowPages):
 
     # ----------------------------------------------------------------- for subclasses
 
-    def deliver_to(self, user: User | None) -> bool:
-        """Whether the code really goes out (login and reset: only to existing accounts)."""
-        return True
+    def start_context(self, request: Request, user: User | None) -> dict[str, Any]:
+        """Extra context of the flow's first page."""
+        return {}
 
     async def verified(self, request: Request, pending: Pending, user: User | None) -> Response:
         """The code was right: ``pending.recipient()`` is the proven address."""
@@ -111,15 +145,15 @@ class CodeFlow(FlowPages):
         waiting = self.waiting(request, user)
         if waiting is None:
             return self.restart(request, user, form)
-        pending, recipient = waiting
+        pending, claims = waiting
+        recipient = claims.recipient
         if request.method == "GET":
             notice = NOTICES.get(request.query_params.get("notice", ""))
-            return self.code_page(request, pending, recipient, notice=notice)
-        assert pending.token is not None
+            return code_page(self.settings, request, pending, recipient, notice=notice)
         code = normalise_code(form.get("code", ""))
         try:
             result = await self.settings.engine.verify(
-                pending.token,
+                claims,  # read once, by waiting(): not decoded a second time
                 code,
                 client_id=self.settings.client_id,
                 requester=self.settings.requester(request.scope),
@@ -129,10 +163,10 @@ class CodeFlow(FlowPages):
         except InvalidRequest:
             message = self.texts(request).gettext("Enter the code we sent you.")
             problem = Problem(message, field="code")
-            return self.code_page(request, pending, recipient, problem=problem)
+            return code_page(self.settings, request, pending, recipient, problem=problem)
         except VerificationFailed as exc:
             problem = verify_problem(exc, self.texts(request))
-            return self.code_page(request, pending, recipient, problem=problem)
+            return code_page(self.settings, request, pending, recipient, problem=problem)
         if result.usage != self.usage:
             return self.restart(request, user, form)
         proved = (result.recipient.channel, result.recipient.value)
@@ -147,10 +181,11 @@ class CodeFlow(FlowPages):
         waiting = self.waiting(request, user)
         if waiting is None:
             return self.restart(request, user, form)
-        pending, recipient = waiting
+        pending, claims = waiting
+        recipient = claims.recipient
         sent = await self.send(request, recipient, user, pending.next, form)
         if isinstance(sent, Problem):
-            return self.code_page(request, pending, recipient, problem=sent)
+            return code_page(self.settings, request, pending, recipient, problem=sent)
         return self.to_code_page(request, sent, notice="resent")
 
     # ------------------------------------------------------------------------ helpers
@@ -163,64 +198,37 @@ class CodeFlow(FlowPages):
         next_url: str,
         form: Mapping[str, str],
     ) -> Pending | Problem:
-        """Send (or silently issue) a code; the new pending state, or what went wrong.
-
-        ``form``: the posted form, which carries the challenge's token when one is asked for.
-        """
-        requester = self.settings.requester(request.scope)
-        gate = self.settings.challenge_gate
-        # Before the timer: the provider's answer time is the same for known and unknown
-        # accounts, and must not count as delivery time.
-        if gate is not None and gate.required(requester):
-            token = form.get(gate.challenge.field_name, "")
-            remote_ip = client_ip(self.settings.requester, request.scope)
-            # A provider outage raises ChallengeUnavailable: the 503 page, nothing sent.
-            if not await gate.challenge.verify(token, remote_ip=remote_ip):
-                # Missing, refused or used: 422, the form again with the widget.
-                return Problem(self.texts(request).gettext(N_("Please complete the challenge.")))
-        # The silent-send timer starts before the account lookup, so its padding covers the
-        # lookup too (finding an account takes longer than finding none).
-        started = self.timer.timer()
-        refused = await self.refused(request, recipient, self.usage, user)
-        if refused is not None:
-            return refused
-        owner = user if self.needs_user else await find_user(self.settings.users, recipient)
-        texts = self.texts(request)
-        try:
-            result = await send_code(
-                self.settings,
-                self.timer,
-                recipient,
-                usage=self.usage,
-                deliver=self.deliver_to(owner),
-                locale=texts.locale,
-                requester=requester,
-                started=started,
-            )
-        except DeliveryFailed as exc:
-            if self.deliver_to(None):  # the person owns this address: tell them it failed
-                return send_problem(exc, texts)
-            # Only accounts are sent codes here, so a failure would say "this one exists":
-            # answer as for an unknown identifier (the code page says "if it has an account").
-            # The killed challenge's token rides on, as an unknown identifier's silent one does,
-            # so the code page and a guess there look the same either way (code expired).
-            log.warning("a %s code could not be delivered: %r", self.name, exc)
-            return Pending(
-                flow=self.name, next=next_url, sent_at=self.settings.clock(), token=exc.otp_token
-            )
-        except (SendRefused, IdentifierError, InvalidRequest) as exc:
-            if gate is not None and isinstance(exc, RateLimited):
-                gate.observe(requester, exc.requester, exc.windows)
-            return send_problem(exc, texts)
-        if gate is not None:
-            gate.observe(requester, result.requester, result.windows)
-        return Pending(
+        """Send (or silently issue) this flow's code (``sending.send_from_page``)."""
+        return await send_from_page(
+            self.settings,
+            self.timer,
+            request,
+            recipient,
             flow=self.name,
-            next=next_url,
-            sent_at=self.settings.clock(),
-            token=result.otp_token,
-            user_id=user.id if self.needs_user and user else None,
+            usage=self.usage,
+            user=user,
+            users_own=self.needs_user,
+            accounts_only=self.accounts_only,
+            next_url=next_url,
+            form=form,
         )
+
+    def to_last_step(self, request: Request, pending: Pending, route: str) -> Response:
+        """The code was right: on to the flow's last step (``route``), the proof in the cookie."""
+        response = RedirectResponse(self.url(request, route), status_code=303)
+        self.cookie.save(request, response, pending)
+        return response
+
+    async def last_step(self, request: Request) -> LastStep | Response:
+        """Who asks the last step, with the proven address; or, when the cookie proves none
+        (missing, forged, expired, another flow's), the restart page to answer with."""
+        user = await self.current_user(request)
+        form = await self.form(request) if request.method == "POST" else {}
+        pending = self.load(request, user)
+        recipient = pending.recipient() if pending else None
+        if pending is None or recipient is None:
+            return self.restart(request, user, form)
+        return LastStep(user, form, pending, recipient)
 
     def to_code_page(
         self, request: Request, pending: Pending, notice: str | None = None
@@ -229,7 +237,7 @@ class CodeFlow(FlowPages):
         response = RedirectResponse(
             self.url(request, f"{self.name}_code", **query), status_code=303
         )
-        self.save(request, response, pending)
+        self.cookie.save(request, response, pending)
         return response
 
     def no_account(self, request: Request, user: User | None) -> Response:
@@ -237,36 +245,120 @@ class CodeFlow(FlowPages):
         sent (login and reset send none to unknown addresses), so telling is harmless."""
         message = self.texts(request).gettext("No account uses this address. Sign up first.")
         response = self.page(request, user, problem=Problem(message))
-        self.clear(request, response)
+        self.cookie.clear(request, response)
         return response
 
-    def waiting(self, request: Request, user: User | None) -> tuple[Pending, Recipient] | None:
-        """The pending challenge awaiting a code and its recipient, while the token is valid."""
+    def waiting(self, request: Request, user: User | None) -> tuple[Pending, TokenClaims] | None:
+        """The pending challenge awaiting a code and what its token says, while it is valid
+        (the one place a request decodes the otp_token)."""
         pending = self.load(request, user)
         if pending is None or pending.token is None:
             return None
         try:
-            return pending, self.settings.engine.read_token(pending.token)[1]
+            return pending, self.settings.engine.read_token(pending.token)
         except InvalidToken:
             return None
 
-    def code_page(
+    # ------------------------------------------------------------------ requests
+
+    async def current_user(self, request: Request) -> User | None:
+        found = await authenticate(self.settings, request.scope)
+        return found[1] if found else None
+
+    async def form(self, request: Request) -> dict[str, str]:
+        """The posted form; raises ``CSRFError`` (the 403 page) without a valid token."""
+        form = await read_form(request)
+        self.settings.csrf.check(request, form.get("csrf_token"))
+        return form
+
+    def texts(self, request: Request) -> Texts:
+        return self.settings.pages.texts(request)
+
+    def url(self, request: Request, name: str, **query: str) -> str:
+        return self.settings.pages.url(request, name, **query)
+
+    def to_login(self, request: Request) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":  # after sign-in, come back to the form, not to a POST URL
+            target = self.url(request, self.name)
+        login = self.url(request, "login", next=target, notice="sign_in_first")
+        return RedirectResponse(login, status_code=303)
+
+    def password_users(self) -> PasswordUserStore:
+        """The user store as a password store: only called with passwords on, where
+        ``create_auth_app`` checked that it has the password methods."""
+        return cast(PasswordUserStore, self.settings.users)
+
+    def name_problem(self, request: Request, problem: str) -> Problem:
+        return name_problem(problem, self.texts(request), DISPLAY_NAME_MAX)
+
+    def password_problem(self, request: Request, password: str) -> Problem | None:
+        passwords = self.settings.passwords
+        problem = passwords.problem(password)
+        if problem is None:
+            return None
+        texts = self.texts(request)
+        return password_problem(problem, texts, passwords.min_length, passwords.max_length)
+
+    async def signed_in(
+        self, request: Request, account: User, next_url: str, event: UserEvent
+    ) -> Response:
+        """Sign ``account`` in (a new session), end the flow, go on to ``next`` or home."""
+        response = RedirectResponse(next_url or self.settings.pages.home(request), status_code=303)
+        await sign_in(self.settings, request, response, account)  # also ends the flow's cookie
+        await self.settings.hooks.fire(event)
+        return response
+
+    # ------------------------------------------------------------------------ pages
+
+    def render(
         self,
         request: Request,
-        pending: Pending,
-        recipient: Recipient,
+        template: str,
+        context: dict[str, Any],
         *,
         problem: Problem | None = None,
         notice: str | None = None,
     ) -> Response:
-        engine = self.settings.engine
-        interval = engine.limits.resend_interval_seconds
-        context: dict[str, Any] = {
+        return render(self.settings, request, template, context, problem=problem, notice=notice)
+
+    def page(
+        self,
+        request: Request,
+        user: User | None,
+        *,
+        form: dict[str, str] | None = None,
+        problem: Problem | None = None,
+        notice: str | None = None,
+        next: str = "",
+    ) -> Response:
+        """The flow's first page, refilled with ``form`` (minus secrets) when re-rendered."""
+        values = {k: v for k, v in (form or {}).items() if k not in _NOT_ECHOED}
+        context = {
             "flow": self.name,
-            "recipient": recipient,
-            "resend_in": max(pending.sent_at + interval - self.settings.clock(), 0),
-            "code_numeric": engine.policy.alphabet.isdigit(),
-            "code_length": engine.policy.code_length,
-            "next": pending.next,
+            "values": values,
+            "next": safe_next(values.get("next"), next),
+            **self.start_context(request, user),
         }
-        return self.render(request, "code.html", context, problem=problem, notice=notice)
+        return self.render(request, self.template, context, problem=problem, notice=notice)
+
+    def restart(self, request: Request, user: User | None, form: dict[str, str]) -> Response:
+        """The pending cookie is missing, forged or expired: back to the first page, say why."""
+        response: Response
+        if request.method == "GET":
+            target = self.url(request, self.name, notice="restart")
+            response = RedirectResponse(target, status_code=303)
+        else:
+            problem = Problem(self.texts(request).gettext(NOTICES["restart"]))
+            response = self.page(request, user, form=form, problem=problem)
+        self.cookie.clear(request, response)
+        return response
+
+    def load(self, request: Request, user: User | None) -> Pending | None:
+        """This flow's pending state (for ``user`` when the flow needs one), or None."""
+        pending = self.cookie.load(request)
+        if pending is None or pending.flow != self.name:
+            return None
+        if self.needs_user and (user is None or pending.user_id != user.id):
+            return None
+        return pending

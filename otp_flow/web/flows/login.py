@@ -17,25 +17,22 @@ from starlette.responses import Response
 
 from otp_flow.errors import IdentifierError
 from otp_flow.identifiers import limit_key
-from otp_flow.types import Recipient, Usage
-from otp_flow.users import User, UserEvent
-from otp_flow.web.flows.base import CodeFlow
+from otp_flow.types import USER_FIELDS, Recipient, Usage
+from otp_flow.users import User, UserEvent, find_user
+from otp_flow.web.flows.base import Flow
 from otp_flow.web.flows.pages import Pending
-from otp_flow.web.flows.sending import find_user
 from otp_flow.web.forms import safe_next
 from otp_flow.web.outcomes import Problem, send_problem
 
 __all__ = ["LoginFlow", "throttle_keys"]
 
 
-class LoginFlow(CodeFlow):
+class LoginFlow(Flow):
     name: ClassVar[str] = "login"
     usage: ClassVar[Usage] = "login"
     template: ClassVar[str] = "login.html"
     skip_when_signed_in: ClassVar[bool] = True
-
-    def deliver_to(self, user: User | None) -> bool:
-        return user is not None
+    accounts_only: ClassVar[bool] = True
 
     async def submit(self, request: Request, form: dict[str, str], user: User | None) -> Response:
         if not self.settings.password_signin or not form.get("password"):
@@ -86,9 +83,5 @@ class LoginFlow(CodeFlow):
 
 def throttle_keys(account: User) -> list[str]:
     """The keys an account's password attempts are counted under (its folded identifiers)."""
-    keys = []
-    if account.phone_number:
-        keys.append(limit_key(Recipient("sms", account.phone_number)))
-    if account.email:
-        keys.append(limit_key(Recipient("email", account.email)))
-    return keys
+    held = ((channel, getattr(account, field)) for channel, field in USER_FIELDS.items())
+    return [limit_key(Recipient(channel, value)) for channel, value in held if value]

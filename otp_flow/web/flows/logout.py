@@ -11,14 +11,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from otp_flow.web.flows.pages import FlowPages
+from otp_flow.web.flows.base import Flow
 from otp_flow.web.forms import safe_next
 from otp_flow.web.signin import sign_out
 
 __all__ = ["LogoutFlow"]
 
 
-class LogoutFlow(FlowPages):
+class LogoutFlow(Flow):
     name: ClassVar[str] = "logout"
     template: ClassVar[str] = "logout.html"
 

@@ -1,32 +1,26 @@
-"""The page-side plumbing every flow uses: forms with CSRF, rendering, the pending cookie."""
+"""The page plumbing every flow calls, and which never calls back into a flow: the pending
+``otp_token`` cookie (``Pending``, ``PendingCookie``), ``render`` and the code page.
+
+Between "send" and "verify" the pending challenge rides in the signed ``otp_token`` cookie
+(HttpOnly, SameSite=Lax, path = the mount, lifetime = the engine's otp_token). After the code, the
+same cookie carries the verified address to the flow's last step (signup details, new password).
+"""
 
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import astuple, dataclass
-from typing import Any, ClassVar, Literal, cast
+from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from otp_flow.types import Recipient, Usage
-from otp_flow.users import BeforeEvent, PasswordUserStore, Refused, User, UserEvent
+from otp_flow.types import Recipient
 from otp_flow.web.cookies import PENDING_COOKIE, delete_cookie, set_cookie
-from otp_flow.web.flows.sending import SendTimer
-from otp_flow.web.forms import DISPLAY_NAME_MAX, read_form, safe_next
-from otp_flow.web.i18n import N_, Texts
-from otp_flow.web.middleware import authenticate
-from otp_flow.web.outcomes import NOTICES, Problem, name_problem, password_problem
+from otp_flow.web.outcomes import Problem
 from otp_flow.web.settings import AuthSettings
-from otp_flow.web.signin import sign_in
 
-__all__ = ["FlowPages", "Pending"]
-
-log = logging.getLogger("otp_flow.web")
-
-#: Form fields never echoed back into a re-rendered page.
-_NOT_ECHOED = ("password", "csrf_token", "code")
+__all__ = ["Pending", "PendingCookie", "code_page", "render"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +36,7 @@ class Pending:
     verified: tuple[str, str] | None = None
     #: Whose change this is (update_userinfo): another signed-in user cannot finish it.
     user_id: str | None = None
-    #: A random id of the verified step, spent once (``FlowPages.spend``): a copy of the cookie
+    #: A random id of the verified step, spent once (``PendingCookie.spend``): a copy of the cookie
     #: cannot set a password or create an account a second time.
     once: str | None = None
 
@@ -66,167 +60,18 @@ class Pending:
         return None
 
 
-class FlowPages:
-    """Base of every flow: ``name`` (route name of its first page), ``template`` (that page)."""
+class PendingCookie:
+    """Reads, writes, spends and clears the ``otp_token`` cookie of ``settings``' pages."""
 
-    name: ClassVar[str]
-    template: ClassVar[str]
-    #: Only signed-in users may use the flow (update_userinfo, logout).
-    needs_user: ClassVar[bool] = False
-
-    def __init__(self, settings: AuthSettings, timer: SendTimer) -> None:
+    def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
-        self.timer = timer
-
-    def start_context(self, request: Request, user: User | None) -> dict[str, Any]:
-        """Extra context of the flow's first page."""
-        return {}
-
-    # -------------------------------------------------------------------- requests
-
-    async def current_user(self, request: Request) -> User | None:
-        found = await authenticate(self.settings, request.scope)
-        return found[1] if found else None
-
-    async def form(self, request: Request) -> dict[str, str]:
-        """The posted form; raises ``CSRFError`` (the 403 page) without a valid token."""
-        form = await read_form(request)
-        self.settings.csrf.check(request, form.get("csrf_token"))
-        return form
-
-    def texts(self, request: Request) -> Texts:
-        return self.settings.pages.texts(request)
-
-    def url(self, request: Request, name: str, **query: str) -> str:
-        return self.settings.pages.url(request, name, **query)
-
-    def to_login(self, request: Request) -> Response:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if request.method != "GET":  # after sign-in, come back to the form, not to a POST URL
-            target = self.url(request, self.name)
-        login = self.url(request, "login", next=target, notice="sign_in_first")
-        return RedirectResponse(login, status_code=303)
-
-    def password_users(self) -> PasswordUserStore:
-        """The user store as a password store: only called with passwords on, where
-        ``create_auth_app`` checked that it has the password methods."""
-        return cast(PasswordUserStore, self.settings.users)
-
-    async def refused(
-        self, request: Request, recipient: Recipient, usage: Usage, user: User | None
-    ) -> Problem | None:
-        """What the application's before-hooks say about sending ``usage``'s code to
-        ``recipient``: None to go on, or the problem to show (nothing is sent then)."""
-        texts = self.texts(request)
-        kinds: tuple[Literal["signup", "send"], ...] = (
-            ("signup", "send") if usage == "signup" else ("send",)
-        )
-        try:
-            for kind in kinds:
-                event = BeforeEvent(kind, recipient, usage, user, texts.locale)
-                await self.settings.hooks.check(event)
-        except Refused as refusal:
-            return Problem(texts.gettext(refusal.message))
-        except Exception:
-            # The application's own code broke: fail closed, send nothing.
-            log.exception("a before-%s hook failed", usage)
-            message = N_("We cannot complete this right now. Please try again in a moment.")
-            return Problem(texts.gettext(message), status=503)
-        return None
-
-    def name_problem(self, request: Request, problem: str) -> Problem:
-        return name_problem(problem, self.texts(request), DISPLAY_NAME_MAX)
-
-    def password_problem(self, request: Request, password: str) -> Problem | None:
-        passwords = self.settings.passwords
-        problem = passwords.problem(password)
-        if problem is None:
-            return None
-        texts = self.texts(request)
-        return password_problem(problem, texts, passwords.min_length, passwords.max_length)
-
-    async def signed_in(
-        self, request: Request, account: User, next_url: str, event: UserEvent
-    ) -> Response:
-        """Sign ``account`` in (a new session), end the flow, go on to ``next`` or home."""
-        response = RedirectResponse(next_url or self.settings.pages.home(request), status_code=303)
-        await sign_in(self.settings, request, response, account)  # also ends the flow's cookie
-        await self.settings.hooks.fire(event)
-        return response
-
-    # ---------------------------------------------------------------------- pages
-
-    def render(
-        self,
-        request: Request,
-        template: str,
-        context: dict[str, Any],
-        *,
-        problem: Problem | None = None,
-        notice: str | None = None,
-    ) -> Response:
-        _ = self.texts(request).gettext
-        page = {"notice": _(notice) if notice else None, **context}
-        gate = self.settings.challenge_gate
-        if gate is not None and gate.required(self.settings.requester(request.scope)):
-            page["challenge"] = gate.widget  # the forms that send a code show it
-        status = 200
-        if problem is not None:
-            status = problem.status
-            if problem.field:
-                page["errors"] = {problem.field: problem.message}
-            else:
-                page["form_error"] = problem.message
-        response = self.settings.pages.render(request, template, page, status=status)
-        if problem is not None and problem.retry_after is not None:
-            response.headers["Retry-After"] = str(problem.retry_after)
-        return response
-
-    def page(
-        self,
-        request: Request,
-        user: User | None,
-        *,
-        form: dict[str, str] | None = None,
-        problem: Problem | None = None,
-        notice: str | None = None,
-        next: str = "",
-    ) -> Response:
-        """The flow's first page, refilled with ``form`` (minus secrets) when re-rendered."""
-        values = {k: v for k, v in (form or {}).items() if k not in _NOT_ECHOED}
-        context = {
-            "flow": self.name,
-            "values": values,
-            "next": safe_next(values.get("next"), next),
-            **self.start_context(request, user),
-        }
-        return self.render(request, self.template, context, problem=problem, notice=notice)
-
-    def restart(self, request: Request, user: User | None, form: dict[str, str]) -> Response:
-        """The pending cookie is missing, forged or expired: back to the first page, say why."""
-        response: Response
-        if request.method == "GET":
-            target = self.url(request, self.name, notice="restart")
-            response = RedirectResponse(target, status_code=303)
-        else:
-            problem = Problem(self.texts(request).gettext(NOTICES["restart"]))
-            response = self.page(request, user, form=form, problem=problem)
-        self.clear(request, response)
-        return response
-
-    # ------------------------------------------------------------- the otp_token cookie
 
     def _path(self, request: Request) -> str:
         return self.settings.pages.base(request) or "/"
 
-    def load(self, request: Request, user: User | None) -> Pending | None:
-        raw = self.settings.pending.loads(request.cookies.get(PENDING_COOKIE))
-        pending = Pending.from_cookie(raw)
-        if pending is None or pending.flow != self.name:
-            return None
-        if self.needs_user and (user is None or pending.user_id != user.id):
-            return None
-        return pending
+    def load(self, request: Request) -> Pending | None:
+        """The cookie's content; None when it is missing, forged or expired."""
+        return Pending.from_cookie(self.settings.pending.loads(request.cookies.get(PENDING_COOKIE)))
 
     def save(self, request: Request, response: Response, pending: Pending) -> None:
         value = self.settings.pending.dumps(astuple(pending))
@@ -250,3 +95,54 @@ class FlowPages:
 
     def clear(self, request: Request, response: Response) -> None:
         delete_cookie(response, request, PENDING_COOKIE, path=self._path(request))
+
+
+def render(
+    settings: AuthSettings,
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    problem: Problem | None = None,
+    notice: str | None = None,
+) -> Response:
+    """``template`` with ``context``, and the challenge widget, problem or notice it needs."""
+    _ = settings.pages.texts(request).gettext
+    page = {"notice": _(notice) if notice else None, **context}
+    gate = settings.challenge_gate
+    if gate is not None and gate.required(settings.requester(request.scope)):
+        page["challenge"] = gate.widget  # the forms that send a code show it
+    status = 200
+    if problem is not None:
+        status = problem.status
+        if problem.field:
+            page["errors"] = {problem.field: problem.message}
+        else:
+            page["form_error"] = problem.message
+    response = settings.pages.render(request, template, page, status=status)
+    if problem is not None and problem.retry_after is not None:
+        response.headers["Retry-After"] = str(problem.retry_after)
+    return response
+
+
+def code_page(
+    settings: AuthSettings,
+    request: Request,
+    pending: Pending,
+    recipient: Recipient,
+    *,
+    problem: Problem | None = None,
+    notice: str | None = None,
+) -> Response:
+    """The page asking for the code ``pending`` awaits (every code flow's second page)."""
+    engine = settings.engine
+    interval = engine.limits.resend_interval_seconds
+    context: dict[str, Any] = {
+        "flow": pending.flow,
+        "recipient": recipient,
+        "resend_in": max(pending.sent_at + interval - settings.clock(), 0),
+        "code_numeric": engine.policy.alphabet.isdigit(),
+        "code_length": engine.policy.code_length,
+        "next": pending.next,
+    }
+    return render(settings, request, "code.html", context, problem=problem, notice=notice)

@@ -20,20 +20,20 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from otp_flow.types import Usage
-from otp_flow.users import User, UserEvent
-from otp_flow.web.flows.base import CodeFlow
+from otp_flow.users import User, UserEvent, find_user
+from otp_flow.web.flows.base import Flow
 from otp_flow.web.flows.login import throttle_keys
 from otp_flow.web.flows.pages import Pending
-from otp_flow.web.flows.sending import find_user
 from otp_flow.web.forms import safe_next
 
 __all__ = ["ResetPasswordFlow"]
 
 
-class ResetPasswordFlow(CodeFlow):
+class ResetPasswordFlow(Flow):
     name: ClassVar[str] = "reset_password"
     usage: ClassVar[Usage] = "reset_password"
     template: ClassVar[str] = "reset_password.html"
+    accounts_only: ClassVar[bool] = True
 
     def routes(self) -> list[Route]:
         if not self.settings.password_signin:
@@ -51,21 +51,14 @@ class ResetPasswordFlow(CodeFlow):
         next_url = safe_next(request.query_params.get("next"), "")
         return RedirectResponse(self.url(request, "login", next=next_url), status_code=303)
 
-    def deliver_to(self, user: User | None) -> bool:
-        return user is not None
-
     async def verified(self, request: Request, pending: Pending, user: User | None) -> Response:
-        response = RedirectResponse(self.url(request, "reset_password_new"), status_code=303)
-        self.save(request, response, pending)
-        return response
+        return self.to_last_step(request, pending, "reset_password_new")
 
     async def new_password(self, request: Request) -> Response:
-        user = await self.current_user(request)
-        form = await self.form(request) if request.method == "POST" else {}
-        pending = self.load(request, user)
-        recipient = pending.recipient() if pending else None
-        if pending is None or recipient is None:
-            return self.restart(request, user, form)
+        step = await self.last_step(request)
+        if isinstance(step, Response):
+            return step
+        user, form, pending, recipient = step.user, step.form, step.pending, step.recipient
         context: dict[str, Any] = {"recipient": recipient, "next": pending.next}
         if request.method == "GET":
             return self.render(request, "reset_password_new.html", context)
@@ -76,7 +69,7 @@ class ResetPasswordFlow(CodeFlow):
         account = await find_user(self.settings.users, recipient)
         if account is None:
             return self.no_account(request, user)
-        if not await self.spend(pending):  # this cookie already set a password once
+        if not await self.cookie.spend(pending):  # this cookie already set a password once
             return self.restart(request, user, form)
         await self.password_users().set_password(account.id, password)
         await self.settings.sessions.delete_user(account.id)

@@ -9,14 +9,31 @@ nor its timing gives the account away.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal
 
+from starlette.requests import Request
+
+from otp_flow.errors import (
+    DeliveryFailed,
+    IdentifierError,
+    InvalidRequest,
+    RateLimited,
+    SendRefused,
+)
 from otp_flow.types import Channel, Recipient, SendResult, Usage
-from otp_flow.users import User, UserStore
+from otp_flow.users import BeforeEvent, Refused, User, find_user
+from otp_flow.web.flows.pages import Pending
+from otp_flow.web.i18n import N_, Texts
+from otp_flow.web.outcomes import Problem, send_problem
+from otp_flow.web.requester import client_ip
 from otp_flow.web.settings import AuthSettings
 
-__all__ = ["SendTimer", "find_user", "send_code"]
+__all__ = ["SendTimer", "before_send", "send_code", "send_from_page"]
+
+log = logging.getLogger("otp_flow.web")
 
 #: Until a channel has had a real send, a silent one takes this long: a typical SMS gateway or
 #: SMTP round trip. Without it the first unknown identifier after start-up answers instantly.
@@ -68,12 +85,78 @@ class SendTimer:
             await self._sleep(wait)
 
 
-async def find_user(users: UserStore, recipient: Recipient) -> User | None:
-    # Each store's lookup costs the same found or not (one SQL query; one Redis script that
-    # reads a user hash either way), so an unknown identifier needs no extra read to match.
-    if recipient.channel == "sms":
-        return await users.find_by_phone(recipient.value)
-    return await users.find_by_email(recipient.value)
+async def send_from_page(
+    settings: AuthSettings,
+    timer: SendTimer,
+    request: Request,
+    recipient: Recipient,
+    *,
+    flow: str,
+    usage: Usage,
+    user: User | None,
+    users_own: bool,
+    accounts_only: bool,
+    next_url: str,
+    form: Mapping[str, str],
+) -> Pending | Problem:
+    """Send (or silently issue) ``flow``'s code; the new pending state, or what went wrong.
+
+    ``users_own``: the code is for the signed-in ``user``'s own change (no account lookup).
+    ``accounts_only``: only an existing account is really sent the code (login, reset).
+    ``form``: the posted form, which carries the challenge's token when one is asked for.
+    """
+    texts = settings.pages.texts(request)
+    requester = settings.requester(request.scope)
+    gate = settings.challenge_gate
+    # Before the timer: the provider's answer time is the same for known and unknown
+    # accounts, and must not count as delivery time.
+    if gate is not None and gate.required(requester):
+        token = form.get(gate.challenge.field_name, "")
+        remote_ip = client_ip(settings.requester, request.scope)
+        # A provider outage raises ChallengeUnavailable: the 503 page, nothing sent.
+        if not await gate.challenge.verify(token, remote_ip=remote_ip):
+            # Missing, refused or used: 422, the form again with the widget.
+            return Problem(texts.gettext(N_("Please complete the challenge.")))
+    # The silent-send timer starts before the account lookup, so its padding covers the
+    # lookup too (finding an account takes longer than finding none).
+    started = timer.timer()
+    refused = await before_send(settings, texts, recipient, usage, user)
+    if refused is not None:
+        return refused
+    owner = user if users_own else await find_user(settings.users, recipient)
+    try:
+        result = await send_code(
+            settings,
+            timer,
+            recipient,
+            usage=usage,
+            deliver=owner is not None or not accounts_only,
+            locale=texts.locale,
+            requester=requester,
+            started=started,
+        )
+    except DeliveryFailed as exc:
+        if not accounts_only:  # the person owns this address: tell them it failed
+            return send_problem(exc, texts)
+        # Only accounts are sent codes here, so a failure would say "this one exists":
+        # answer as for an unknown identifier (the code page says "if it has an account").
+        # The killed challenge's token rides on, as an unknown identifier's silent one does,
+        # so the code page and a guess there look the same either way (code expired).
+        log.warning("a %s code could not be delivered: %r", flow, exc)
+        return Pending(flow=flow, next=next_url, sent_at=settings.clock(), token=exc.otp_token)
+    except (SendRefused, IdentifierError, InvalidRequest) as exc:
+        if gate is not None and isinstance(exc, RateLimited):
+            gate.observe(requester, exc.requester, exc.windows)
+        return send_problem(exc, texts)
+    if gate is not None:
+        gate.observe(requester, result.requester, result.windows)
+    return Pending(
+        flow=flow,
+        next=next_url,
+        sent_at=settings.clock(),
+        token=result.otp_token,
+        user_id=user.id if users_own and user else None,
+    )
 
 
 async def send_code(
@@ -108,3 +191,25 @@ async def send_code(
     else:
         await timer.pad(recipient.channel, elapsed)
     return result
+
+
+async def before_send(
+    settings: AuthSettings, texts: Texts, recipient: Recipient, usage: Usage, user: User | None
+) -> Problem | None:
+    """What the application's before-hooks say about sending ``usage``'s code to
+    ``recipient``: None to go on, or the problem to show (nothing is sent then)."""
+    kinds: tuple[Literal["signup", "send"], ...] = (
+        ("signup", "send") if usage == "signup" else ("send",)
+    )
+    try:
+        for kind in kinds:
+            event = BeforeEvent(kind, recipient, usage, user, texts.locale)
+            await settings.hooks.check(event)
+    except Refused as refusal:
+        return Problem(texts.gettext(refusal.message))
+    except Exception:
+        # The application's own code broke: fail closed, send nothing.
+        log.exception("a before-%s hook failed", usage)
+        message = N_("We cannot complete this right now. Please try again in a moment.")
+        return Problem(texts.gettext(message), status=503)
+    return None

@@ -11,21 +11,20 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from otp_flow.types import Usage
-from otp_flow.users import IdentifierTaken, User, UserEvent
-from otp_flow.web.flows.base import CodeFlow
+from otp_flow.types import Recipient, Usage
+from otp_flow.users import IdentifierTaken, User, UserEvent, find_user
+from otp_flow.web.flows.base import Flow
 from otp_flow.web.flows.pages import Pending
-from otp_flow.web.flows.sending import find_user
 from otp_flow.web.forms import clean_display_name
 from otp_flow.web.outcomes import Problem, taken_problem
 
 __all__ = ["SignupFlow"]
 
 
-class SignupFlow(CodeFlow):
+class SignupFlow(Flow):
     name: ClassVar[str] = "signup"
     usage: ClassVar[Usage] = "signup"
     template: ClassVar[str] = "signup.html"
@@ -41,25 +40,20 @@ class SignupFlow(CodeFlow):
         recipient = pending.recipient()
         assert recipient is not None
         if await find_user(self.settings.users, recipient) is not None:
-            return self.taken(request, user, recipient.channel)
-        response = RedirectResponse(self.url(request, "signup_details"), status_code=303)
-        self.save(request, response, pending)
-        return response
+            return self.taken(request, user, recipient)
+        return self.to_last_step(request, pending, "signup_details")
 
-    def taken(self, request: Request, user: User | None, channel: str) -> Response:
-        field = "phone_number" if channel == "sms" else "email"
-        problem = taken_problem(field, self.texts(request), to_sign_in=True)
+    def taken(self, request: Request, user: User | None, recipient: Recipient) -> Response:
+        problem = taken_problem(recipient.user_field, self.texts(request), to_sign_in=True)
         response = self.page(request, user, problem=problem)
-        self.clear(request, response)
+        self.cookie.clear(request, response)
         return response
 
     async def details(self, request: Request) -> Response:
-        user = await self.current_user(request)
-        form = await self.form(request) if request.method == "POST" else {}
-        pending = self.load(request, user)
-        recipient = pending.recipient() if pending else None
-        if pending is None or recipient is None:
-            return self.restart(request, user, form)
+        step = await self.last_step(request)
+        if isinstance(step, Response):
+            return step
+        user, form, pending, recipient = step.user, step.form, step.pending, step.recipient
         context: dict[str, Any] = {"recipient": recipient, "next": pending.next, "values": {}}
         if request.method == "GET":
             return self.render(request, "signup_details.html", context)
@@ -67,24 +61,18 @@ class SignupFlow(CodeFlow):
         context["values"] = {"display_name": form.get("display_name", "")}
         if problem is not None:
             return self.render(request, "signup_details.html", context, problem=problem)
-        if not await self.spend(pending):  # this cookie already created an account once
+        if not await self.cookie.spend(pending):  # this cookie already created an account once
             return self.restart(request, user, form)
-        phone = recipient.value if recipient.channel == "sms" else None
-        email = recipient.value if recipient.channel == "email" else None
+        identifier = {recipient.user_field: recipient.value}
         try:
             if self.settings.password_signin:
                 account = await self.password_users().create(
-                    display_name=name,
-                    phone_number=phone,
-                    email=email,
-                    password=form.get("password") or None,
+                    display_name=name, password=form.get("password") or None, **identifier
                 )
             else:  # a passwordless store's create takes no password
-                account = await self.settings.users.create(
-                    display_name=name, phone_number=phone, email=email
-                )
+                account = await self.settings.users.create(display_name=name, **identifier)
         except IdentifierTaken:  # registered meanwhile by someone with the same code
-            return self.taken(request, user, recipient.channel)
+            return self.taken(request, user, recipient)
         return await self.signed_in(request, account, pending.next, UserEvent("signup", account))
 
     def check_details(self, request: Request, form: dict[str, str]) -> tuple[str, Problem | None]:

@@ -16,7 +16,7 @@ from otp_flow.errors import DeliveryFailed, IdentifierError
 from otp_flow.senders.console import mask_recipient
 from otp_flow.types import Recipient, Usage
 from otp_flow.users import IdentifierTaken, User, UserEvent
-from otp_flow.web.flows.base import CodeFlow
+from otp_flow.web.flows.base import Flow
 from otp_flow.web.flows.pages import Pending
 from otp_flow.web.forms import clean_display_name, safe_next
 from otp_flow.web.outcomes import Problem, send_problem, taken_problem
@@ -27,7 +27,7 @@ __all__ = ["UpdateUserinfoFlow", "notify_address_change"]
 log = logging.getLogger("otp_flow")
 
 
-class UpdateUserinfoFlow(CodeFlow):
+class UpdateUserinfoFlow(Flow):
     name: ClassVar[str] = "update_userinfo"
     usage: ClassVar[Usage] = "update_userinfo"
     template: ClassVar[str] = "update_userinfo.html"
@@ -75,27 +75,27 @@ class UpdateUserinfoFlow(CodeFlow):
             new = self.settings.identifiers.parse(raw)
         except IdentifierError as exc:
             return send_problem(exc, self.texts(request))
-        current = user.phone_number if new.channel == "sms" else user.email
+        current = getattr(user, new.user_field)
         return None if new.value == current else new
 
     async def verified(self, request: Request, pending: Pending, user: User | None) -> Response:
         new = pending.recipient()
         assert user is not None and new is not None
-        field = "phone_number" if new.channel == "sms" else "email"
+        field = new.user_field
         old_value = getattr(user, field)
         try:
             updated = await self.settings.users.update(user.id, **{field: new.value})
         except IdentifierTaken:
             problem = taken_problem(field, self.texts(request), to_sign_in=False)
             response = self.page(request, user, problem=problem)
-            self.clear(request, response)
+            self.cookie.clear(request, response)
             return response
         if old_value:
             old = Recipient(new.channel, old_value)
             await notify_address_change(self.settings, old, new, self.texts(request).locale)
         await self.settings.hooks.fire(UserEvent("update_userinfo", updated, previous=user))
         response = self.saved(request, pending.next)
-        self.clear(request, response)
+        self.cookie.clear(request, response)
         return response
 
     def saved(self, request: Request, next_url: str) -> Response:
@@ -118,7 +118,7 @@ async def notify_address_change(
             recipient=old.value,
             locale=locale,
             client_id=settings.client_id,
-            changed="phone_number" if new.channel == "sms" else "email",
+            changed=new.user_field,
             new_value_masked=mask_recipient(new.value),
         )
         await engine.notify(message)

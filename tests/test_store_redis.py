@@ -4,7 +4,8 @@ surviving SCRIPT FLUSH, and a restart costing no request.
 Proven elsewhere, once each: one round trip per send and per verify and no plaintext code at
 rest (tests/test_engine_redis.py, through the engine that callers use); a stopped Redis failing
 fast and healing (tests/test_engine_outage.py); a frozen one ending in the socket timeout, 503
-and recovery (tests/test_fault_drills.py).
+and recovery (tests/test_fault_drills.py); which failures count as an outage, a connection torn
+down under a command among them (tests/test_redis_support.py).
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from otp_flow.errors import StoreUnavailable
 from otp_flow.stores.redis import RedisStore
-from otp_flow.stores.redis_errors import redis_unavailable
 from tests.redis_harness import RedisServer
 from tests.test_store_contract import MINUTE, PHONE, T, issue_request, verify_request
 
@@ -187,17 +186,3 @@ async def test_a_restart_between_requests_costs_no_request(private_redis: RedisS
         assert all(o.accepted for o in again)
     finally:
         await store.aclose()
-
-
-async def test_a_connection_torn_down_under_a_command_is_an_outage_not_a_500() -> None:
-    # What a task sees when another task closed the client under it (a Cluster client's
-    # reinitialisation, test_store_cluster.py): redis-py writes to a writer that is gone.
-    torn = aioredis.Connection()  # never connected, as after a close: no writer
-    with pytest.raises(StoreUnavailable) as caught, redis_unavailable():
-        await torn._send_packed_command([b"PING"])
-    assert isinstance(caught.value.__cause__, AttributeError)
-    with pytest.raises(StoreUnavailable), redis_unavailable():
-        raise OSError("connection refused")
-    # An AttributeError of our own making is a bug to see, not an outage to hide as a 503.
-    with pytest.raises(AttributeError), redis_unavailable():
-        _ = None.writelines  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from otp_flow.stores.redis import RedisStore
-from otp_flow.stores.redis_errors import redis_unavailable
+from otp_flow.stores.redis_support import unavailable
 from otp_flow.types import CHANNELS, Channel
 
 __all__ = ["QuotaAdmin", "RedisQuotaAdmin"]
@@ -38,7 +38,7 @@ class RedisQuotaAdmin:
         if channel is not None and channel not in CHANNELS:
             raise ValueError(f"channel must be one of {', '.join(CHANNELS)}")
         key = self.store.key(client_id, "q")
-        with redis_unavailable():
+        with unavailable():
             if channel is None:
                 await self.store.redis.delete(key)
             else:

@@ -22,9 +22,9 @@ of Redis ``used_memory`` all told, key, TTL and hash-table slots included.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Sequence
-from importlib.resources import files
-from typing import TYPE_CHECKING, Protocol, TypeAlias, cast
+from collections.abc import Sequence
+from functools import partial
+from typing import TYPE_CHECKING
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
@@ -43,13 +43,12 @@ from otp_flow.stores.base import (
     VerifyRequest,
     VerifyStatus,
 )
-from otp_flow.stores.redis_errors import redis_unavailable as _unavailable
+from otp_flow.stores.redis_support import commands, load_script, unavailable
 from otp_flow.types import Channel, Usage
 from otp_flow.usages import REDIS_FIELDS
 
 if TYPE_CHECKING:
-    # The types-redis stubs make both clients generic, redis-py's own hints do not: accept both.
-    RedisClient: TypeAlias = Redis | RedisCluster  # type: ignore[type-arg, unused-ignore]
+    from otp_flow.stores.redis_support import RedisClient
 
 __all__ = ["RedisStore"]
 
@@ -87,23 +86,6 @@ _MAX_WINDOW_ID = 2**32
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 
 
-class _Script(Protocol):
-    def __call__(
-        self, *, keys: Sequence[str], args: Sequence[str | bytes | int]
-    ) -> Awaitable[object]: ...
-
-
-class _Commands(Protocol):
-    """What the store calls on either client, typed once (the stubs leave most of it Any)."""
-
-    def register_script(self, script: str) -> _Script: ...
-    def hget(self, name: str, key: str) -> Awaitable[bytes | str | None]: ...
-    def lrange(self, name: str, start: int, end: int) -> Awaitable[list[bytes | str]]: ...
-    def ping(self) -> Awaitable[object]: ...
-    def delete(self, *names: str) -> Awaitable[int]: ...
-    def aclose(self) -> Awaitable[None]: ...
-
-
 def _ints(reply: object, size: int) -> list[int]:
     if not isinstance(reply, list) or len(reply) != size:
         raise StoreUnavailable(f"unexpected reply from Redis: {reply!r}")
@@ -115,13 +97,6 @@ def _challenge_number(challenge_id: str) -> int | None:
     if not _DECIMAL.fullmatch(challenge_id) or int(challenge_id) >= _MAX_CHALLENGE_ID:
         return None
     return int(challenge_id)
-
-
-def _script(client: _Commands, name: str) -> _Script:
-    source = (files("otp_flow.stores") / "lua" / name).read_text(encoding="utf-8")
-    # redis-py sends EVALSHA and, on NOSCRIPT (after SCRIPT FLUSH, a restart or a failover),
-    # loads the script and retries by itself; on a Cluster it loads it on every primary.
-    return client.register_script(source)
 
 
 class RedisStore:
@@ -136,13 +111,14 @@ class RedisStore:
             raise ValueError("prefix must not contain '{' or '}': the hash tag follows it")
         self.redis = client
         self.prefix = prefix
-        self._client = cast(_Commands, client)
-        self._issue = _script(self._client, "issue.lua")
-        self._verify = _script(self._client, "verify.lua")
-        self._cancel = _script(self._client, "cancel.lua")
-        self._nonce = _script(self._client, "nonce.lua")
-        self._outbox_push = _script(self._client, "outbox_push.lua")
-        self._throttle = _script(self._client, "throttle.lua")
+        self._client = commands(client)
+        script = partial(load_script, self._client, "otp_flow.stores")
+        self._issue = script("issue.lua")
+        self._verify = script("verify.lua")
+        self._cancel = script("cancel.lua")
+        self._nonce = script("nonce.lua")
+        self._outbox_push = script("outbox_push.lua")
+        self._throttle = script("throttle.lua")
 
     @classmethod
     def from_url(
@@ -258,7 +234,7 @@ class RedisStore:
                 *args, q.budget, q.window_ms, q.window_limit, q.day_limit,
                 q.recipient_day_limit, r.recipient,
             )  # fmt: skip
-        with _unavailable():
+        with unavailable():
             reply = await self._issue(keys=keys, args=args)
         verdict, retry_after, *counts = _ints(reply, 8)
         return IssueOutcome(verdict == 0, _REFUSALS[verdict], retry_after, *counts)
@@ -275,7 +251,7 @@ class RedisStore:
             keys.append(self.key(r.client_id, "a", r.requester.key))
             window, limit = r.requester.window_ms, r.requester.limit
         args = (_USAGE_FIELDS[r.usage], wanted, r.digest, r.now_ms, window, limit)
-        with _unavailable():
+        with unavailable():
             reply = await self._verify(keys=keys, args=(*args, *r.older_digests))
         if isinstance(reply, list) and len(reply) == 4:
             status, _, _, retry_after = _ints(reply, 4)
@@ -296,17 +272,19 @@ class RedisStore:
         keys = (self.key(client_id, "r", recipient), self.key(client_id, "q"))
         challenge = _challenge_number(challenge_id)
         args = (_USAGE_FIELDS[usage], -1 if challenge is None else challenge, channel)
-        with _unavailable():
+        with unavailable():
             await self._cancel(keys=keys, args=(*args, int(refund_quota)))
 
     async def quota_used(self, client_id: str, channel: Channel) -> int:
-        with _unavailable():
+        with unavailable():
             used = await self._client.hget(self.key(client_id, "q"), channel)
         return int(used or 0)
 
     async def remember_nonce(self, scope: str, nonce: str, *, now_ms: int, ttl_ms: int) -> bool:
-        with _unavailable():
-            reply = await self._nonce(keys=(self.key(scope, "n", nonce),), args=(now_ms, ttl_ms))
+        with unavailable():
+            reply: object = await self._nonce(
+                keys=(self.key(scope, "n", nonce),), args=(now_ms, ttl_ms)
+            )
         return reply == 1
 
     async def throttle(
@@ -321,7 +299,7 @@ class RedisStore:
     ) -> ThrottleOutcome:
         counters = ((key, limit), *also)
         keys = [self.key(scope, "t", k) for k, _ in counters]
-        with _unavailable():
+        with unavailable():
             reply = await self._throttle(
                 keys=keys, args=(now_ms, window_ms, *(n for _, n in counters))
             )
@@ -329,24 +307,24 @@ class RedisStore:
         return ThrottleOutcome(bool(allowed), count, retry_after_ms)
 
     async def clear_throttle(self, scope: str, key: str) -> None:
-        with _unavailable():
+        with unavailable():
             await self._client.delete(self.key(scope, "t", key))
 
     async def outbox_push(self, payload: str, *, max_len: int) -> None:
-        with _unavailable():
+        with unavailable():
             await self._outbox_push(keys=(self.key("outbox"),), args=(payload, max_len))
 
     async def outbox_list(self, limit: int) -> list[str]:
         if limit == 0:
             return []  # LRANGE 0 -1 would mean "all"; other limits slice like list[:limit]
-        with _unavailable():
+        with unavailable():
             items = await self._client.lrange(self.key("outbox"), 0, limit - 1)
         return [item.decode() if isinstance(item, bytes) else item for item in items]
 
     async def ping(self) -> None:
-        with _unavailable():
+        with unavailable():
             await self._client.ping()
 
     async def aclose(self) -> None:
-        with _unavailable():
+        with unavailable():
             await self._client.aclose()

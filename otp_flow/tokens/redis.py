@@ -10,15 +10,10 @@ everything at once. Every key carries the ``namespace`` hash tag (Redis Cluster)
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Sequence
-from contextlib import AbstractContextManager
-from importlib.resources import files
-from typing import Protocol, cast
 
 from otp_flow.errors import StoreUnavailable
-from otp_flow.stores.redis_errors import redis_unavailable
+from otp_flow.stores.redis_support import RedisKeyspace, commands, load_script, unavailable
 from otp_flow.tokens.store import USED_DIGESTS_KEPT, RotateOutcome
-from otp_flow.users import RedisKeyspace
 
 __all__ = ["RedisTokenStore"]
 
@@ -27,21 +22,8 @@ _OUTCOMES: dict[bytes, RotateOutcome] = {
     b"reused": "reused",
     b"unknown": "unknown",
 }
-
-
-class _Script(Protocol):
-    def __call__(self, *, keys: Sequence[str], args: Sequence[str | int]) -> Awaitable[bytes]: ...
-
-
-class _Commands(Protocol):
-    def register_script(self, script: str) -> _Script: ...
-    def hget(self, name: str, key: str) -> Awaitable[bytes | None]: ...
-    def hdel(self, name: str, *keys: str) -> Awaitable[int]: ...
-    def delete(self, *names: str) -> Awaitable[int]: ...
-
-
-def _unavailable() -> AbstractContextManager[None]:
-    return redis_unavailable("the token store (Redis) failed")
+#: Who failed, in the StoreUnavailable of an outage.
+_STORE = "the token store"
 
 
 class RedisTokenStore:
@@ -51,14 +33,9 @@ class RedisTokenStore:
     def __init__(self, keyspace: RedisKeyspace, *, namespace: str = "api:tokens") -> None:
         self._keyspace = keyspace
         self._ns = namespace
-        self._client = cast(_Commands, keyspace.redis)
-        lua = files("otp_flow.tokens") / "lua"
-        self._start = self._client.register_script(
-            (lua / "start_family.lua").read_text(encoding="utf-8")
-        )
-        self._rotate = self._client.register_script(
-            (lua / "rotate.lua").read_text(encoding="utf-8")
-        )
+        self._client = commands(keyspace.redis)
+        self._start = load_script(self._client, "otp_flow.tokens", "start_family.lua")
+        self._rotate = load_script(self._client, "otp_flow.tokens", "rotate.lua")
 
     def _key(self, user_id: str) -> str:
         return self._keyspace.key(self._ns, "user", user_id)
@@ -74,7 +51,7 @@ class RedisTokenStore:
         expires_ms: int,
     ) -> None:
         family = json.dumps({"c": client_id, "d": refresh_digest, "e": expires_ms, "u": []})
-        with _unavailable():
+        with unavailable(_STORE):
             await self._start(
                 keys=[self._key(user_id)], args=[family_id, family, now_ms, expires_ms]
             )
@@ -99,7 +76,7 @@ class RedisTokenStore:
             expires_ms,
             USED_DIGESTS_KEPT,
         ]
-        with _unavailable():
+        with unavailable(_STORE):
             answer = await self._rotate(keys=[self._key(user_id)], args=args)
         outcome = _OUTCOMES.get(answer)
         if outcome is None:
@@ -107,7 +84,7 @@ class RedisTokenStore:
         return outcome
 
     async def is_live(self, *, user_id: str, family_id: str, now_ms: int) -> bool:
-        with _unavailable():
+        with unavailable(_STORE):
             raw = await self._client.hget(self._key(user_id), family_id)
         if raw is None:
             return False
@@ -118,9 +95,9 @@ class RedisTokenStore:
         return isinstance(expires, int | float) and expires > now_ms
 
     async def end_family(self, *, user_id: str, family_id: str) -> None:
-        with _unavailable():
+        with unavailable(_STORE):
             await self._client.hdel(self._key(user_id), family_id)
 
     async def end_user(self, user_id: str) -> None:
-        with _unavailable():
+        with unavailable(_STORE):
             await self._client.delete(self._key(user_id))

@@ -9,6 +9,7 @@ always keeps a phone number or an email. Passwords are only ever stored hashed (
 update or a password reset.
 """
 
+from otp_flow.stores.redis_support import RedisKeyspace
 from otp_flow.users.base import (
     IdentifierField,
     IdentifierTaken,
@@ -29,7 +30,7 @@ from otp_flow.users.hooks import (
 )
 from otp_flow.users.lookup import UserLookup, find_user
 from otp_flow.users.memory import MemoryUserStore
-from otp_flow.users.redis import RedisKeyspace, RedisUserStore
+from otp_flow.users.redis import RedisUserStore
 
 __all__ = [
     "CLEAR",

@@ -12,14 +12,12 @@ up with two users.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Sequence
-from contextlib import AbstractContextManager
-from importlib.resources import files
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from collections.abc import Sequence
+from functools import partial
 
 from otp_flow.errors import StoreUnavailable
 from otp_flow.passwords import Passwords
-from otp_flow.stores.redis_errors import redis_unavailable
+from otp_flow.stores.redis_support import RedisKeyspace, commands, load_script, unavailable
 from otp_flow.users.base import (
     IDENTIFIER_FIELDS,
     IdentifierTaken,
@@ -29,43 +27,11 @@ from otp_flow.users.base import (
 )
 from otp_flow.users.changes import Clear, IdentifierRequired, require_identifier
 
-if TYPE_CHECKING:
-    from otp_flow.stores.redis import RedisClient
-
-__all__ = ["RedisKeyspace", "RedisUserStore"]
+__all__ = ["RedisUserStore"]
 
 _FIELDS = ("display_name", "phone_number", "email", "password", "extra")
-
-
-class RedisKeyspace(Protocol):
-    """What the Redis stores of users and sessions need of ``RedisStore``: its client (a
-    ``redis.asyncio`` Redis or RedisCluster, bytes replies) and its one key prefix function."""
-
-    redis: RedisClient
-
-    def key(self, client_id: str, *parts: str) -> str: ...
-
-
-class _Script(Protocol):
-    def __call__(self, *, keys: Sequence[str], args: Sequence[str]) -> Awaitable[Any]: ...
-
-
-class _Commands(Protocol):
-    """What this store calls on either client, typed once (redis-py leaves the replies Any)."""
-
-    def register_script(self, script: str) -> _Script: ...
-    def hmget(self, name: str, *keys: str) -> Awaitable[list[bytes | None]]: ...
-    def hexists(self, name: str, key: str) -> Awaitable[bool]: ...
-    def hset(self, name: str, key: str, value: str) -> Awaitable[int]: ...
-
-
-def _unavailable() -> AbstractContextManager[None]:
-    return redis_unavailable("the user store (Redis) failed")
-
-
-def _script(client: _Commands, name: str) -> _Script:
-    source = (files("otp_flow.users") / "lua" / name).read_text(encoding="utf-8")
-    return client.register_script(source)
+#: Who failed, in the StoreUnavailable of an outage.
+_STORE = "the user store"
 
 
 class RedisUserStore:
@@ -92,16 +58,17 @@ class RedisUserStore:
         self._keyspace = keyspace
         self._ns = namespace
         self._retries = max_update_retries
-        self._client = cast(_Commands, keyspace.redis)
-        self._create = _script(self._client, "create_user.lua")
-        self._update = _script(self._client, "update_user.lua")
-        self._find_user = _script(self._client, "find_user.lua")
+        self._client = commands(keyspace.redis)
+        script = partial(load_script, self._client, "otp_flow.users")
+        self._create = script("create_user.lua")
+        self._update = script("update_user.lua")
+        self._find_user = script("find_user.lua")
 
     def _key(self, *parts: str) -> str:
         return self._keyspace.key(self._ns, *parts)
 
     async def _load(self, user_id: str) -> tuple[User, str] | None:
-        with _unavailable():
+        with unavailable(_STORE):
             raw = await self._client.hmget(self._key("user", user_id), *_FIELDS)
         return _loaded(user_id, raw)
 
@@ -118,7 +85,7 @@ class RedisUserStore:
     async def _find(self, name: str, value: str) -> User | None:
         # The index and the user in one script: one round trip, found or not (find_user.lua).
         keys, args = [self._key(name, value)], [self._key("user", ""), *_FIELDS]
-        with _unavailable():
+        with unavailable(_STORE):
             user_id, *raw = await self._find_user(keys=keys, args=args)
         loaded = _loaded(user_id.decode(), raw) if user_id else None
         return loaded[0] if loaded else None
@@ -142,7 +109,7 @@ class RedisUserStore:
         ]
         fields = ["display_name", display_name, "phone_number", phone, "email", mail]
         args = [user.id, phone, mail, *fields, "password", hashed, "extra", "{}"]
-        with _unavailable():
+        with unavailable(_STORE):
             answer = (await self._create(keys=keys, args=args)).decode()
         if answer != "ok":
             raise _taken(answer)
@@ -171,7 +138,7 @@ class RedisUserStore:
             keys += [self._key("email", old_e), self._key("email", new_e)]
             fields = ["display_name", new.display_name, "phone_number", new_p, "email", new_e]
             args = [user_id, old_p, new_p, old_e, new_e, *fields]
-            with _unavailable():
+            with unavailable(_STORE):
                 answer = (await self._update(keys=keys, args=args)).decode()
             if answer == "ok":
                 return new
@@ -187,7 +154,7 @@ class RedisUserStore:
         hashed = await self.passwords.hash(password)
         key = self._key("user", user_id)
         # HSET on a missing hash would create a half user; only set when the user exists.
-        with _unavailable():
+        with unavailable(_STORE):
             exists = await self._client.hexists(key, "display_name")
             if exists:
                 await self._client.hset(key, "password", hashed)

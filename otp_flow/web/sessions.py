@@ -15,16 +15,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from importlib.resources import files
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from otp_flow.stores.redis_errors import redis_unavailable
+from otp_flow.stores.redis_support import RedisKeyspace, commands, load_script, unavailable
 from otp_flow.types import Clock, system_clock
-from otp_flow.users import RedisKeyspace
 
 __all__ = ["MemorySessionStore", "RedisSessionStore", "Session", "SessionStore"]
+
+#: Who failed, in the StoreUnavailable of an outage.
+_STORE = "the session store"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,34 +100,32 @@ class RedisSessionStore:
         self._keyspace = keyspace
         self._ns = namespace
         self._clock = clock
-        source = (files("otp_flow.web") / "lua" / "create_session.lua").read_text(encoding="utf-8")
-        self._create = keyspace.redis.register_script(source)
+        self._client = commands(keyspace.redis)
+        self._create = load_script(self._client, "otp_flow.web", "create_session.lua")
 
     def _key(self, user_id: str) -> str:
         return self._keyspace.key(self._ns, "user", user_id)
-
-    async def _call(self, awaitable: Awaitable[Any]) -> Any:
-        with redis_unavailable("the session store (Redis) failed"):
-            return await awaitable
 
     async def create(self, user_id: str, *, ttl_seconds: int) -> Session:
         now = self._clock()
         session = Session(user_id, _new_id(), now + ttl_seconds)
         # One script: the expired sessions go and the new one comes in one round trip.
         args = (repr(now), _digest(session.id), repr(session.expires_at), ttl_seconds)
-        await self._call(self._create(keys=(self._key(user_id),), args=args))
+        with unavailable(_STORE):
+            await self._create(keys=(self._key(user_id),), args=args)
         return session
 
     async def get(self, user_id: str, session_id: str) -> Session | None:
-        expires = await self._call(
-            self._keyspace.redis.hget(self._key(user_id), _digest(session_id))
-        )
+        with unavailable(_STORE):
+            expires = await self._client.hget(self._key(user_id), _digest(session_id))
         if expires is None or float(expires) <= self._clock():
             return None
         return Session(user_id, session_id, float(expires))
 
     async def delete(self, user_id: str, session_id: str) -> None:
-        await self._call(self._keyspace.redis.hdel(self._key(user_id), _digest(session_id)))
+        with unavailable(_STORE):
+            await self._client.hdel(self._key(user_id), _digest(session_id))
 
     async def delete_user(self, user_id: str) -> None:
-        await self._call(self._keyspace.redis.delete(self._key(user_id)))
+        with unavailable(_STORE):
+            await self._client.delete(self._key(user_id))

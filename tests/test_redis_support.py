@@ -73,4 +73,5 @@ async def test_a_script_is_loaded_from_the_package_that_owns_it(redis_url: str) 
         assert await script(keys=["{t}:s"], args=["1.0", "digest", "61.0", 60]) == 1
         assert await client.hget("{t}:s", "digest") == b"61.0"
     finally:
+        await client.delete("{t}:s")
         await client.aclose()

@@ -22,9 +22,10 @@ from typing import Any
 import msgspec
 
 from otp_flow.senders.kinds import sender_schema
+from otp_flow.tables import Table, expected, table_of
 from otp_flow.types import CHANNELS
 
-__all__ = ["expected", "main", "node_at", "schema", "schema_text"]
+__all__ = ["expected", "main", "node_at", "schema", "schema_text", "table_of"]
 
 FILE_NAME = "otp-flow.schema.json"
 Node = dict[str, Any]
@@ -33,16 +34,16 @@ Node = dict[str, Any]
 @functools.cache
 def schema() -> Node:
     """The schema, every table inlined (``$defs`` resolved), in the file's key order."""
-    from otp_flow.config.settings import Settings
-    from otp_flow.config.tables import AuthSource, Table
+    from otp_flow.config.settings import Settings  # imports every table
 
     raw = msgspec.json.schema(Settings)
     defs: dict[str, Node] = raw.pop("$defs", {})
-    structs: list[type[msgspec.Struct]] = [AuthSource, *Table.__subclasses__()]
-    for cls in structs:
+    tables = _subclasses(Table)
+    for cls in (tables[name] for name in defs):
         properties = defs[cls.__name__]["properties"]
-        for name, text in _attribute_docs(cls).items():
-            properties[name]["description"] = text
+        for owner in reversed(cls.__mro__[: cls.__mro__.index(Table)]):  # inherited keys too
+            for name, text in _attribute_docs(owner).items():
+                properties[name]["description"] = text
         for field in msgspec.structs.fields(cls):
             if typing.get_origin(field.type) is typing.Literal:  # as written, not sorted
                 properties[field.encode_name]["enum"] = list(typing.get_args(field.type))
@@ -66,6 +67,13 @@ def schema() -> Node:
         "description": "A table of another component (the demo's `[pages]`), kept unchecked.",
     }
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **root}
+
+
+def _subclasses(cls: type[Table]) -> dict[str, type[Table]]:
+    found: dict[str, type[Table]] = {}
+    for sub in cls.__subclasses__():
+        found |= {sub.__name__: sub} | _subclasses(sub)
+    return found
 
 
 def _one_line(value: Any, key: str) -> Any:
@@ -95,46 +103,6 @@ def node_at(path: str) -> Node:
         node = table_of(node)
         node = node.get("items", {}) if part.startswith("[") else node["properties"].get(part, {})
     return node
-
-
-def table_of(node: Node) -> Node:
-    """``node`` without its ``null`` alternative (an optional key)."""
-    options = [n for n in node.get("anyOf", [node]) if n.get("type") != "null"]
-    return options[0] if len(options) == 1 else node
-
-
-def expected(node: Node, path: str = "") -> str:
-    """What a key takes, as an error message says it: ``an integer between 0 and 10``."""
-    node = table_of(node)
-    if "enum" in node:
-        values = [str(v) for v in node["enum"]]
-        if len(values) == 2:
-            return f'"{values[0]}" or "{values[1]}"'
-        return f"one of {' | '.join(values)}"
-    kind = node.get("type")
-    low, high = node.get("minimum"), node.get("maximum")
-    if kind == "integer":
-        if low is not None and high is not None:
-            return f"an integer between {low} and {high}"
-        return f"an integer >= {low}" if low is not None else "an integer"
-    if kind == "number":
-        above = node.get("exclusiveMinimum")
-        if above is not None:
-            return f"a number above {above} and at most {high}" if high else f"a number > {above}"
-        return f"a number >= {low}" if low is not None else "a number"
-    if kind == "string":
-        shortest = node.get("minLength", 0)
-        if shortest > 1:
-            return f"at least {shortest} characters"
-        return "a non-empty string" if shortest else "a string"
-    if kind == "boolean":
-        return "true or false"
-    if kind == "array":
-        if table_of(node.get("items", {})).get("type") == "object":
-            name = path.rpartition(".")[2]
-            return f"an array of tables ([[{name}]])"
-        return "a list of strings"
-    return "a table"
 
 
 def main(argv: list[str] | None = None) -> int:

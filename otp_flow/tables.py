@@ -16,8 +16,12 @@ This module imports nothing of otp_flow, so every component can import it.
 
 from __future__ import annotations
 
+import ast
 import functools
+import inspect
+import itertools
 import math
+import textwrap
 from typing import Annotated, Any, TypeVar
 
 import msgspec
@@ -66,6 +70,20 @@ class Table(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
                 finite = False
             if not finite:
                 raise ValueError(f"{name} must be {expected(node, name)}, got {value!r}")
+
+    @classmethod
+    def descriptions(cls) -> dict[str, str]:
+        """The string below each field, by key name, inherited ones included (what the file's
+        JSON Schema and the documentation's reference say of the key)."""
+        found: dict[str, str] = {}
+        for owner in reversed(cls.__mro__[: cls.__mro__.index(Table)]):
+            names = {f.name: f.encode_name for f in msgspec.structs.fields(owner)}
+            body = ast.parse(textwrap.dedent(inspect.getsource(owner))).body[0].body  # type: ignore[attr-defined]
+            for field, text in itertools.pairwise(body):
+                named = isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
+                if named and isinstance(text, ast.Expr) and isinstance(text.value, ast.Constant):
+                    found[names[field.target.id]] = str(text.value.value)
+        return found
 
     def to(self, cls: type[T], **more: Any) -> T:
         """This table's values as ``cls`` (the engine's object it extends or is extended by),

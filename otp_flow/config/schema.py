@@ -8,13 +8,9 @@ The same schema phrases the configuration errors (``expected``) and the document
 
 from __future__ import annotations
 
-import ast
 import functools
-import inspect
-import itertools
 import json
 import sys
-import textwrap
 import typing
 from pathlib import Path
 from typing import Any
@@ -41,9 +37,8 @@ def schema() -> Node:
     tables = _subclasses(Table)
     for cls in (tables[name] for name in defs):
         properties = defs[cls.__name__]["properties"]
-        for owner in reversed(cls.__mro__[: cls.__mro__.index(Table)]):  # inherited keys too
-            for name, text in _attribute_docs(owner).items():
-                properties[name]["description"] = text
+        for name, text in cls.descriptions().items():
+            properties[name]["description"] = text
         for field in msgspec.structs.fields(cls):
             if typing.get_origin(field.type) is typing.Literal:  # as written, not sorted
                 properties[field.encode_name]["enum"] = list(typing.get_args(field.type))
@@ -78,18 +73,6 @@ def _subclasses(cls: type[Table]) -> dict[str, type[Table]]:
 
 def _one_line(value: Any, key: str) -> Any:
     return " ".join(value.split()) if key == "description" else value
-
-
-def _attribute_docs(cls: type[msgspec.Struct]) -> dict[str, str]:
-    """The string below each field (pydantic's ``use_attribute_docstrings``), by key name."""
-    names = {f.name: f.encode_name for f in msgspec.structs.fields(cls)}
-    body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0].body  # type: ignore[attr-defined]
-    found: dict[str, str] = {}
-    for field, text in itertools.pairwise(body):
-        named = isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
-        if named and isinstance(text, ast.Expr) and isinstance(text.value, ast.Constant):
-            found[names[field.target.id]] = str(text.value.value)
-    return found
 
 
 def schema_text() -> str:

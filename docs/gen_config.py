@@ -11,12 +11,12 @@ tables go.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import re
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from mkdocs.exceptions import PluginError
 
 from otp_flow.config import ApiSettings
@@ -259,7 +259,7 @@ def _limit_rows() -> list[tuple[str, str, str, Any]]:
         ("RequesterLimits", RequesterLimits(), "requesters"),
     )
     for owner, value, table in owners:
-        for f in dataclasses.fields(value):
+        for f in msgspec.structs.fields(value):
             if f.name in ("alphabet", "timezone"):
                 continue  # not limits: the code's characters, the windows' time zone
             if f.name not in described:

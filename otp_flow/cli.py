@@ -16,8 +16,7 @@ from otp_flow.cli_quota import add_quota_parser, run_quota
 from otp_flow.config import ConfigError, Settings, load_config
 from otp_flow.config.schema import FILE_NAME
 from otp_flow.config.schema import main as write_schema
-from otp_flow.config.tables import LoggingSettings
-from otp_flow.events import logging_config
+from otp_flow.events import LoggingSettings, logging_config
 
 __all__ = ["WithoutQueryString", "main"]
 

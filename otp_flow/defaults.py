@@ -1,6 +1,6 @@
 """Every default of otp_flow, written once (as Flask-Security's ``_default_config``).
 
-The policy dataclasses, the engine, the configuration models, ``create_auth_app``,
+The policy objects, the engine, the configuration tables, ``create_auth_app``,
 ``create_api_app``, the dialects, the token service, the service and the demo all read their
 defaults from here, so a default changed here changes everywhere, and the configuration file's
 reference (generated from the models) shows the same number the Python keyword does.

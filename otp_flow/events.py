@@ -19,10 +19,22 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import msgspec
+
+from otp_flow import defaults
 from otp_flow.observers import Event, SendEvent, calling_code
+from otp_flow.tables import Table
 from otp_flow.types import Recipient
 
-__all__ = ["EVENTS_LOGGER", "EventLog", "JsonFormatter", "LogFormat", "logging_config", "mask"]
+__all__ = [
+    "EVENTS_LOGGER",
+    "EventLog",
+    "JsonFormatter",
+    "LogFormat",
+    "LoggingSettings",
+    "logging_config",
+    "mask",
+]
 
 EVENTS_LOGGER = "otp_flow.events"
 LogFormat = Literal["text", "json"]
@@ -128,3 +140,19 @@ def logging_config(log_format: LogFormat, level: str = "INFO") -> dict[str, Any]
         },
         "loggers": {"otp_flow": {"handlers": ["otp_flow"], "level": level, "propagate": False}},
     }
+
+
+class LoggingSettings(Table, frozen=True):
+    """The log output of `otp-flow serve`."""
+
+    format: LogFormat = defaults.LOG_FORMAT
+    "`json`: one JSON object per line."
+    level: str = defaults.LOG_LEVEL
+    "Level of the `otp_flow` loggers: `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`, any case."
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        levels = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        if self.level.upper() not in levels:
+            raise ValueError(f"level must be one of {' | '.join(levels)}")
+        msgspec.structs.force_setattr(self, "level", self.level.upper())

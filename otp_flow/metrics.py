@@ -29,9 +29,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
 
 from otp_flow import defaults
 from otp_flow.observers import Event, SendEvent, calling_code
+from otp_flow.tables import Price, Table, Text
 from otp_flow.types import Channel
 
 try:
@@ -42,7 +47,7 @@ except ImportError:  # the metrics extra is not installed; MessagePrices still w
 else:
     HAVE_PROMETHEUS = True
 
-__all__ = ["HAVE_PROMETHEUS", "MessagePrices", "Metrics"]
+__all__ = ["HAVE_PROMETHEUS", "MessagePrices", "Metrics", "MetricsSettings"]
 
 #: Seconds; an SMS gateway or SMTP session usually answers in 0.1-2 s, the engine gives up at
 #: its delivery timeout (10 s by default).
@@ -84,6 +89,45 @@ class MessagePrices:
         if channel == "email":
             return self.email
         return self.sms_by_country_code.get(country_code, self.sms)
+
+
+_ONE_PRICE = 'The price of one SMS delivered to a number with that calling code (`"86"`).'
+
+
+class MetricsSettings(Table, frozen=True):
+    """Prometheus metrics (`otp_flow.metrics`); see [Operations](operations.md#metrics)."""
+
+    enabled: bool = False
+    """`otp-flow serve` mounts `GET /metrics`; needs the `metrics` extra
+    (`pip install 'otp-flow[metrics]'`), else the file is refused."""
+    bearer_token: Annotated[str, Meta(min_length=16)] | None = None
+    "Scrapes must send `Authorization: Bearer <token>` (else 401); absent = no token asked."
+    currency: Text = defaults.CURRENCY
+    "The `currency` label of the spend estimate."
+    sms_price: Price = 0.0
+    "Price of one delivered SMS, for `otp_flow_estimated_spend_total`."
+    email_price: Price = 0.0
+    "Price of one delivered email."
+    sms_price_by_country_code: dict[str, Annotated[Price, Meta(description=_ONE_PRICE)]] = (
+        msgspec.field(default_factory=dict)
+    )
+    """SMS prices by destination: one key per country calling code (1 to 3 digits), written as a
+    quoted string (`"86" = 0.006`); other destinations cost `sms_price`."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.prices  # noqa: B018  (checks the calling codes)
+        if self.enabled and not HAVE_PROMETHEUS:
+            raise ValueError("enabled needs prometheus-client: pip install 'otp-flow[metrics]'")
+
+    @property
+    def prices(self) -> MessagePrices:
+        return MessagePrices(
+            sms=self.sms_price,
+            email=self.email_price,
+            sms_by_country_code=self.sms_price_by_country_code,
+            currency=self.currency,
+        )
 
 
 class Metrics:

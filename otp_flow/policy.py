@@ -1,17 +1,23 @@
 """Every default of the engine in one place, validated when constructed.
 
 ``CodePolicy`` says what a code looks like and how long it lives; ``Limits`` says how often codes
-may be sent. Both are frozen: build a new one (``dataclasses.replace``) to change a value.
+may be sent; ``RequesterLimits`` how much one requester may do. Each extends (or is) its table of
+the configuration file (``otp_flow.tables.Table``), so a default and a bound are written once, and
+is checked when built. All are frozen, keyword-only msgspec Structs: build a new one
+(``msgspec.structs.replace``) to change a value.
 """
 
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
 
 from otp_flow import defaults
 from otp_flow.errors import InvalidRequest
+from otp_flow.tables import Count, Table, within
 from otp_flow.types import USAGES
 
 __all__ = [
@@ -23,8 +29,13 @@ __all__ = [
     "REQUESTER_WINDOW_SECONDS",
     "TOKEN_TTL_SECONDS",
     "TTL_SECONDS",
+    "CallerTTL",
+    "CodeLength",
     "CodePolicy",
+    "CodeTable",
+    "Failures",
     "Limits",
+    "LimitsTable",
     "RequesterLimits",
     "caller_int",
     "check_code_input",
@@ -48,42 +59,74 @@ TOKEN_TTL_SECONDS = (10, 24 * 3600)
 REQUESTER_WINDOW_SECONDS = (1, 7 * 24 * 3600)
 
 
-def _check_range(name: str, value: int, bounds: tuple[int, int]) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    low, high = bounds
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+CodeLength = Annotated[int, within(CODE_LENGTH)]
+CallerTTL = Annotated[int, within(CALLER_TTL_SECONDS)]
+Failures = Annotated[int, within(CALLER_MAX_FAILURES)]
 
 
-@dataclass(frozen=True, slots=True)
-class CodePolicy:
-    """What a code looks like and how long it and its otp_token live.
+class CodeTable(Table, frozen=True):
+    """The code policy when no auth source applies (`otp_flow.CodePolicy`)."""
+
+    code_length: CodeLength = defaults.CODE_LENGTH
+    "Characters in a generated code."
+    ttl_seconds: Annotated[int, within(TTL_SECONDS)] = defaults.CODE_TTL_SECONDS
+    "How long a code lives."
+    max_failures: Failures = defaults.MAX_FAILURES
+    "Wrong codes before the code is dead."
+    token_ttl_seconds: Annotated[int, within(TOKEN_TTL_SECONDS)] = defaults.TOKEN_TTL_SECONDS
+    """How long an `otp_token` (and the pages' pending-challenge cookie) is valid; at least
+    `ttl_seconds`."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.token_ttl_seconds < self.ttl_seconds:
+            raise ValueError("token_ttl_seconds must be at least ttl_seconds")
+
+
+class CodePolicy(CodeTable, frozen=True):
+    """What a code looks like and how long it and its otp_token live: the ``[defaults]`` table
+    and the code's ``alphabet``.
 
     The defaults are the seeds': a 6-digit numeric code valid for 60 seconds, at most 5 wrong
     guesses, and an otp_token valid for 5 minutes.
     """
 
-    code_length: int = defaults.CODE_LENGTH
     alphabet: str = string.digits
-    ttl_seconds: int = defaults.CODE_TTL_SECONDS
-    max_failures: int = defaults.MAX_FAILURES
-    token_ttl_seconds: int = defaults.TOKEN_TTL_SECONDS
 
     def __post_init__(self) -> None:
-        _check_range("code_length", self.code_length, CODE_LENGTH)
-        _check_range("ttl_seconds", self.ttl_seconds, TTL_SECONDS)
-        _check_range("max_failures", self.max_failures, CALLER_MAX_FAILURES)
-        _check_range("token_ttl_seconds", self.token_ttl_seconds, TOKEN_TTL_SECONDS)
+        super().__post_init__()
         if len(set(self.alphabet)) < 2 or len(set(self.alphabet)) != len(self.alphabet):
             raise ValueError("alphabet must hold at least two distinct characters, none repeated")
-        if self.token_ttl_seconds < self.ttl_seconds:
-            raise ValueError("token_ttl_seconds must be at least ttl_seconds")
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """How often codes may be sent. A limit of 0 switches that limit off.
+class LimitsTable(Table, frozen=True):
+    """How often codes may be sent (`otp_flow.Limits`); `0` switches a limit off. See
+    [Limits](limits.md)."""
+
+    app_per_day: Count = defaults.APP_PER_DAY
+    "Codes one client may send per calendar day (in `timezone`)."
+    recipient_per_minute: Count = defaults.RECIPIENT_PER_MINUTE
+    "Codes one client may send to one recipient per minute."
+    recipient_per_hour: Count = defaults.RECIPIENT_PER_HOUR
+    "Codes one client may send to one recipient per hour."
+    recipient_per_day: Count = defaults.RECIPIENT_PER_DAY
+    "Codes one client may send to one recipient per calendar day."
+    resend_interval_seconds: Count = defaults.RESEND_INTERVAL_SECONDS
+    "Minimum gap between two sends to one recipient."
+    resend_backoff_max_seconds: Count = defaults.RESEND_BACKOFF_MAX_SECONDS
+    """`0` keeps `resend_interval_seconds` fixed. Above `0` (and at least
+    `resend_interval_seconds`), the gap doubles with each send to the recipient on the same
+    calendar day (30 s, 60 s, 120 s ...) up to this many seconds."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if 0 < self.resend_backoff_max_seconds < self.resend_interval_seconds:
+            raise ValueError("resend_backoff_max_seconds must be 0 or >= resend_interval_seconds")
+
+
+class Limits(LimitsTable, frozen=True):
+    """How often codes may be sent: the ``[limits]`` table and the ``timezone`` of its calendar
+    days (a top-level key of the file). A limit of 0 switches that limit off.
 
     Windows: ``app_per_day`` counts every send of one client per calendar day in ``timezone``;
     the ``recipient_*`` limits count sends of one client to one recipient per fixed minute, hour
@@ -93,26 +136,10 @@ class Limits:
     default) keeps it fixed.
     """
 
-    app_per_day: int = defaults.APP_PER_DAY
-    recipient_per_minute: int = defaults.RECIPIENT_PER_MINUTE
-    recipient_per_hour: int = defaults.RECIPIENT_PER_HOUR
-    recipient_per_day: int = defaults.RECIPIENT_PER_DAY
-    resend_interval_seconds: int = defaults.RESEND_INTERVAL_SECONDS
     timezone: str = defaults.TIMEZONE
-    resend_backoff_max_seconds: int = defaults.RESEND_BACKOFF_MAX_SECONDS
 
     def __post_init__(self) -> None:
-        for name in (
-            "app_per_day",
-            "recipient_per_minute",
-            "recipient_per_hour",
-            "recipient_per_day",
-            "resend_interval_seconds",
-            "resend_backoff_max_seconds",
-        ):
-            _check_range(name, getattr(self, name), (0, 10**9))
-        if 0 < self.resend_backoff_max_seconds < self.resend_interval_seconds:
-            raise ValueError("resend_backoff_max_seconds must be 0 or >= resend_interval_seconds")
+        super().__post_init__()
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -121,11 +148,11 @@ class Limits:
     @classmethod
     def off(cls, timezone: str = defaults.TIMEZONE) -> Limits:
         """No limits at all: for benchmarks and trusted internal callers."""
-        return cls(0, 0, 0, 0, 0, timezone)
+        limits = dict.fromkeys((f.name for f in msgspec.structs.fields(LimitsTable)), 0)
+        return cls(**limits, timezone=timezone)
 
 
-@dataclass(frozen=True, slots=True)
-class RequesterLimits:
+class RequesterLimits(Table, frozen=True):
     """How much one requester (a client address, see ``otp_flow.web.requester``) may do.
 
     Applied when a caller names the requester (the pages do; the JSON APIs, whose callers are
@@ -143,28 +170,33 @@ class RequesterLimits:
     or wrong, any recipient) per ``window_seconds``.
     """
 
-    sends_per_window: int = defaults.REQUESTER_SENDS_PER_WINDOW
-    signup_sends_per_window: int = defaults.REQUESTER_SIGNUP_SENDS_PER_WINDOW
-    window_seconds: int = defaults.REQUESTER_WINDOW_SECONDS
-    sends_per_day: int = defaults.REQUESTER_SENDS_PER_DAY
-    recipient_per_day: int = defaults.REQUESTER_RECIPIENT_PER_DAY
-    checks_per_window: int = defaults.REQUESTER_CHECKS_PER_WINDOW
-
-    def __post_init__(self) -> None:
-        for name in (
-            "sends_per_window",
-            "signup_sends_per_window",
-            "sends_per_day",
-            "recipient_per_day",
-            "checks_per_window",
-        ):
-            _check_range(name, getattr(self, name), (0, 10**9))
-        _check_range("window_seconds", self.window_seconds, REQUESTER_WINDOW_SECONDS)
+    sends_per_window: Count = defaults.REQUESTER_SENDS_PER_WINDOW
+    "Login, password-reset and contact-change codes one requester may have sent per window."
+    signup_sends_per_window: Count = defaults.REQUESTER_SIGNUP_SENDS_PER_WINDOW
+    "Signup codes one requester may have sent per window, a budget apart from `sends_per_window`."
+    window_seconds: Annotated[int, within(REQUESTER_WINDOW_SECONDS)] = (
+        defaults.REQUESTER_WINDOW_SECONDS
+    )
+    """Length of a requester's window (at most a week); it starts at the requester's first send
+    after the previous window ended."""
+    sends_per_day: Count = defaults.REQUESTER_SENDS_PER_DAY
+    "All codes one requester may have sent per calendar day (in `timezone`)."
+    recipient_per_day: Count = defaults.REQUESTER_RECIPIENT_PER_DAY
+    """Codes one requester may have sent to one recipient per calendar day (below
+    `limits.recipient_per_day`, the ceiling of all requesters together)."""
+    checks_per_window: Count = defaults.REQUESTER_CHECKS_PER_WINDOW
+    "Codes one requester may check, right or wrong, any recipient, per window."
 
     @classmethod
     def off(cls) -> RequesterLimits:
         """No per-requester limits (trusted callers, benchmarks)."""
-        return cls(0, 0, defaults.REQUESTER_WINDOW_SECONDS, 0, 0, 0)
+        return cls(
+            sends_per_window=0,
+            signup_sends_per_window=0,
+            sends_per_day=0,
+            recipient_per_day=0,
+            checks_per_window=0,
+        )
 
 
 # Checks of what a caller passes per request: InvalidRequest, never ValueError (not config).

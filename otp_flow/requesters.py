@@ -1,5 +1,7 @@
 """Per-requester limits as the store sees them: ``RequesterLimits`` turned into the numbers of
-one send or one check, and the store's counts turned back into ``RequesterStats``.
+one send or one check, and the store's counts turned back into ``RequesterStats``; and the
+``[requesters]`` table of the configuration file, which is ``RequesterLimits`` and the proxies
+whose forwarding headers name the requester.
 
 A requester is whoever asks (the pages use the client address, ``otp_flow.web.requester``);
 the engine only needs its key, a short string kept under the client's hash tag.
@@ -7,11 +9,14 @@ the engine only needs its key, a short string kept under the client's hash tag.
 
 from __future__ import annotations
 
+from ipaddress import ip_network
+
 from otp_flow.policy import RequesterLimits
 from otp_flow.stores.base import IssueOutcome, RequesterChecks, RequesterSends
+from otp_flow.tables import Texts
 from otp_flow.types import RequesterStats, Usage
 
-__all__ = ["requester_checks", "requester_sends", "requester_stats"]
+__all__ = ["RequesterSettings", "requester_checks", "requester_sends", "requester_stats"]
 
 _MAX_KEY_LENGTH = 200
 
@@ -56,3 +61,26 @@ def requester_stats(outcome: IssueOutcome, sends: RequesterSends | None) -> Requ
         day_count=outcome.requester_day_count,
         day_limit=sends.day_limit,
     )
+
+
+class RequesterSettings(RequesterLimits, frozen=True):
+    """Who is asking on the pages and how much one requester may do (`otp_flow.RequesterLimits`);
+    `0` switches a limit off. The JSON APIs, whose callers are authenticated clients, name no
+    requester. See [Limits](limits.md#per-requester-limits)."""
+
+    trusted_proxies: Texts = ()
+    """Addresses or CIDR networks of the reverse proxies whose `X-Forwarded-For` / `Forwarded`
+    headers are believed; from anyone else they are ignored. The demo passes it to
+    `create_auth_app(trusted_proxies=)` (`otp-flow serve` has no pages)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for proxy in self.trusted_proxies:  # as otp_flow.web.requester.ClientAddress reads them
+            try:
+                ip_network(proxy.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted_proxies: {exc}") from exc
+
+    @property
+    def limits(self) -> RequesterLimits:
+        return self.to(RequesterLimits)

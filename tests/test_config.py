@@ -99,8 +99,17 @@ def test_the_issue_example_loads(tmp_path: Path) -> None:
     assert settings.store == "memory" and settings.dev is True
     assert settings.allowed_regions == ("CN",)
     assert settings.blocked_email_domains == ("mailinator.com",)
-    assert settings.defaults == CodePolicy(6, ttl_seconds=60, max_failures=5, token_ttl_seconds=300)
-    assert settings.limits == Limits(1000, 10, 30, 30, 30, "Asia/Shanghai")
+    assert settings.defaults == CodePolicy(
+        code_length=6, ttl_seconds=60, max_failures=5, token_ttl_seconds=300
+    )
+    assert settings.limits == Limits(
+        app_per_day=1000,
+        recipient_per_minute=10,
+        recipient_per_hour=30,
+        recipient_per_day=30,
+        resend_interval_seconds=30,
+        timezone="Asia/Shanghai",
+    )
     assert settings.clients == (Client("TENANT_CLIENT_ID", "TENANT_CLIENT_SECRET", 1000, 1000),)
     assert settings.auth_sources == (AuthSource("MOCK_SMS_OTP_AUTH_SOURCE_ID", "sms", 6, 300),)
     assert settings.sms_sender.type == settings.email_sender.type == "outbox"
@@ -447,7 +456,14 @@ def test_the_requesters_table_sets_trusted_proxies_and_per_requester_limits() ->
     )
     assert settings.limits.resend_backoff_max_seconds == 600
     assert settings.requesters.trusted_proxies == ("10.0.0.0/8", "192.0.2.1")
-    assert settings.requesters.limits == RequesterLimits(3, 2, 900, 12, 4, 20)
+    assert settings.requesters.limits == RequesterLimits(
+        sends_per_window=3,
+        signup_sends_per_window=2,
+        window_seconds=900,
+        sends_per_day=12,
+        recipient_per_day=4,
+        checks_per_window=20,
+    )
     engine = build_engine(settings, store=MemoryStore())
     assert engine.requester_limits == settings.requesters.limits
 

@@ -4,7 +4,6 @@ cover every configuration key, limit and endpoint the code has, and its examples
 from __future__ import annotations
 
 import copy
-import dataclasses
 import html
 import importlib.util
 import json
@@ -18,6 +17,7 @@ from pathlib import Path
 from types import ModuleType
 
 import httpx
+import msgspec
 import pytest
 from mkdocs.exceptions import PluginError
 
@@ -169,7 +169,7 @@ def test_the_limits_table_has_every_engine_limit_with_its_default(site: Path) ->
     table = gen_config.limits_table()
     for value in (CodePolicy(), Limits(), RequesterLimits()):
         owner = type(value).__name__
-        for field in dataclasses.fields(value):
+        for field in msgspec.structs.fields(value):
             if field.name in ("alphabet", "timezone"):
                 continue
             row = next(line for line in table.splitlines() if f"{owner}({field.name}=)" in line)

@@ -1,22 +1,20 @@
 """The configuration file: TOML in, a validated frozen ``Settings`` out.
 
-``Settings`` and its tables (``otp_flow.config.tables``) are msgspec Structs: each key's type,
-bounds, default (``otp_flow.defaults``) and description are written once, there. Every problem is
-a ``ConfigError`` naming the key (``limits.app_per_day must be an integer between 0 and
-1000000000``); unknown keys are errors. ``otp_flow.config.schema`` generates the file's JSON
-Schema from the same models. The runtime built from ``Settings`` is ``otp_flow.runtime``'s.
+``Settings`` gathers the file's tables, each a msgspec Struct kept beside the component it
+configures (``otp_flow.tables`` says how): each key's type, bounds, default
+(``otp_flow.defaults``) and description are written once, there. Every problem is a
+``ConfigError`` naming the key (``limits.app_per_day must be an integer >= 0``); unknown keys are
+errors. ``otp_flow.config.schema`` generates the file's JSON Schema from the same models. The
+runtime built from ``Settings`` is ``otp_flow.runtime``'s.
 """
 
-from otp_flow.config.settings import ConfigError, Settings, load_config
-from otp_flow.config.tables import (
-    ApiSettings,
-    AuthSource,
-    MessageSettings,
-    RequesterSettings,
-    TokenSettings,
-    UserSettings,
-)
+from otp_flow.clients import AuthSource
+from otp_flow.config.settings import ApiSettings, ConfigError, Settings, load_config
+from otp_flow.messages.settings import MessageSettings
+from otp_flow.requesters import RequesterSettings
 from otp_flow.senders.kinds import SenderSettings
+from otp_flow.tokens.settings import TokenSettings
+from otp_flow.users.settings import UserSettings
 
 __all__ = [
     "ApiSettings",

@@ -8,13 +8,9 @@ The same schema phrases the configuration errors (``expected``) and the document
 
 from __future__ import annotations
 
-import ast
 import functools
-import inspect
-import itertools
 import json
 import sys
-import textwrap
 import typing
 from pathlib import Path
 from typing import Any
@@ -22,9 +18,10 @@ from typing import Any
 import msgspec
 
 from otp_flow.senders.kinds import sender_schema
+from otp_flow.tables import Table, expected, table_of
 from otp_flow.types import CHANNELS
 
-__all__ = ["expected", "main", "node_at", "schema", "schema_text"]
+__all__ = ["expected", "main", "node_at", "schema", "schema_text", "table_of"]
 
 FILE_NAME = "otp-flow.schema.json"
 Node = dict[str, Any]
@@ -33,15 +30,14 @@ Node = dict[str, Any]
 @functools.cache
 def schema() -> Node:
     """The schema, every table inlined (``$defs`` resolved), in the file's key order."""
-    from otp_flow.config.settings import Settings
-    from otp_flow.config.tables import AuthSource, Table
+    from otp_flow.config.settings import Settings  # imports every table
 
     raw = msgspec.json.schema(Settings)
     defs: dict[str, Node] = raw.pop("$defs", {})
-    structs: list[type[msgspec.Struct]] = [AuthSource, *Table.__subclasses__()]
-    for cls in structs:
+    tables = _subclasses(Table)
+    for cls in (tables[name] for name in defs):
         properties = defs[cls.__name__]["properties"]
-        for name, text in _attribute_docs(cls).items():
+        for name, text in cls.descriptions().items():
             properties[name]["description"] = text
         for field in msgspec.structs.fields(cls):
             if typing.get_origin(field.type) is typing.Literal:  # as written, not sorted
@@ -68,20 +64,15 @@ def schema() -> Node:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **root}
 
 
+def _subclasses(cls: type[Table]) -> dict[str, type[Table]]:
+    found: dict[str, type[Table]] = {}
+    for sub in cls.__subclasses__():
+        found |= {sub.__name__: sub} | _subclasses(sub)
+    return found
+
+
 def _one_line(value: Any, key: str) -> Any:
     return " ".join(value.split()) if key == "description" else value
-
-
-def _attribute_docs(cls: type[msgspec.Struct]) -> dict[str, str]:
-    """The string below each field (pydantic's ``use_attribute_docstrings``), by key name."""
-    names = {f.name: f.encode_name for f in msgspec.structs.fields(cls)}
-    body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0].body  # type: ignore[attr-defined]
-    found: dict[str, str] = {}
-    for field, text in itertools.pairwise(body):
-        named = isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
-        if named and isinstance(text, ast.Expr) and isinstance(text.value, ast.Constant):
-            found[names[field.target.id]] = str(text.value.value)
-    return found
 
 
 def schema_text() -> str:
@@ -95,46 +86,6 @@ def node_at(path: str) -> Node:
         node = table_of(node)
         node = node.get("items", {}) if part.startswith("[") else node["properties"].get(part, {})
     return node
-
-
-def table_of(node: Node) -> Node:
-    """``node`` without its ``null`` alternative (an optional key)."""
-    options = [n for n in node.get("anyOf", [node]) if n.get("type") != "null"]
-    return options[0] if len(options) == 1 else node
-
-
-def expected(node: Node, path: str = "") -> str:
-    """What a key takes, as an error message says it: ``an integer between 0 and 10``."""
-    node = table_of(node)
-    if "enum" in node:
-        values = [str(v) for v in node["enum"]]
-        if len(values) == 2:
-            return f'"{values[0]}" or "{values[1]}"'
-        return f"one of {' | '.join(values)}"
-    kind = node.get("type")
-    low, high = node.get("minimum"), node.get("maximum")
-    if kind == "integer":
-        if low is not None and high is not None:
-            return f"an integer between {low} and {high}"
-        return f"an integer >= {low}" if low is not None else "an integer"
-    if kind == "number":
-        above = node.get("exclusiveMinimum")
-        if above is not None:
-            return f"a number above {above} and at most {high}" if high else f"a number > {above}"
-        return f"a number >= {low}" if low is not None else "a number"
-    if kind == "string":
-        shortest = node.get("minLength", 0)
-        if shortest > 1:
-            return f"at least {shortest} characters"
-        return "a non-empty string" if shortest else "a string"
-    if kind == "boolean":
-        return "true or false"
-    if kind == "array":
-        if table_of(node.get("items", {})).get("type") == "object":
-            name = path.rpartition(".")[2]
-            return f"an array of tables ([[{name}]])"
-        return "a list of strings"
-    return "a table"
 
 
 def main(argv: list[str] | None = None) -> int:

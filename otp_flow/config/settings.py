@@ -1,7 +1,7 @@
 """``Settings``, the whole file as one frozen msgspec Struct, and ``load_config`` to read it.
 
 Every problem is a ``ConfigError`` naming the key (``limits.app_per_day must be an integer
-between 0 and 1000000000``): msgspec's ``ValidationError`` names the path (``$.limits.app_per_day``)
+>= 0``): msgspec's ``ValidationError`` names the path (``$.limits.app_per_day``)
 and the file's JSON Schema says what the key takes. Top-level tables nobody here knows (the
 demo's ``[pages]``) are kept, unchecked and read-only, in ``Settings.extra`` for their owners.
 """
@@ -13,38 +13,54 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from otp_flow import defaults
-from otp_flow.clients import Client
-from otp_flow.config.tables import (
-    ApiSettings,
-    AuthSource,
-    ChallengeSettings,
-    ClientTable,
-    CodeTable,
-    LimitsTable,
-    LoggingSettings,
-    MessageSettings,
-    MetricsSettings,
-    RequesterSettings,
-    SendersTable,
-    Table,
-    TokenSettings,
-    UserSettings,
-)
+from otp_flow.challenges.settings import ChallengeSettings
+from otp_flow.clients import AuthSource, Client, ClientTable
 from otp_flow.errors import ConfigError
+from otp_flow.events import LoggingSettings
 from otp_flow.identifiers import IdentifierParser
-from otp_flow.policy import CodePolicy, Limits
-from otp_flow.senders.kinds import SenderSettings, check_sender, under_key
+from otp_flow.messages.settings import MessageSettings
+from otp_flow.metrics import MetricsSettings
+from otp_flow.policy import (
+    CALLER_EXPIRE_MINUTES,
+    CodePolicy,
+    CodeTable,
+    Failures,
+    Limits,
+    LimitsTable,
+)
+from otp_flow.requesters import RequesterSettings
+from otp_flow.senders.kinds import SenderSettings, SendersTable, under_key
 from otp_flow.signing import normalise_keys
-from otp_flow.types import CHANNELS
+from otp_flow.stores.urls import check_store_url
+from otp_flow.tables import Table, expected, table_of, within
+from otp_flow.tokens.settings import TokenSettings
+from otp_flow.users.settings import UserSettings
 
-__all__ = ["ConfigError", "Settings", "load_config"]
+__all__ = ["ApiSettings", "ConfigError", "Settings", "load_config"]
 
-_REDIS_SCHEMES = ("redis://", "rediss://", "redis+cluster://", "rediss+cluster://", "unix://")
+
+class ApiSettings(Table, frozen=True):
+    """Knobs of the JSON dialects; each key is `create_api_app`'s keyword of the same name."""
+
+    max_body_bytes: Annotated[int, within(defaults.MAX_BODY_BYTES_BOUNDS)] = defaults.MAX_BODY_BYTES
+    "Largest request body; a bigger one gets 413."
+    signature_window_seconds: Annotated[int, within(defaults.SIGNATURE_WINDOW_BOUNDS)] = (
+        defaults.SIGNATURE_WINDOW_SECONDS
+    )
+    "How far a signed Yunpian request's `x-timestamp` may be from the server's clock."
+    onlyid_language: Literal["zh", "en"] = defaults.ONLYID_LANGUAGE
+    "Language of OnlyID error messages."
+    onlyid_expire_minutes: Annotated[int, within(CALLER_EXPIRE_MINUTES)] = (
+        defaults.ONLYID_EXPIRE_MINUTES
+    )
+    "OnlyID code lifetime when a request gives no `expireMin`."
+    onlyid_max_fail_count: Failures = defaults.ONLYID_MAX_FAIL_COUNT
+    "OnlyID failure limit when a request gives no `maxFailCount`."
 
 
 def _table(cls: type[Table], name: str) -> Any:
@@ -92,11 +108,12 @@ class Settings(Table, frozen=True):
     extra: Mapping[str, Mapping[str, Any]] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         try:
             normalise_keys(self.secret_keys)
         except ValueError as exc:
             raise ValueError(f"secret_keys: {exc}") from exc
-        _check_store(self.store)
+        check_store_url(self.store)
         IdentifierParser(
             allowed_regions=self.allowed_regions, blocked_email_domains=self.blocked_email_domains
         )
@@ -108,29 +125,28 @@ class Settings(Table, frozen=True):
                 raise ValueError(
                     f"auth_sources[{i}].ttl_seconds must not exceed defaults.token_ttl_seconds"
                 )
-        for channel in CHANNELS:
-            check_sender(channel, getattr(self.senders, channel), self.dev)
+        self.senders.check(self.dev)
 
     # What the file says, as the engine and the builders take it.
     @property
     def defaults(self) -> CodePolicy:
-        return self.code_table.policy()
+        return self.code_table.to(CodePolicy)
 
     @property
     def limits(self) -> Limits:
-        return self.limits_table.limits(self.timezone)
+        return self.limits_table.to(Limits, timezone=self.timezone)
 
     @property
     def clients(self) -> tuple[Client, ...]:
-        return tuple(table.client() for table in self.client_tables)
+        return tuple(table.to(Client) for table in self.client_tables)
 
     @property
     def sms_sender(self) -> SenderSettings:
-        return _sender_settings(self.senders.sms)
+        return self.senders.sender("sms")
 
     @property
     def email_sender(self) -> SenderSettings:
-        return _sender_settings(self.senders.email)
+        return self.senders.sender("email")
 
     @property
     def delivery_timeout_seconds(self) -> float:
@@ -178,32 +194,10 @@ def load_config(path: str | Path) -> Settings:
 # ----------------------------------------------------------------- checks across the file
 
 
-def _check_store(url: str) -> None:
-    """A Redis URL that does not parse would fail at the first request: check it now."""
-    if url == "memory":
-        return
-    if not url.startswith(_REDIS_SCHEMES):
-        raise ValueError(f'store must be "memory" or a Redis URL ({", ".join(_REDIS_SCHEMES)})')
-    from redis.asyncio.connection import parse_url  # only Redis deployments import redis code
-
-    scheme, sep, rest = url.partition("://")
-    try:  # A cluster URL is a plain one to the parser (as in RedisStore.from_url).
-        parse_url(scheme.removesuffix("+cluster") + sep + rest)
-    except ValueError as exc:
-        raise ValueError(f"store is not a valid Redis URL: {exc}") from exc
-
-
 def _unique(table: str, ids: list[str], what: str) -> None:
     for i, value in enumerate(ids):
         if value in ids[:i]:
             raise ValueError(f"{table}[{i}].id {value!r} is used by another {what}")
-
-
-def _sender_settings(table: Mapping[str, Any] | None) -> SenderSettings:
-    if table is None:
-        return SenderSettings("outbox")
-    options = {k: v for k, v in table.items() if k != "type"}
-    return SenderSettings(table["type"], MappingProxyType(options))
 
 
 # ------------------------------------------------------------- msgspec's errors, in TOML terms
@@ -220,7 +214,7 @@ def _message(error: str) -> str:
     if field := _FIELD.match(message):
         key = f"{path}.{field['key']}" if path else field["key"]
         return f"{key} is required" if field["what"] == "missing required" else f"unknown key {key}"
-    from otp_flow.config.schema import expected, node_at, table_of
+    from otp_flow.config.schema import node_at
 
     node = table_of(node_at(path))
     if message.startswith(("Expected `", "Invalid enum value")):

@@ -1,8 +1,9 @@
 """Which sender class each ``[senders.<channel>] type`` names, its options and how to build one.
 
-Shared by the configuration (``check_sender`` constructs each sender once to validate its
-options; ``sender_schema`` describes them) and ``otp_flow.runtime`` (which constructs the real
-ones), so all agree on the classes and their keyword arguments.
+Shared by the configuration's ``[senders]`` table (``SendersTable``: ``check_sender`` constructs
+each sender once to validate its options; ``sender_schema`` describes them) and
+``otp_flow.runtime`` (which constructs the real ones), so all agree on the classes and their
+keyword arguments.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from otp_flow import defaults
 from otp_flow.senders import ConsoleSender, HTTPSender, OutboxSender, SMTPSender, TencentSMSSender
 from otp_flow.stores.base import OTPStore
 from otp_flow.stores.memory import MemoryStore
-from otp_flow.types import Channel, Clock, system_clock
+from otp_flow.tables import Positive, Table
+from otp_flow.types import CHANNELS, Channel, Clock, system_clock
 
 __all__ = [
     "BUILDER_ARGS",
     "SENDER_KINDS",
     "SENDER_OPTIONS",
     "SenderSettings",
+    "SendersTable",
     "check_sender",
     "make_sender",
     "sender_schema",
@@ -40,6 +43,31 @@ class SenderSettings:
 
     type: str
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+class SendersTable(Table, frozen=True):
+    """How messages are delivered, one table per channel."""
+
+    sms: dict[str, Any] | None = None
+    "The SMS sender; required unless `dev = true` (then `outbox`)."
+    email: dict[str, Any] | None = None
+    "The email sender; required unless `dev = true` (then `outbox`)."
+    delivery_timeout_seconds: Positive = defaults.DELIVERY_TIMEOUT_SECONDS
+    """How long one delivery (an SMTP session, a gateway call) may take before the code is
+    killed and the caller gets 503."""
+
+    def check(self, dev: bool) -> None:
+        """Each channel's table (``dev``, a key of the file's top level, allows ``outbox``)."""
+        for channel in CHANNELS:
+            check_sender(channel, getattr(self, channel), dev)
+
+    def sender(self, channel: Channel) -> SenderSettings:
+        """The channel's sender as written; absent = ``outbox`` (allowed in dev only)."""
+        table: Mapping[str, Any] | None = getattr(self, channel)
+        if table is None:
+            return SenderSettings("outbox")
+        options = {k: v for k, v in table.items() if k != "type"}
+        return SenderSettings(table["type"], MappingProxyType(options))
 
 
 SENDER_KINDS: dict[Channel, dict[str, type[Any]]] = {

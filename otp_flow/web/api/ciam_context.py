@@ -16,7 +16,7 @@ from otp_flow.engine import OTPEngine
 from otp_flow.errors import InvalidRequest, InvalidToken, VerificationFailed
 from otp_flow.passwords import Passwords
 from otp_flow.tokens import AccessClaims, TokenRejected, TokenService
-from otp_flow.types import Channel, Recipient, Usage
+from otp_flow.types import Recipient, Usage
 from otp_flow.users import PasswordUserStore, User, UserHooks, UserStore
 from otp_flow.web.api.ciam import CiamErrorCode as Code
 from otp_flow.web.api.ciam_errors import BAD_ACCESS_TOKEN, NO_PASSWORDS, CIAMError, invalid_token
@@ -142,8 +142,3 @@ class CIAMContext:
             await self.engine.verify(claims, code, client_id=client_id)
         except (VerificationFailed, InvalidRequest) as exc:
             raise bad_code() from exc
-
-    def parse(self, channel: Channel, raw: str) -> Recipient:
-        """``raw`` as a phone number or email address (``malformed_*`` when it is not one)."""
-        identifiers = self.engine.identifiers
-        return identifiers.phone(raw) if channel == "sms" else identifiers.email(raw)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from otp_flow.clients import Client
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders.console import mask_recipient
 from otp_flow.tokens import user_claims
@@ -60,6 +61,9 @@ class _Proof(msgspec.Struct, kw_only=True):
     email: str | None = None
     email_otp_token: str | None = None
     email_otp: str | None = None
+
+
+Proof = TypeVar("Proof", bound=_Proof)
 
 
 class CiamSignupRequest(_Proof, kw_only=True):
@@ -128,10 +132,7 @@ class CIAMAccountApi:
 
     async def signup(self, request: Request) -> Response:
         ctx = self.context
-        client = ctx.basic_client(request)
-        data = await read_json_object(request, ctx.max_body_bytes)
-        channel = one_channel(data.get)
-        body = decode(data, CiamSignupRequest)
+        client, channel, body = await self._read(request, CiamSignupRequest)
         nickname = body.nickname
         name = _display_name(nickname if nickname is not None else body.name)
         password = body.password
@@ -157,10 +158,7 @@ class CIAMAccountApi:
 
     async def reset_password(self, request: Request) -> Response:
         ctx = self.context
-        client = ctx.basic_client(request)
-        data = await read_json_object(request, ctx.max_body_bytes)
-        channel = one_channel(data.get)
-        body = decode(data, CiamResetPasswordRequest)
+        client, channel, body = await self._read(request, CiamResetPasswordRequest)
         password = body.password
         users = ctx.password_users()
         self._check_new_password(password)
@@ -219,6 +217,13 @@ class CIAMAccountApi:
         return JSONResponse(user_claims(updated))
 
     # ---------------------------------------------------------------- helpers
+
+    async def _read(self, request: Request, model: type[Proof]) -> tuple[Client, Channel, Proof]:
+        """A Basic-authenticated body naming one phone number or email (``signup``, ``reset``):
+        the client, the channel and the body."""
+        client = self.context.basic_client(request)
+        data = await read_json_object(request, self.context.max_body_bytes)
+        return client, one_channel(data.get), decode(data, model)
 
     def _check_new_password(self, password: str) -> None:
         problem = self.context.passwords.problem(password)

@@ -113,6 +113,38 @@ async def test_signup_refusals(store: OTPStore, clock: FakeClock) -> None:
     assert no_client.headers["www-authenticate"].startswith("Basic")
 
 
+async def test_a_channels_fields_are_all_read_before_any_is_required(
+    store: OTPStore, clock: FakeClock
+) -> None:
+    # Fields are named after the channel's User field (phone_number_otp_token, email_otp); a
+    # wrong type is named before a missing field; the other channel's fields are never read.
+    bodies = {
+        "/signup": [
+            {"email": EMAIL, "email_otp": 5, "phone_number_otp_token": 5},
+            {"phone_number": PHONE, "phone_number_otp": "123456", "email_otp_token": 5},
+        ],
+        "/reset_user_password": [
+            {
+                "password": NEW_PASSWORD,
+                "email": EMAIL,
+                "email_otp_token": "t",
+                "phone_number_otp": 5,
+            }
+        ],
+    }
+    async with open_ciam_site(store, clock) as site:
+        answers = [
+            (await site.api.post(path, json=body, headers=basic(*APP))).json()["error_description"]
+            for path, some in bodies.items()
+            for body in some
+        ]
+    assert answers == [
+        "email_otp must be a string",
+        "phone_number_otp_token is required",
+        "email_otp is required",
+    ]
+
+
 async def test_an_api_reset_ends_page_sessions_and_tokens(
     store: OTPStore, clock: FakeClock
 ) -> None:

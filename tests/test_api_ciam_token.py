@@ -104,6 +104,8 @@ async def test_every_documented_refusal(store: OTPStore, clock: FakeClock) -> No
             "grant type": await site.token(**{**grant, "grant_type": "password"}),
             "bad secret": await site.token(**{**grant, "client_secret": "wrong"}),
             "missing otp": await site.token(**{**grant, "otp": None}),
+            # The grant's channel names the field read: the other channel's is not a stand-in.
+            "number elsewhere": await site.token(**{**grant, "phone_number": None, "email": EMAIL}),
             "malformed": await site.token(**{**grant, "phone_number": "12"}),
         }
         ok = await site.token(**grant)
@@ -144,6 +146,10 @@ async def test_every_documented_refusal(store: OTPStore, clock: FakeClock) -> No
     assert error(answers["missing otp"]) == (
         400,
         {"error": "invalid_request", "error_description": "otp is required"},
+    )
+    assert error(answers["number elsewhere"]) == (
+        400,
+        {"error": "invalid_request", "error_description": "phone_number is required"},
     )
     assert error(answers["malformed"]) == (400, {"error": "malformed_phone_number"})
     assert ok.status_code == 200  # the wrong code above cost an attempt, not the challenge

@@ -6,9 +6,9 @@ Errors are ``{"error": ..., "error_description"?: ...}`` with the seed's strings
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum, auto
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 import msgspec
 from msgspec import Meta
@@ -33,7 +33,7 @@ from otp_flow.errors import (
     RateLimited,
     WrongCode,
 )
-from otp_flow.types import Recipient, Usage
+from otp_flow.types import CHANNELS, USER_FIELDS, Channel, Recipient, Usage
 from otp_flow.users import UserLookup, find_user
 from otp_flow.web.api.common import (
     MAX_BODY_BYTES,
@@ -42,13 +42,23 @@ from otp_flow.web.api.common import (
     decode,
     guarded,
     read_json_object,
+    required,
     retry_after_headers,
 )
 from otp_flow.web.api.schema import RETRY_AFTER, Fragment, components, header, json_response
 from otp_flow.web.api.schema import operation as _operation
 from otp_flow.web.clientauth import ClientAuthError, ClientDirectory, parse_basic
 
-__all__ = ["CIAMApi", "CiamErrorCode", "UserLookup", "error_response", "openapi"]
+__all__ = [
+    "CIAMApi",
+    "CiamErrorCode",
+    "UserLookup",
+    "channel_field",
+    "error_response",
+    "one_channel",
+    "openapi",
+    "required_channel_fields",
+]
 
 UNAVAILABLE_DESCRIPTION = "Failed to send OTP. Please try again later."
 #: ``invalid_request`` of a body naming both or neither recipient (``ciam_account`` too).
@@ -135,6 +145,31 @@ class CiamVerifyResponse(msgspec.Struct, omit_defaults=True):
     usage: Usage
     phone_number: str | None = None
     email: str | None = None
+
+
+def channel_field(body: object, channel: Channel, suffix: str = "") -> str | None:
+    """``channel``'s field of a CIAM body (None: absent). CIAM names the identifier after the
+    ``User`` field that keeps it (``USER_FIELDS``: ``phone_number``, ``email``) and its code's
+    fields after that (``suffix``: ``_otp_token``, ``_otp``). Read by name, as ``decode``'s
+    stand-in for a body it could not take whole checks each field when it is read."""
+    return cast("str | None", getattr(body, USER_FIELDS[channel] + suffix))
+
+
+def required_channel_fields(body: object, channel: Channel, *suffixes: str) -> list[str]:
+    """``channel_field`` of each suffix, all read (a wrong type is named first) and then each
+    required: absent, null or blank is "<field> is required"."""
+    values = [channel_field(body, channel, suffix) for suffix in suffixes]
+    names = [USER_FIELDS[channel] + suffix for suffix in suffixes]
+    return [required(value, name) for value, name in zip(values, names, strict=True)]
+
+
+def one_channel(read: Callable[[str], object]) -> Channel:
+    """The channel of the one identifier a body gives (``read``: its field by name), else
+    ``invalid_request``: a CIAM body names exactly one of ``phone_number`` and ``email``."""
+    given = [channel for channel in CHANNELS if read(USER_FIELDS[channel]) is not None]
+    if len(given) != 1:
+        raise InvalidRequest(ONE_RECIPIENT)
+    return given[0]
 
 
 class IdentifierUsed(OTPError):
@@ -240,15 +275,11 @@ class CIAMApi:
     async def send(self, request: Request) -> Response:
         client = self._client(request)
         body = decode(await read_json_object(request, self.max_body_bytes), CiamSendRequest)
-        usage, phone, email = body.usage, body.phone_number, body.email
-        if (phone is None) == (email is None):
-            raise InvalidRequest(ONE_RECIPIENT)
-        source = self._auth_source(body.auth_source_id, usage, phone is not None)
-        recipient = (
-            self.engine.identifiers.phone(phone)
-            if phone is not None
-            else self.engine.identifiers.email(email or "")
-        )
+        usage = body.usage
+        channel = one_channel(lambda name: getattr(body, name))
+        source = self._auth_source(body.auth_source_id, usage, channel)
+        raw = cast(str, channel_field(body, channel))  # one_channel saw it given
+        recipient = self.engine.identifiers.parse(raw, channel)
         used = usage == "signup" and await self._is_used(recipient)
         # A taken identifier still goes through the engine's limits (issued and counted, never
         # delivered) before the answer says so: otherwise *_is_used would be a free, uncounted
@@ -274,7 +305,7 @@ class CIAMApi:
         return JSONResponse(msgspec.to_builtins(answer))
 
     def _auth_source(
-        self, source_id: str | None, usage: Usage, is_phone: bool
+        self, source_id: str | None, usage: Usage, channel: Channel
     ) -> AuthSource | None:
         if source_id is None:
             return None
@@ -283,7 +314,7 @@ class CIAMApi:
         source = self.auth_sources.get(source_id)
         if source is None:
             raise InvalidRequest("auth_source_id names no configured auth source")
-        if (source.channel == "sms") != is_phone:
+        if source.channel != channel:
             raise InvalidRequest(f"auth source {source_id} sends by {source.channel}")
         return source
 

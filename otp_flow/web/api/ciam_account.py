@@ -11,25 +11,30 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from otp_flow.clients import Client
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders.console import mask_recipient
 from otp_flow.tokens import user_claims
-from otp_flow.types import USER_FIELDS, Channel, Recipient, Usage
+from otp_flow.types import CHANNELS, Channel, Recipient, Usage
 from otp_flow.users import IdentifierTaken, UserEvent, find_user
 from otp_flow.web.api import ciam_errors as errors
-from otp_flow.web.api.ciam import ONE_RECIPIENT, error_responses
 from otp_flow.web.api.ciam import CiamErrorCode as Code
+from otp_flow.web.api.ciam import (
+    channel_field,
+    error_responses,
+    one_channel,
+    required_channel_fields,
+)
 from otp_flow.web.api.ciam_context import CIAMContext
 from otp_flow.web.api.ciam_errors import CIAMError
-from otp_flow.web.api.common import RequiredText, decode, guarded, read_json_object, required
+from otp_flow.web.api.common import RequiredText, decode, guarded, read_json_object
 from otp_flow.web.api.schema import DONE, Fragment, components, header, json_response
 from otp_flow.web.api.schema import operation as _operation
 from otp_flow.web.forms import clean_display_name
@@ -56,6 +61,9 @@ class _Proof(msgspec.Struct, kw_only=True):
     email: str | None = None
     email_otp_token: str | None = None
     email_otp: str | None = None
+
+
+Proof = TypeVar("Proof", bound=_Proof)
 
 
 class CiamSignupRequest(_Proof, kw_only=True):
@@ -96,7 +104,6 @@ class CiamUserinfo(msgspec.Struct, kw_only=True):
 
 #: Every attribute ``PATCH /userinfo`` takes; any other is ``invalid_request``.
 USERINFO_FIELDS = tuple(f.encode_name for f in msgspec.structs.fields(CiamUserinfoUpdate))
-_CHANNELS: tuple[Channel, ...] = ("sms", "email")
 
 
 class CIAMAccountApi:
@@ -125,10 +132,7 @@ class CIAMAccountApi:
 
     async def signup(self, request: Request) -> Response:
         ctx = self.context
-        client = ctx.basic_client(request)
-        data = await read_json_object(request, ctx.max_body_bytes)
-        channel = _one_channel(data)
-        body = decode(data, CiamSignupRequest)
+        client, channel, body = await self._read(request, CiamSignupRequest)
         nickname = body.nickname
         name = _display_name(nickname if nickname is not None else body.name)
         password = body.password
@@ -137,7 +141,7 @@ class CIAMAccountApi:
             password_users = ctx.password_users()
             self._check_new_password(password)
         recipient = await self._prove(body, channel, "signup", client.id)
-        field = USER_FIELDS[channel]
+        field = recipient.user_field
         try:
             if password is not None:
                 user = await password_users.create(
@@ -154,10 +158,7 @@ class CIAMAccountApi:
 
     async def reset_password(self, request: Request) -> Response:
         ctx = self.context
-        client = ctx.basic_client(request)
-        data = await read_json_object(request, ctx.max_body_bytes)
-        channel = _one_channel(data)
-        body = decode(data, CiamResetPasswordRequest)
+        client, channel, body = await self._read(request, CiamResetPasswordRequest)
         password = body.password
         users = ctx.password_users()
         self._check_new_password(password)
@@ -189,39 +190,40 @@ class CIAMAccountApi:
         raw_name = nickname if nickname is not None else body.name
         name = _display_name(raw_name) if raw_name is not None else None
         # Every field is checked before any code is spent; then every code before any change.
-        wanted: list[tuple[Channel, Recipient, str, str]] = []
-        for channel in _CHANNELS:
-            raw = body.phone_number if channel == "sms" else body.email
+        wanted: list[tuple[Recipient, str, str]] = []
+        for channel in CHANNELS:
+            raw = channel_field(body, channel)
             if raw is None:
                 continue
-            recipient = ctx.parse(channel, raw)
+            recipient = ctx.engine.identifiers.parse(raw, channel)
             token, code = _token_and_code(body, channel)
-            wanted.append((channel, recipient, token, code))
-        for channel, recipient, token, code in wanted:
-            await ctx.prove(
-                otp_token=token,
-                code=code,
-                usage="update_userinfo",
-                recipient=recipient,
-                client_id=claims.client_id,
-                bad_token=functools.partial(errors.bad_otp_token, channel),
-                bad_code=functools.partial(errors.bad_otp, channel),
-            )
-        changes = {USER_FIELDS[c]: r.value for c, r, _t, _c in wanted}
+            wanted.append((recipient, token, code))
+        for recipient, token, code in wanted:
+            await self._spend(recipient, token, code, "update_userinfo", claims.client_id)
+        changes = {recipient.user_field: recipient.value for recipient, _t, _c in wanted}
         if name is None and not changes:
             return JSONResponse(user_claims(user))
         try:
             updated = await ctx.users.update(user.id, display_name=name, **changes)
         except IdentifierTaken as exc:
             raise CIAMError(Code(f"duplicate_{exc.field}")) from exc
-        for channel, recipient, _token, _code in wanted:
-            old = getattr(user, USER_FIELDS[channel])
+        for recipient, _token, _code in wanted:
+            old = getattr(user, recipient.user_field)
             if old and old != recipient.value:
-                await self._notify_old_address(Recipient(channel, old), recipient, claims.client_id)
+                await self._notify_old_address(
+                    Recipient(recipient.channel, old), recipient, claims.client_id
+                )
         await ctx.hooks.fire(UserEvent("update_userinfo", updated, previous=user))
         return JSONResponse(user_claims(updated))
 
     # ---------------------------------------------------------------- helpers
+
+    async def _read(self, request: Request, model: type[Proof]) -> tuple[Client, Channel, Proof]:
+        """A Basic-authenticated body naming one phone number or email (``signup``, ``reset``):
+        the client, the channel and the body."""
+        client = self.context.basic_client(request)
+        data = await read_json_object(request, self.context.max_body_bytes)
+        return client, one_channel(data.get), decode(data, model)
 
     def _check_new_password(self, password: str) -> None:
         problem = self.context.passwords.problem(password)
@@ -236,20 +238,26 @@ class CIAMAccountApi:
     async def _prove(
         self, body: _Proof, channel: Channel, usage: Usage, client_id: str
     ) -> Recipient:
-        sms = channel == "sms"
-        raw = required(body.phone_number if sms else body.email, USER_FIELDS[channel])
-        recipient = self.context.parse(channel, raw)
+        (raw,) = required_channel_fields(body, channel, "")
+        recipient = self.context.engine.identifiers.parse(raw, channel)
         token, code = _token_and_code(body, channel)
+        await self._spend(recipient, token, code, usage, client_id)
+        return recipient
+
+    async def _spend(
+        self, recipient: Recipient, token: str, code: str, usage: Usage, client_id: str
+    ) -> None:
+        """The code of ``token``, proving ``recipient`` (``bad_<field>_otp*`` when it does not)."""
+        channel = recipient.channel
         await self.context.prove(
             otp_token=token,
             code=code,
             usage=usage,
             recipient=recipient,
             client_id=client_id,
-            bad_token=lambda: errors.bad_otp_token(channel),
-            bad_code=lambda: errors.bad_otp(channel),
+            bad_token=functools.partial(errors.bad_otp_token, channel),
+            bad_code=functools.partial(errors.bad_otp, channel),
         )
-        return recipient
 
     async def _notify_old_address(self, old: Recipient, new: Recipient, client_id: str) -> None:
         """The notice the pages send (``notify_address_change``), best effort as there: the
@@ -273,19 +281,8 @@ class CIAMAccountApi:
 
 def _token_and_code(body: _Proof, channel: Channel) -> tuple[str, str]:
     """The ``*_otp_token`` and ``*_otp`` of ``channel``, both required."""
-    field = USER_FIELDS[channel]
-    if channel == "sms":
-        token, code = body.phone_number_otp_token, body.phone_number_otp
-    else:
-        token, code = body.email_otp_token, body.email_otp
-    return required(token, f"{field}_otp_token"), required(code, f"{field}_otp")
-
-
-def _one_channel(data: Mapping[str, object]) -> Channel:
-    has_phone, has_email = data.get("phone_number") is not None, data.get("email") is not None
-    if has_phone == has_email:
-        raise CIAMError(Code.INVALID_REQUEST, ONE_RECIPIENT)
-    return "sms" if has_phone else "email"
+    token, code = required_channel_fields(body, channel, "_otp_token", "_otp")
+    return token, code
 
 
 def _display_name(raw: str | None) -> str:

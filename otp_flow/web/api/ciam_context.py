@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
 
 import msgspec
 from starlette.requests import Request
@@ -16,11 +15,11 @@ from otp_flow.engine import OTPEngine
 from otp_flow.errors import InvalidRequest, InvalidToken, VerificationFailed
 from otp_flow.passwords import Passwords
 from otp_flow.tokens import AccessClaims, TokenRejected, TokenService
-from otp_flow.types import Channel, Recipient, Usage
+from otp_flow.types import Recipient, Usage
 from otp_flow.users import PasswordUserStore, User, UserHooks, UserStore
 from otp_flow.web.api.ciam import CiamErrorCode as Code
 from otp_flow.web.api.ciam_errors import BAD_ACCESS_TOKEN, NO_PASSWORDS, CIAMError, invalid_token
-from otp_flow.web.api.common import BadInput, decode, read_body, read_json_object
+from otp_flow.web.api.common import BadInput, decode, form_params, read_body, read_json_object
 from otp_flow.web.clientauth import ClientAuthError, ClientDirectory, parse_basic
 from otp_flow.web.sessions import SessionStore
 
@@ -34,16 +33,7 @@ async def read_params(request: Request, limit: int) -> dict[str, object]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != _FORM:
         return await read_json_object(request, limit)
-    body = await read_body(request, limit)
-    try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100)
-    except ValueError as exc:
-        raise BadInput("content_type") from exc
-    params: dict[str, object] = {}
-    for name, value in pairs:
-        if params.setdefault(name, value) != value:
-            raise BadInput("type", name)
-    return params
+    return dict(form_params(await read_body(request, limit)))
 
 
 def with_flags(params: Mapping[str, object], *names: str) -> dict[str, object]:
@@ -142,8 +132,3 @@ class CIAMContext:
             await self.engine.verify(claims, code, client_id=client_id)
         except (VerificationFailed, InvalidRequest) as exc:
             raise bad_code() from exc
-
-    def parse(self, channel: Channel, raw: str) -> Recipient:
-        """``raw`` as a phone number or email address (``malformed_*`` when it is not one)."""
-        identifiers = self.engine.identifiers
-        return identifiers.phone(raw) if channel == "sms" else identifiers.email(raw)

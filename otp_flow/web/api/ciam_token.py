@@ -18,11 +18,11 @@ from starlette.routing import BaseRoute, Route
 
 from otp_flow.errors import InvalidToken
 from otp_flow.tokens import RefreshRejected, TokenRejected, TokenService
-from otp_flow.types import USER_FIELDS, Channel, Recipient
+from otp_flow.types import Channel, Recipient
 from otp_flow.users import IdentifierTaken, User, UserEvent, find_user
 from otp_flow.web.api import ciam_errors as errors
 from otp_flow.web.api.ciam import CiamErrorCode as Code
-from otp_flow.web.api.ciam import error_responses
+from otp_flow.web.api.ciam import error_responses, required_channel_fields
 from otp_flow.web.api.ciam_context import CIAMContext, ClientCredentials, read_params, with_flags
 from otp_flow.web.api.ciam_errors import CIAMError
 from otp_flow.web.api.common import RequiredText, decode, guarded, required
@@ -157,12 +157,11 @@ class CIAMTokenApi:
         if channel is None:
             raise CIAMError(Code.UNSUPPORTED_GRANT_TYPE, errors.UNSUPPORTED_GRANT)
         self._check_auth_source(body.auth_source_id, channel)
-        field = USER_FIELDS[channel]
-        raw = required(body.phone_number if channel == "sms" else body.email, field)
+        (raw,) = required_channel_fields(body, channel, "")
         otp_token = required(body.otp_token, "otp_token")
         code = required(body.otp, "otp")
         auto_signup = body.auto_signup
-        recipient = ctx.parse(channel, raw)
+        recipient = ctx.engine.identifiers.parse(raw, channel)
         try:
             token_client, token_recipient, usage, _ = ctx.engine.read_token(otp_token)
         except InvalidToken as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Annotated, Literal, TypeVar, cast, get_args
 from urllib.parse import parse_qsl
 
@@ -30,6 +30,7 @@ __all__ = [
     "PayloadTooLarge",
     "RequiredText",
     "decode",
+    "form_params",
     "guarded",
     "read_form_params",
     "read_json_object",
@@ -110,21 +111,23 @@ async def read_json_object(request: Request, limit: int = MAX_BODY_BYTES) -> dic
 
 
 async def read_form_params(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, str]:
-    """Parameters from the query string and an urlencoded body (the Yunpian way).
-
-    A name given twice with different values is refused rather than guessed at.
-    """
+    """Parameters from the query string and an urlencoded body (the Yunpian way)."""
     body = await read_body(request, limit)
-    pairs = list(request.query_params.multi_items())
     if body.strip():
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type not in ("", "application/x-www-form-urlencoded"):
             raise BadInput("content_type")
-        try:
-            text = body.decode("utf-8")
-            pairs += parse_qsl(text, keep_blank_values=True, max_num_fields=100)
-        except ValueError as exc:
-            raise BadInput("content_type") from exc
+    return form_params(body if body.strip() else b"", request.query_params.multi_items())
+
+
+def form_params(body: bytes, query: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+    """The parameters of ``query`` and of an urlencoded ``body``, each name once: one given
+    twice with different values is refused rather than guessed at."""
+    try:
+        text = body.decode("utf-8")
+        pairs = [*query, *parse_qsl(text, keep_blank_values=True, max_num_fields=100)]
+    except ValueError as exc:
+        raise BadInput("content_type") from exc
     params: dict[str, str] = {}
     for name, value in pairs:
         if params.setdefault(name, value) != value:

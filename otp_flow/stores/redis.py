@@ -44,6 +44,7 @@ from otp_flow.stores.base import (
     VerifyStatus,
 )
 from otp_flow.stores.redis_support import commands, load_script, unavailable
+from otp_flow.stores.urls import plain_redis_url
 from otp_flow.types import Channel, Usage
 from otp_flow.usages import REDIS_FIELDS
 
@@ -146,9 +147,8 @@ class RedisStore:
             raise ValueError("socket_timeout must be positive")
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
-        scheme, sep, rest = url.partition("://")
-        if scheme.endswith("+cluster"):
-            url, cluster = scheme.removesuffix("+cluster") + sep + rest, True
+        url, named_cluster = plain_redis_url(url)
+        cluster = cluster or named_cluster
         timeout = socket_timeout
         retry = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
         client: RedisClient

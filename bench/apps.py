@@ -30,7 +30,7 @@ from bench.common import SECRET_KEY, bench_engine
 from otp_flow.config import AuthSource
 from otp_flow.engine import OTPEngine
 from otp_flow.policy import Limits
-from otp_flow.senders.base import Message
+from otp_flow.senders._base import Message
 from otp_flow.stores.redis import RedisStore
 from otp_flow.users import RedisUserStore
 from otp_flow.web import OTPAuthMiddleware, RedisSessionStore, create_auth_app

@@ -25,10 +25,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # `python bench/x.py` puts bench/, not the root, on the path
     sys.path.insert(0, str(REPO_ROOT))
 
-from otp_flow.clients import Client  # noqa: E402
+from otp_flow._clients import Client  # noqa: E402
 from otp_flow.engine import OTPEngine  # noqa: E402
 from otp_flow.policy import CodePolicy, Limits  # noqa: E402
-from otp_flow.senders.base import Message, Sender  # noqa: E402
+from otp_flow.senders._base import Message, Sender  # noqa: E402
 from otp_flow.stores.base import OTPStore  # noqa: E402
 from tests.redis_harness import RedisServer, redis_server_binary  # noqa: E402
 

@@ -43,8 +43,8 @@ from starlette.routing import Mount, Route
 
 from bench.common import CLIENT, SECRET_KEY, command_line, machine, phone, save_section
 from bench.profile_app import call
+from otp_flow._signing import TimedSerializer
 from otp_flow.identifiers import IdentifierParser
-from otp_flow.signing import TimedSerializer
 
 REPEATS = 7
 #: What the engine signs into an otp_token (engine.py: version, client, channel, to, usage, id).

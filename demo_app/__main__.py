@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from demo_app.app import create_demo_app, load_settings
-from otp_flow.cli import WithoutQueryString
+from otp_flow._cli import WithoutQueryString
 from otp_flow.config import ConfigError
 
 

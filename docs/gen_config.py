@@ -4,7 +4,7 @@ The reference is the JSON Schema of the file (``otp_flow.config.schema``, itself
 the msgspec models of ``otp_flow.config``): every key with its type and bounds, its default and
 its description (the string below the field in the model). A key without a description fails
 the build, so a new key cannot ship undocumented. A sender's options are its class's keyword
-arguments, described in ``otp_flow.senders.kinds.SENDER_OPTIONS``.
+arguments, described in ``otp_flow.senders._kinds.SENDER_OPTIONS``.
 The pages put ``<!-- generated: configuration -->`` and ``<!-- generated: limits -->`` where the
 tables go.
 """
@@ -23,7 +23,7 @@ from otp_flow.config import ApiSettings
 from otp_flow.config.schema import expected, schema, table_of
 from otp_flow.engine import OTPEngine
 from otp_flow.policy import CodePolicy, Limits, RequesterLimits
-from otp_flow.senders.kinds import BUILDER_ARGS, SENDER_KINDS, SENDER_OPTIONS
+from otp_flow.senders._kinds import BUILDER_ARGS, SENDER_KINDS, SENDER_OPTIONS
 from otp_flow.web import create_auth_app
 
 __all__ = [
@@ -219,7 +219,7 @@ def _sender_sections() -> list[str]:
             seen.add(key.name)
             description = SENDER_OPTIONS.get(f"{kind}.{key.name}")
             if description is None:
-                raise _missing(f"{kind}.{key.name}", "SENDER_OPTIONS in otp_flow/senders/kinds.py")
+                raise _missing(f"{kind}.{key.name}", "SENDER_OPTIONS in otp_flow/senders/_kinds.py")
             lines.append(_row(f"`{key.name}`", key.check, key.default, description))
         if not seen:
             lines += [_row("(none)", "", "", "")]

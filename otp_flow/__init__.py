@@ -4,7 +4,7 @@ The engine (``OTPEngine``) works without any web framework; ``otp_flow.web`` ada
 Starlette (pages, middleware, JSON APIs).
 """
 
-from otp_flow.clients import Client
+from otp_flow._clients import Client
 from otp_flow.engine import OTPEngine
 from otp_flow.errors import (
     AttemptsExceeded,
@@ -37,7 +37,7 @@ from otp_flow.errors import (
 )
 from otp_flow.identifiers import IdentifierParser
 from otp_flow.policy import CodePolicy, Limits, RequesterLimits
-from otp_flow.senders.base import Message, Sender
+from otp_flow.senders._base import Message, Sender
 from otp_flow.stores.base import OTPStore
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.types import (

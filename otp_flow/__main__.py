@@ -1,5 +1,5 @@
 """``python -m otp_flow serve ...`` is ``otp-flow serve ...``."""
 
-from otp_flow.cli import main
+from otp_flow._cli import main
 
 raise SystemExit(main())

@@ -15,8 +15,11 @@ from zoneinfo import ZoneInfo
 from itsdangerous import BadSignature
 
 from otp_flow import defaults
-from otp_flow.clients import Client
-from otp_flow.codes import CodeHasher, generate_code, new_challenge_id
+from otp_flow._clients import Client
+from otp_flow._codes import CodeHasher, generate_code, new_challenge_id
+from otp_flow._requesters import requester_checks, requester_sends, requester_stats
+from otp_flow._signing import TimedSerializer, normalise_keys
+from otp_flow._windows import rate_windows, window_counts
 from otp_flow.errors import (
     AttemptsExceeded,
     CodeExpired,
@@ -46,9 +49,7 @@ from otp_flow.policy import (
     check_usage,
     is_caller_code,
 )
-from otp_flow.requesters import requester_checks, requester_sends, requester_stats
-from otp_flow.senders.base import Message, Sender
-from otp_flow.signing import TimedSerializer, normalise_keys
+from otp_flow.senders._base import Message, Sender
 from otp_flow.stores.base import (
     IssueRequest,
     NonceStore,
@@ -69,7 +70,6 @@ from otp_flow.types import (
     VerifyResult,
     system_clock,
 )
-from otp_flow.windows import rate_windows, window_counts
 
 __all__ = ["OTPEngine"]
 
@@ -172,7 +172,7 @@ class OTPEngine:
         the pages use it for identifiers with no account, so that a stranger cannot tell from
         limits or timing which identifiers exist.
 
-        ``requester``: who is asking (``otp_flow.web.requester``); when given, the engine's
+        ``requester``: who is asking (``otp_flow.web._requester``); when given, the engine's
         ``requester_limits`` apply too, counted in the same store call. Limits and codes are
         kept under the recipient's folded key (``identifiers.limit_key``), so every spelling of
         one inbox shares them; the message goes to the address as typed.

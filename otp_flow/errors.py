@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from otp_flow.types import Channel, RequesterStats, WindowCounts
-    from otp_flow.users.base import IdentifierField
+    from otp_flow.users._base import IdentifierField
 
 __all__ = [
     "AttemptsExceeded",

@@ -22,8 +22,8 @@ from typing import Any, Literal
 import msgspec
 
 from otp_flow import defaults
+from otp_flow._tables import Table
 from otp_flow.observers import Event, SendEvent, calling_code
-from otp_flow.tables import Table
 from otp_flow.types import Recipient
 
 __all__ = [

@@ -2,7 +2,7 @@
 
     metrics = Metrics(prices=MessagePrices(sms=0.05, currency="USD"))
     engine = OTPEngine(secret_keys=[...], observers=[EventLog(), metrics])
-    app.mount("/metrics", MetricsEndpoint(metrics, bearer_token="..."))  # otp_flow.web.metrics
+    app.mount("/metrics", MetricsEndpoint(metrics, bearer_token="..."))  # otp_flow.web._metrics
 
 Each ``Metrics`` has its own ``CollectorRegistry`` (never the global one), so several apps or
 tests in one process do not collide. Needs the ``metrics`` extra (``prometheus-client``).
@@ -35,8 +35,8 @@ import msgspec
 from msgspec import Meta
 
 from otp_flow import defaults
+from otp_flow._tables import Price, Table, Text
 from otp_flow.observers import Event, SendEvent, calling_code
-from otp_flow.tables import Price, Table, Text
 from otp_flow.types import Channel
 
 try:

@@ -2,7 +2,7 @@
 
 ``CodePolicy`` says what a code looks like and how long it lives; ``Limits`` says how often codes
 may be sent; ``RequesterLimits`` how much one requester may do. Each extends (or is) its table of
-the configuration file (``otp_flow.tables.Table``), so a default and a bound are written once, and
+the configuration file (``otp_flow._tables.Table``), so a default and a bound are written once, and
 is checked when built. All are frozen, keyword-only msgspec Structs: build a new one
 (``msgspec.structs.replace``) to change a value.
 """
@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from otp_flow import defaults
+from otp_flow._tables import Count, Table, within
 from otp_flow.errors import InvalidRequest
-from otp_flow.tables import Count, Table, within
 from otp_flow.types import USAGES
 
 __all__ = [
@@ -153,7 +153,7 @@ class Limits(LimitsTable, frozen=True):
 
 
 class RequesterLimits(Table, frozen=True):
-    """How much one requester (a client address, see ``otp_flow.web.requester``) may do.
+    """How much one requester (a client address, see ``otp_flow.web._requester``) may do.
 
     Applied when a caller names the requester (the pages do; the JSON APIs, whose callers are
     authenticated clients, do not). A limit of 0 switches it off.

@@ -13,8 +13,8 @@ from otp_flow.identifiers import IdentifierParser
 from otp_flow.metrics import Metrics
 from otp_flow.observers import Observer
 from otp_flow.senders import ChannelRouter, OutboxSender
-from otp_flow.senders.base import Sender
-from otp_flow.senders.kinds import SENDER_KINDS, SenderSettings, make_sender
+from otp_flow.senders._base import Sender
+from otp_flow.senders._kinds import SENDER_KINDS, SenderSettings, make_sender
 from otp_flow.stores.base import OTPStore, OutboxStore
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.tokens import SigningKeys, TokenService, token_store_beside

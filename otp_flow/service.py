@@ -46,7 +46,7 @@ def create_app(
     # The API's routes directly, not Mount("/", api): one middleware stack per request, not two.
     routes: list[BaseRoute] = list(api.routes)
     if runtime.metrics is not None:
-        from otp_flow.web.metrics import MetricsEndpoint
+        from otp_flow.web._metrics import MetricsEndpoint
 
         token = config.metrics.bearer_token
         routes.append(Route("/metrics", MetricsEndpoint(runtime.metrics, bearer_token=token)))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, get_args
 
-from otp_flow.usages import USAGES, Usage
+from otp_flow._usages import USAGES, Usage
 
 __all__ = [
     "CHANNELS",
@@ -32,7 +32,7 @@ CHANNELS: tuple[Channel, ...] = get_args(Channel)
 #: The ``User`` field (and the CIAM body field) holding each channel's identifier.
 IdentifierField = Literal["phone_number", "email"]
 USER_FIELDS: dict[Channel, IdentifierField] = {"sms": "phone_number", "email": "email"}
-# Usage and USAGES live in otp_flow.usages (the usage registry) and are re-exported here.
+# Usage and USAGES live in otp_flow._usages (the usage registry) and are re-exported here.
 
 #: Seconds since the epoch. Injected everywhere time matters so tests never sleep.
 Clock = Callable[[], float]

@@ -20,9 +20,9 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 
 from otp_flow import OTPEngine
-from otp_flow.clients import Client
+from otp_flow._clients import Client
 from otp_flow.config import AuthSource
-from otp_flow.senders.outbox import OutboxSender
+from otp_flow.senders._outbox import OutboxSender
 from otp_flow.stores.base import OTPStore
 from otp_flow.tokens import SigningKeys, TokenService, token_store_beside
 from otp_flow.users import UserHooks

@@ -21,17 +21,17 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from otp_flow.clients import Client
+from otp_flow._clients import Client
 from otp_flow.engine import OTPEngine
 from otp_flow.policy import CodePolicy, Limits
-from otp_flow.senders.base import Sender
-from otp_flow.senders.outbox import OutboxEntry, OutboxSender
-from otp_flow.senders.router import ChannelRouter
-from otp_flow.senders.smtp import SMTPSender
+from otp_flow.senders._base import Sender
+from otp_flow.senders._outbox import OutboxEntry, OutboxSender
+from otp_flow.senders._router import ChannelRouter
+from otp_flow.senders._smtp import SMTPSender
 from otp_flow.stores.redis import RedisStore
+from otp_flow.web.api import _onlyid as onlyid_dialect
+from otp_flow.web.api import _yunpian as yunpian_dialect
 from otp_flow.web.api import create_api_app
-from otp_flow.web.api import onlyid as onlyid_dialect
-from otp_flow.web.api import yunpian as yunpian_dialect
 from tests.api_helpers import basic
 from tests.conftest import T0
 from tests.uvicorn_harness import UvicornProcess

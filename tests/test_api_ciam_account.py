@@ -278,7 +278,7 @@ async def test_a_passwordless_user_store_signs_up_but_takes_no_password(
     """An application's store without password methods serves CIAM too: a signup without a
     password creates the account; a password (signup or reset) is refused, never a 500."""
     from otp_flow import OTPEngine
-    from otp_flow.clients import Client
+    from otp_flow._clients import Client
     from otp_flow.web.api import create_api_app
     from tests.ciam_helpers import serving
     from tests.test_web_passwordless import PasswordlessStore

@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from otp_flow.web.api import ciam, yunpian
-from otp_flow.web.api.common import guarded, read_form_params
+from otp_flow.web.api import _ciam as ciam
+from otp_flow.web.api import _yunpian as yunpian
+from otp_flow.web.api._common import guarded, read_form_params
 from tests.api_helpers import (
     E164,
     EMAIL,
@@ -286,7 +287,7 @@ async def test_the_dev_outbox_lists_messages_newest_first(clock: FakeClock) -> N
 async def test_the_dev_outbox_page_escapes_what_it_shows(clock: FakeClock) -> None:
     seed = SeedApp(clock)
     assert seed.runtime.outbox is not None
-    from otp_flow.senders.base import Message
+    from otp_flow.senders._base import Message
 
     await seed.runtime.outbox.send(
         Message("sms", "+8613612345678", "login", "123456", 60, "en", "<script>x</script>")

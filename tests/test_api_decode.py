@@ -10,8 +10,12 @@ from typing import Annotated, Literal
 import msgspec
 import pytest
 
-from otp_flow.web.api import ciam, ciam_account, ciam_token, onlyid, yunpian
-from otp_flow.web.api.common import BadInput, RequiredText, decode
+from otp_flow.web.api import _ciam as ciam
+from otp_flow.web.api import _ciam_account as ciam_account
+from otp_flow.web.api import _ciam_token as ciam_token
+from otp_flow.web.api import _onlyid as onlyid
+from otp_flow.web.api import _yunpian as yunpian
+from otp_flow.web.api._common import BadInput, RequiredText, decode
 from otp_flow.web.openapi import openapi_document
 
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from otp_flow.stores.memory import MemoryStore
-from otp_flow.web.clientauth import (
+from otp_flow.web._clientauth import (
     ClientAuthError,
     ClientDirectory,
     SignedRequestAuthenticator,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from otp_flow.stores.base import OTPStore
-from otp_flow.web.clientauth import yunpian_signature
+from otp_flow.web._clientauth import yunpian_signature
 from tests.api_helpers import QUOTA_CLIENT, YP_SEND_APP, YP_SIGN_APP, SeedApp, other_code
 from tests.conftest import FakeClock
 

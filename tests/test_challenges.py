@@ -18,7 +18,7 @@ from otp_flow.challenges import (
     csp_with_challenge,
 )
 from otp_flow.errors import ServiceUnavailable
-from otp_flow.web.templating import SECURITY_HEADERS
+from otp_flow.web._templating import SECURITY_HEADERS
 from tests.http_harness import RecordingHTTPServer
 from tests.redis_harness import free_port
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from otp_flow.cli import main
+from otp_flow._cli import main
 from tests.api_helpers import basic
 from tests.redis_harness import free_port
 

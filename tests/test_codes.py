@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from otp_flow.codes import CodeHasher, generate_code, new_challenge_id
+from otp_flow._codes import CodeHasher, generate_code, new_challenge_id
 
 
 def test_codes_have_the_length_and_alphabet_asked_for() -> None:

@@ -16,7 +16,7 @@ import pytest
 from starlette.applications import Starlette
 
 from demo_app import create_demo_app
-from otp_flow.clients import Client
+from otp_flow._clients import Client
 from otp_flow.config import ApiSettings, AuthSource, ConfigError, Settings, load_config
 from otp_flow.policy import CodePolicy, Limits, RequesterLimits
 from otp_flow.runtime import build_engine, build_runtime, build_senders

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from otp_flow.cli import main
+from otp_flow._cli import main
 from otp_flow.config.schema import FILE_NAME, schema_text
 from tests.test_config import EXAMPLE, example
 

@@ -12,8 +12,8 @@ from otp_flow.engine import OTPEngine
 from otp_flow.policy import CodePolicy, Limits, RequesterLimits
 from otp_flow.tokens import TokenService
 from otp_flow.web import create_auth_app
+from otp_flow.web._clientauth import SignedRequestAuthenticator
 from otp_flow.web.api import create_api_app
-from otp_flow.web.clientauth import SignedRequestAuthenticator
 
 
 def keyword_defaults(function: object) -> dict[str, object]:

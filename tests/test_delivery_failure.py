@@ -19,11 +19,11 @@ from otp_flow import (
     OTPEngine,
     RateLimited,
 )
-from otp_flow.senders.base import Sender
-from otp_flow.senders.http import HTTPSender
-from otp_flow.senders.router import ChannelRouter
-from otp_flow.senders.smtp import SMTPSender
-from otp_flow.senders.tencent import TencentSMSSender
+from otp_flow.senders._base import Sender
+from otp_flow.senders._http import HTTPSender
+from otp_flow.senders._router import ChannelRouter
+from otp_flow.senders._smtp import SMTPSender
+from otp_flow.senders._tencent import TencentSMSSender
 from otp_flow.stores.base import OTPStore
 from tests.conftest import FakeClock
 from tests.http_harness import RecordingHTTPServer

@@ -19,7 +19,7 @@ from otp_flow import (
     RateLimited,
     WrongCode,
 )
-from otp_flow.senders.base import Message
+from otp_flow.senders._base import Message
 from otp_flow.stores.base import OTPStore
 from otp_flow.types import WindowCount, WindowCounts
 from tests.conftest import FakeClock

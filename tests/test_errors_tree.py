@@ -80,9 +80,9 @@ def test_moved_exceptions_keep_their_old_import_paths() -> None:
     from otp_flow.config import ConfigError
     from otp_flow.tokens import RefreshRejected, TokenRejected
     from otp_flow.users import IdentifierRequired, IdentifierTaken, Refused
-    from otp_flow.users.base import IdentifierTaken as TakenFromBase
-    from otp_flow.users.changes import IdentifierRequired as RequiredFromChanges
-    from otp_flow.users.hooks import Refused as RefusedFromHooks
+    from otp_flow.users._base import IdentifierTaken as TakenFromBase
+    from otp_flow.users._changes import IdentifierRequired as RequiredFromChanges
+    from otp_flow.users._hooks import Refused as RefusedFromHooks
 
     assert ConfigError is errors.ConfigError and issubclass(ConfigError, ValueError)
     assert (TokenRejected, RefreshRejected) == (errors.TokenRejected, errors.RefreshRejected)

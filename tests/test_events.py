@@ -24,8 +24,8 @@ from otp_flow import (
 )
 from otp_flow.events import EventLog, JsonFormatter, event_fields, mask
 from otp_flow.observers import Event, SendEvent, VerifyEvent
-from otp_flow.senders.base import Message
-from otp_flow.senders.outbox import OutboxSender
+from otp_flow.senders._base import Message
+from otp_flow.senders._outbox import OutboxSender
 from otp_flow.stores.base import OTPStore
 from otp_flow.types import Recipient
 from tests.conftest import FakeClock

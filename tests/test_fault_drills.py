@@ -23,7 +23,7 @@ from redis import asyncio as aioredis
 from otp_flow.engine import OTPEngine
 from otp_flow.errors import NoChallenge
 from otp_flow.stores.redis import RedisStore
-from otp_flow.web.api import onlyid as onlyid_dialect
+from otp_flow.web.api import _onlyid as onlyid_dialect
 from tests.drill_helpers import (
     CIAM,
     DIALECTS,

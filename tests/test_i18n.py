@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from otp_flow.i18n import PACKAGED_LOCALE_DIR, available_locales, negotiate
+from otp_flow._i18n import PACKAGED_LOCALE_DIR, available_locales, negotiate
 from otp_flow.messages import TemplateRenderer, negotiate_locale
 from otp_flow.stores.memory import MemoryStore
-from otp_flow.web.i18n import Translator
+from otp_flow.web._i18n import Translator
 from tests.conftest import FakeClock
 from tests.web_helpers import E164, PHONE, open_site
 

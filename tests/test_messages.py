@@ -16,7 +16,7 @@ from otp_flow.messages import (
     sms_length,
     template_names,
 )
-from otp_flow.senders.base import Message
+from otp_flow.senders._base import Message
 from otp_flow.types import CHANNELS, USAGES, Channel, Usage
 
 #: How each message must state what the code is for.

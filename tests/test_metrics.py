@@ -17,8 +17,8 @@ from starlette.applications import Starlette
 from otp_flow import Client, DeliveryFailed, Limits, OTPEngine, QuotaExhausted, RateLimited
 from otp_flow.config import ConfigError, Settings, load_config
 from otp_flow.metrics import MessagePrices, Metrics
-from otp_flow.senders.base import Message
-from otp_flow.senders.outbox import OutboxSender
+from otp_flow.senders._base import Message
+from otp_flow.senders._outbox import OutboxSender
 from otp_flow.service import create_app
 from otp_flow.stores.base import OTPStore
 from tests.api_helpers import basic

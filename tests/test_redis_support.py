@@ -10,9 +10,9 @@ import redis.asyncio as aioredis
 
 from otp_flow.errors import StoreUnavailable
 from otp_flow.passwords import Passwords
+from otp_flow.stores._redis_support import commands, load_script, unavailable
 from otp_flow.stores.redis import RedisStore
-from otp_flow.stores.redis_support import commands, load_script, unavailable
-from otp_flow.tokens.redis import RedisTokenStore
+from otp_flow.tokens._redis import RedisTokenStore
 from otp_flow.users import RedisUserStore
 from otp_flow.web import RedisSessionStore
 from tests.redis_harness import free_port

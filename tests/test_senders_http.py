@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from otp_flow.errors import DeliveryFailed
-from otp_flow.senders.base import Message
-from otp_flow.senders.http import HTTPSender
+from otp_flow.senders._base import Message
+from otp_flow.senders._http import HTTPSender
 from tests.http_harness import RecordingHTTPServer
 from tests.redis_harness import free_port
 

@@ -11,10 +11,10 @@ from otp_flow import OTPEngine
 from otp_flow.errors import DeliveryFailed
 from otp_flow.messages import default_renderer
 from otp_flow.policy import Limits
-from otp_flow.senders.base import Message
-from otp_flow.senders.console import ConsoleSender, mask_recipient
-from otp_flow.senders.http import HTTPSender
-from otp_flow.senders.outbox import OutboxSender
+from otp_flow.senders._base import Message
+from otp_flow.senders._console import ConsoleSender, mask_recipient
+from otp_flow.senders._http import HTTPSender
+from otp_flow.senders._outbox import OutboxSender
 from otp_flow.stores.base import OTPStore
 from otp_flow.stores.redis import RedisStore
 from tests.conftest import FakeClock

@@ -10,8 +10,8 @@ import trustme
 
 from otp_flow.errors import DeliveryFailed
 from otp_flow.messages import TemplateRenderer
-from otp_flow.senders.base import Message
-from otp_flow.senders.smtp import SMTPSender
+from otp_flow.senders._base import Message
+from otp_flow.senders._smtp import SMTPSender
 from tests.redis_harness import free_port
 from tests.smtp_harness import SMTPServer, TLSMode
 

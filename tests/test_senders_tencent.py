@@ -11,8 +11,8 @@ import pytest
 
 from otp_flow.errors import DeliveryFailed
 from otp_flow.messages import default_renderer
-from otp_flow.senders.base import Message
-from otp_flow.senders.tencent import TencentSMSSender, tc3_sign
+from otp_flow.senders._base import Message
+from otp_flow.senders._tencent import TencentSMSSender, tc3_sign
 from tests.conftest import T0, FakeClock
 from tests.http_harness import RecordedRequest, RecordingHTTPServer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from otp_flow.signing import TimedSerializer, normalise_keys
+from otp_flow._signing import TimedSerializer, normalise_keys
 from tests.conftest import FakeClock
 
 KEY = b"k" * 32

@@ -12,7 +12,7 @@ from otp_flow.stores import MemoryStore, NonceStore, OTPStore, OutboxStore, Thro
 from otp_flow.stores.base import IssueOutcome, IssueRequest, VerifyOutcome, VerifyRequest
 from otp_flow.stores.redis import RedisStore
 from otp_flow.types import Channel, Usage
-from otp_flow.web.api.yunpian import rate_limit_stats
+from otp_flow.web.api._yunpian import rate_limit_stats
 from tests.conftest import FakeClock
 
 KEY = "k" * 32

@@ -13,11 +13,11 @@ from typing import get_args
 import pytest
 
 import otp_flow.types
-from otp_flow.messages.locales import LOCALES
-from otp_flow.messages.names import template_names
+from otp_flow._usages import HOOK_KINDS, REDIS_FIELDS, REGISTRY, USAGES, Usage, UsageSpec
+from otp_flow.messages._locales import LOCALES
+from otp_flow.messages._names import template_names
 from otp_flow.stores import redis as redis_store
-from otp_flow.usages import HOOK_KINDS, REDIS_FIELDS, REGISTRY, USAGES, Usage, UsageSpec
-from otp_flow.users.hooks import UserEvent, UserHooks
+from otp_flow.users._hooks import UserEvent, UserHooks
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -65,7 +65,7 @@ def test_message_templates_are_named_by_the_registry_stem() -> None:
 
 
 def test_a_registry_that_disagrees_with_the_type_is_refused() -> None:
-    from otp_flow.usages import _registry
+    from otp_flow._usages import _registry
 
     with pytest.raises(ValueError, match="disagree"):
         _registry(UsageSpec("login", redis_field="l", hook_kind=True, template_stem="login"))

@@ -37,7 +37,7 @@ from otp_flow.users.sql import (
     metadata,
     users_table,
 )
-from otp_flow.users.sql.failures import constraint_name
+from otp_flow.users.sql._failures import constraint_name
 from tests.pg_harness import PostgresServer
 from tests.test_readme import python_blocks
 

@@ -12,7 +12,7 @@ import pytest
 from otp_flow.challenges import RecaptchaChallenge, TurnstileChallenge
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.types import RequesterStats, WindowCount, WindowCounts
-from otp_flow.web.challenge_gate import ChallengeGate
+from otp_flow.web._challenge_gate import ChallengeGate
 from tests import test_web_abuse
 from tests.conftest import FakeClock
 from tests.http_harness import RecordingHTTPServer

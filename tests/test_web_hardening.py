@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from otp_flow.senders.base import Message, Sender
-from otp_flow.senders.outbox import OutboxSender
+from otp_flow.senders._base import Message, Sender
+from otp_flow.senders._outbox import OutboxSender
 from otp_flow.stores.base import OTPStore
-from otp_flow.web.flows.sending import SendTimer
+from otp_flow.web.flows._sending import SendTimer
 from tests.conftest import FakeClock
 from tests.web_helpers import _CSRF, E164, EMAIL, PHONE, Site, browser, open_site
 

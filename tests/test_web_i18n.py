@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.web import negotiate
-from otp_flow.web.i18n import Translator
+from otp_flow.web._i18n import Translator
 from tests.conftest import FakeClock
 from tests.web_helpers import E164, EMAIL, PHONE, Site, open_site
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from otp_flow import Client
-from otp_flow.senders.http import HTTPSender
+from otp_flow.senders._http import HTTPSender
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.stores.redis import RedisStore
 from tests.conftest import FakeClock

@@ -11,7 +11,7 @@ import pytest
 from otp_flow.stores.base import OTPStore
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.users import IdentifierTaken, MemoryUserStore, User, check_user_store
-from otp_flow.users.base import changed_user
+from otp_flow.users._base import changed_user
 from otp_flow.web import create_auth_app
 from tests.conftest import FakeClock
 from tests.live_server import open_live_site

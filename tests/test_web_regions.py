@@ -65,7 +65,7 @@ async def test_an_english_only_site_answers_a_chinese_browser_in_english(
 
 
 def test_locales_are_checked(clock: FakeClock) -> None:
-    from otp_flow.web.i18n import Translator
+    from otp_flow.web._i18n import Translator
 
     for bad in ([], ["fr"], "en"):
         with pytest.raises(ValueError, match="locales"):

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from otp_flow.web.requester import ClientAddress
+from otp_flow.web._requester import ClientAddress
 
 
 def scope(client: str | None, *headers: tuple[str, str]) -> dict[str, Any]:

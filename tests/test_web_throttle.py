@@ -14,7 +14,7 @@ from otp_flow.stores.base import OTPStore
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.users import MemoryUserStore
 from otp_flow.web import create_auth_app
-from otp_flow.web.throttle import PasswordThrottle
+from otp_flow.web._throttle import PasswordThrottle
 from tests.conftest import FakeClock
 from tests.web_helpers import E164, EMAIL, KEYS, PHONE, Site, open_site
 

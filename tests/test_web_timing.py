@@ -7,7 +7,7 @@ from __future__ import annotations
 from argon2.profiles import CHEAPEST
 
 from otp_flow.passwords import Passwords
-from otp_flow.senders.outbox import OutboxSender
+from otp_flow.senders._outbox import OutboxSender
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.users import MemoryUserStore, User
 from otp_flow.web.flows import SendTimer

@@ -10,8 +10,8 @@ import pytest
 
 from otp_flow import OTPEngine
 from otp_flow.messages import default_renderer
-from otp_flow.senders.base import Message
-from otp_flow.senders.outbox import OutboxSender
+from otp_flow.senders._base import Message
+from otp_flow.senders._outbox import OutboxSender
 from otp_flow.stores.base import OTPStore
 from otp_flow.users import MemoryUserStore, UserEvent
 from otp_flow.web import create_auth_app

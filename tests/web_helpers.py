@@ -24,8 +24,8 @@ from starlette.routing import Mount, Route
 from otp_flow import OTPEngine
 from otp_flow.passwords import Passwords
 from otp_flow.policy import RequesterLimits
-from otp_flow.senders.base import Sender
-from otp_flow.senders.outbox import OutboxEntry, OutboxSender
+from otp_flow.senders._base import Sender
+from otp_flow.senders._outbox import OutboxEntry, OutboxSender
 from otp_flow.stores.base import OTPStore
 from otp_flow.users import MemoryUserStore, RedisUserStore, User, UserHooks, UserStore
 from otp_flow.web import (

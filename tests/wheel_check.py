@@ -50,7 +50,7 @@ def free_port() -> int:
 
 def check_installed_package() -> None:
     import otp_flow
-    from otp_flow.templating import packaged_templates
+    from otp_flow._templating import packaged_templates
 
     package = Path(otp_flow.__file__).resolve().parent
     prefix = Path(sys.prefix).resolve()

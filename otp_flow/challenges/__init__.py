@@ -13,7 +13,7 @@ unreadable answer, or it rejects our own secret) ``verify`` raises ``ChallengeUn
 (fail closed).
 """
 
-from otp_flow.challenges.base import (
+from otp_flow.challenges._base import (
     ASK_AFTER_SENDS,
     ASK_SITE_SHARE,
     Challenge,
@@ -21,8 +21,8 @@ from otp_flow.challenges.base import (
     CSPSources,
     Widget,
 )
-from otp_flow.challenges.csp import csp_sources, csp_with_challenge
-from otp_flow.challenges.providers import (
+from otp_flow.challenges._csp import csp_sources, csp_with_challenge
+from otp_flow.challenges._providers import (
     HCaptchaChallenge,
     RecaptchaChallenge,
     SiteverifyChallenge,

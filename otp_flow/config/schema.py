@@ -17,8 +17,8 @@ from typing import Any
 
 import msgspec
 
-from otp_flow.senders.kinds import sender_schema
-from otp_flow.tables import Table, expected, table_of
+from otp_flow._tables import Table, expected, table_of
+from otp_flow.senders._kinds import sender_schema
 from otp_flow.types import CHANNELS
 
 __all__ = ["expected", "main", "node_at", "schema", "schema_text", "table_of"]
@@ -30,7 +30,7 @@ Node = dict[str, Any]
 @functools.cache
 def schema() -> Node:
     """The schema, every table inlined (``$defs`` resolved), in the file's key order."""
-    from otp_flow.config.settings import Settings  # imports every table
+    from otp_flow.config._settings import Settings  # imports every table
 
     raw = msgspec.json.schema(Settings)
     defs: dict[str, Node] = raw.pop("$defs", {})

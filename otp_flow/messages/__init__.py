@@ -23,11 +23,11 @@ start-up checks), ``contexts`` (what templates see), ``sms_text`` (origin line, 
 ``names`` (template paths), ``locales`` (Locale, negotiation).
 """
 
-from otp_flow.messages.contexts import ChangedField
-from otp_flow.messages.locales import LOCALES, Locale, negotiate_locale
-from otp_flow.messages.names import notice_template_names, template_names
-from otp_flow.messages.renderer import MessageRenderer, TemplateRenderer, default_renderer
-from otp_flow.senders.segments import sms_length
+from otp_flow.messages._contexts import ChangedField
+from otp_flow.messages._locales import LOCALES, Locale, negotiate_locale
+from otp_flow.messages._names import notice_template_names, template_names
+from otp_flow.messages._renderer import MessageRenderer, TemplateRenderer, default_renderer
+from otp_flow.senders._segments import sms_length
 
 __all__ = [
     "LOCALES",

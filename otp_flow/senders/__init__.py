@@ -6,13 +6,13 @@ Cloud SMS) and ``ChannelRouter`` (one sender per channel). Any failure raises; t
 it into ``DeliveryFailed``, kills the code and gives the quota back.
 """
 
-from otp_flow.senders.base import Message, Sender
-from otp_flow.senders.console import ConsoleSender
-from otp_flow.senders.http import HTTPSender
-from otp_flow.senders.outbox import OutboxEntry, OutboxSender
-from otp_flow.senders.router import ChannelRouter
-from otp_flow.senders.smtp import SMTPSender
-from otp_flow.senders.tencent import TencentSMSSender
+from otp_flow.senders._base import Message, Sender
+from otp_flow.senders._console import ConsoleSender
+from otp_flow.senders._http import HTTPSender
+from otp_flow.senders._outbox import OutboxEntry, OutboxSender
+from otp_flow.senders._router import ChannelRouter
+from otp_flow.senders._smtp import SMTPSender
+from otp_flow.senders._tencent import TencentSMSSender
 
 __all__ = [
     "ChannelRouter",

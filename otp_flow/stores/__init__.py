@@ -29,14 +29,14 @@ from otp_flow.stores.base import (
 from otp_flow.stores.memory import MemoryStore
 
 if typing.TYPE_CHECKING:
-    from otp_flow.stores.quotas import QuotaAdmin, RedisQuotaAdmin
+    from otp_flow.stores._quotas import QuotaAdmin, RedisQuotaAdmin
     from otp_flow.stores.redis import RedisStore
 
 #: Imported on first use, so ``import otp_flow`` (which needs ``OTPStore``) does not load
 #: redis-py for an application that keeps its codes in memory.
 _LAZY = {
-    "QuotaAdmin": "otp_flow.stores.quotas",
-    "RedisQuotaAdmin": "otp_flow.stores.quotas",
+    "QuotaAdmin": "otp_flow.stores._quotas",
+    "RedisQuotaAdmin": "otp_flow.stores._quotas",
     "RedisStore": "otp_flow.stores.redis",
 }
 

@@ -120,7 +120,7 @@ class Window:
 class RequesterSends:
     """The per-requester limits of one send (0 = off), counted in the requester's own entry."""
 
-    #: Who is asking (``otp_flow.web.requester``); kept under the client's hash tag.
+    #: Who is asking (``otp_flow.web._requester``); kept under the client's hash tag.
     key: str
     #: Which window budget this send spends: "l" (login and the other usages) or "s" (signup).
     budget: Literal["l", "s"]

@@ -16,6 +16,14 @@ from collections.abc import Callable, Sequence
 from itertools import islice
 from typing import TypeVar
 
+from otp_flow.stores._memory_state import (
+    Anchored,
+    Challenge,
+    Counter,
+    RecipientState,
+    RequesterState,
+    Throttle,
+)
 from otp_flow.stores.base import (
     IssueOutcome,
     IssueRequest,
@@ -25,14 +33,6 @@ from otp_flow.stores.base import (
     VerifyOutcome,
     VerifyRequest,
     Window,
-)
-from otp_flow.stores.memory_state import (
-    Anchored,
-    Challenge,
-    Counter,
-    RecipientState,
-    RequesterState,
-    Throttle,
 )
 from otp_flow.types import Channel, Usage
 

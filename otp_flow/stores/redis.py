@@ -33,7 +33,10 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.maint_notifications import MaintNotificationsConfig
 
+from otp_flow._usages import REDIS_FIELDS
 from otp_flow.errors import StoreUnavailable
+from otp_flow.stores._redis_support import commands, load_script, unavailable
+from otp_flow.stores._urls import plain_redis_url
 from otp_flow.stores.base import (
     IssueOutcome,
     IssueRequest,
@@ -43,13 +46,10 @@ from otp_flow.stores.base import (
     VerifyRequest,
     VerifyStatus,
 )
-from otp_flow.stores.redis_support import commands, load_script, unavailable
-from otp_flow.stores.urls import plain_redis_url
 from otp_flow.types import Channel, Usage
-from otp_flow.usages import REDIS_FIELDS
 
 if TYPE_CHECKING:
-    from otp_flow.stores.redis_support import RedisClient
+    from otp_flow.stores._redis_support import RedisClient
 
 __all__ = ["RedisStore"]
 

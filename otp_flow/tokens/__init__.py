@@ -4,8 +4,8 @@
 No web framework here; ``otp_flow.web.api`` serves them over HTTP.
 """
 
-from otp_flow.tokens.keys import SigningKeys
-from otp_flow.tokens.service import (
+from otp_flow.tokens._keys import SigningKeys
+from otp_flow.tokens._service import (
     AccessClaims,
     RefreshGrant,
     RefreshRejected,
@@ -15,7 +15,7 @@ from otp_flow.tokens.service import (
     check_lifetimes,
     user_claims,
 )
-from otp_flow.tokens.store import MemoryTokenStore, RotateOutcome, TokenStore, token_store_beside
+from otp_flow.tokens._store import MemoryTokenStore, RotateOutcome, TokenStore, token_store_beside
 
 __all__ = [
     "AccessClaims",

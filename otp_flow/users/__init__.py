@@ -9,17 +9,18 @@ always keeps a phone number or an email. Passwords are only ever stored hashed (
 update or a password reset.
 """
 
-from otp_flow.stores.redis_support import RedisKeyspace
-from otp_flow.users.base import (
+from otp_flow.stores._redis_support import RedisKeyspace
+from otp_flow.users._base import (
     IdentifierField,
     IdentifierTaken,
     PasswordUserStore,
     User,
     UserStore,
+    changed_user,
     check_user_store,
 )
-from otp_flow.users.changes import CLEAR, Clear, IdentifierRequired
-from otp_flow.users.hooks import (
+from otp_flow.users._changes import CLEAR, Clear, IdentifierRequired
+from otp_flow.users._hooks import (
     BeforeEvent,
     Guard,
     Hook,
@@ -28,9 +29,9 @@ from otp_flow.users.hooks import (
     UserEventKind,
     UserHooks,
 )
-from otp_flow.users.lookup import UserLookup, find_user
-from otp_flow.users.memory import MemoryUserStore
-from otp_flow.users.redis import RedisUserStore
+from otp_flow.users._lookup import UserLookup, find_user
+from otp_flow.users._memory import MemoryUserStore
+from otp_flow.users._redis import RedisUserStore
 
 __all__ = [
     "CLEAR",
@@ -52,6 +53,7 @@ __all__ = [
     "UserHooks",
     "UserLookup",
     "UserStore",
+    "changed_user",
     "check_user_store",
     "find_user",
 ]

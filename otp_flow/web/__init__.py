@@ -7,16 +7,18 @@ app = Starlette(
 )
 """
 
-from otp_flow.web.app import create_auth_app
-from otp_flow.web.csrf import CSRFError
-from otp_flow.web.dependencies import current_user, require_user
-from otp_flow.web.forms import safe_next
-from otp_flow.web.i18n import LOCALES, negotiate
-from otp_flow.web.middleware import AuthUser, LoginRequired, OTPAuthMiddleware, login_required
-from otp_flow.web.requester import ClientAddress, RequesterKey
-from otp_flow.web.sessions import MemorySessionStore, RedisSessionStore, Session, SessionStore
-from otp_flow.web.settings import AuthSettings
-from otp_flow.web.templating import Pages, auth_pages
+from otp_flow.web._app import create_auth_app
+from otp_flow.web._csrf import CSRFError
+from otp_flow.web._dependencies import current_user, require_user
+from otp_flow.web._devoutbox import outbox_routes
+from otp_flow.web._forms import safe_next
+from otp_flow.web._i18n import LOCALES, negotiate
+from otp_flow.web._metrics import MetricsEndpoint
+from otp_flow.web._middleware import AuthUser, LoginRequired, OTPAuthMiddleware, login_required
+from otp_flow.web._requester import ClientAddress, RequesterKey
+from otp_flow.web._sessions import MemorySessionStore, RedisSessionStore, Session, SessionStore
+from otp_flow.web._settings import AuthSettings
+from otp_flow.web._templating import Pages, auth_pages
 
 __all__ = [
     "LOCALES",
@@ -26,6 +28,7 @@ __all__ = [
     "ClientAddress",
     "LoginRequired",
     "MemorySessionStore",
+    "MetricsEndpoint",
     "OTPAuthMiddleware",
     "Pages",
     "RedisSessionStore",
@@ -37,6 +40,7 @@ __all__ = [
     "current_user",
     "login_required",
     "negotiate",
+    "outbox_routes",
     "require_user",
     "safe_next",
 ]

@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from demo_app.app import TRANSLATIONS
-from otp_flow.web.i18n import Translator
+from otp_flow.web._i18n import Translator
 from tests.browser.conftest import DemoServer
 
 PEOPLE = {

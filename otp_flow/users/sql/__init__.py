@@ -20,7 +20,7 @@ PostgreSQL through asyncpg rather than psycopg 3: asyncio-native, wheels without
 ``UniqueViolationError`` names the violated constraint, which is how a duplicate is recognised.
 """
 
-from otp_flow.users.sql.store import PasswordlessSQLUserStore, SQLUserStore
-from otp_flow.users.sql.table import UserColumns, metadata, users_table
+from otp_flow.users.sql._store import PasswordlessSQLUserStore, SQLUserStore
+from otp_flow.users.sql._table import UserColumns, metadata, users_table
 
 __all__ = ["PasswordlessSQLUserStore", "SQLUserStore", "UserColumns", "metadata", "users_table"]

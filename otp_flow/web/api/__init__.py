@@ -12,6 +12,6 @@ authenticates exactly the clients whose quotas the engine enforces. Beside the p
 pages' ``users``, ``sessions`` and ``hooks`` so that both sides see one set of accounts.
 """
 
-from otp_flow.web.api.app import create_api_app
+from otp_flow.web.api._app import create_api_app
 
 __all__ = ["create_api_app"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from otp_flow.web.flows.login import LoginFlow
-from otp_flow.web.flows.logout import LogoutFlow
-from otp_flow.web.flows.reset_password import ResetPasswordFlow
-from otp_flow.web.flows.sending import SendTimer
-from otp_flow.web.flows.signup import SignupFlow
-from otp_flow.web.flows.update_userinfo import UpdateUserinfoFlow
-from otp_flow.web.settings import AuthSettings
+from otp_flow.web._settings import AuthSettings
+from otp_flow.web.flows._login import LoginFlow
+from otp_flow.web.flows._logout import LogoutFlow
+from otp_flow.web.flows._reset_password import ResetPasswordFlow
+from otp_flow.web.flows._sending import SendTimer
+from otp_flow.web.flows._signup import SignupFlow
+from otp_flow.web.flows._update_userinfo import UpdateUserinfoFlow
 
 __all__ = ["SendTimer", "routes"]
 

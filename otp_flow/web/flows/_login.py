@@ -1,0 +1,87 @@
+"""Login: an identifier, then a code (or, when the password field is filled, a password; in
+passwordless mode there is no password field and a posted password is ignored).
+
+Known and unknown identifiers get the same page, status, cookie and (within noise) timing; only
+an existing account is sent a code. A password attempt for an unknown identifier, or for a user
+without a password, still pays for one hash check, and counts against the identifier's password
+attempts like any other (see ``otp_flow.web._throttle``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from otp_flow.errors import IdentifierError
+from otp_flow.identifiers import limit_key
+from otp_flow.types import USER_FIELDS, Recipient, Usage
+from otp_flow.users import User, UserEvent, find_user
+from otp_flow.web._forms import safe_next
+from otp_flow.web._outcomes import Problem, send_problem
+from otp_flow.web.flows._base import Flow
+from otp_flow.web.flows._pages import Pending
+
+__all__ = ["LoginFlow", "throttle_keys"]
+
+
+class LoginFlow(Flow):
+    name: ClassVar[str] = "login"
+    usage: ClassVar[Usage] = "login"
+    template: ClassVar[str] = "login.html"
+    skip_when_signed_in: ClassVar[bool] = True
+    accounts_only: ClassVar[bool] = True
+
+    async def submit(self, request: Request, form: dict[str, str], user: User | None) -> Response:
+        if not self.settings.password_signin or not form.get("password"):
+            return await self.send_first(request, form, user)
+        texts = self.texts(request)
+        try:
+            recipient = self.settings.identifiers.parse(form.get("identifier", ""))
+        except IdentifierError as exc:
+            return self.page(request, user, form=form, problem=send_problem(exc, texts))
+        throttle = self.settings.password_throttle
+        requester = self.settings.requester(request.scope)
+        wait = await throttle.attempt(limit_key(recipient), requester)
+        if wait:
+            return self.too_many_attempts(request, user, form, wait)
+        account = await find_user(self.settings.users, recipient)
+        # check_password("") on an unknown user still hashes once: no timing oracle.
+        ok = await self.password_users().check_password(
+            account.id if account else "", form["password"]
+        )
+        if not ok or account is None:
+            message = texts.gettext("The account or password is not correct.")
+            return self.page(request, user, form=form, problem=Problem(message))
+        await throttle.clear(requester, *throttle_keys(account))
+        event = UserEvent("login", account, method="password")
+        return await self.signed_in(request, account, safe_next(form.get("next"), ""), event)
+
+    def too_many_attempts(
+        self, request: Request, user: User | None, form: dict[str, str], wait: int
+    ) -> Response:
+        """429: this identifier used up its password attempts (whether or not it has an account)."""
+        minutes = math.ceil(wait / 60)
+        message = self.texts(request).ngettext(
+            "Too many attempts. Try again in 1 minute.",
+            "Too many attempts. Try again in {n} minutes.",
+            minutes,
+        )
+        response = self.page(request, user, form=form, problem=Problem(message, status=429))
+        response.headers["Retry-After"] = str(wait)
+        return response
+
+    async def verified(self, request: Request, pending: Pending, user: User | None) -> Response:
+        recipient = pending.recipient()
+        account = await find_user(self.settings.users, recipient) if recipient else None
+        if account is None:
+            return self.no_account(request, user)
+        return await self.signed_in(request, account, pending.next, UserEvent("login", account))
+
+
+def throttle_keys(account: User) -> list[str]:
+    """The keys an account's password attempts are counted under (its folded identifiers)."""
+    held = ((channel, getattr(account, field)) for channel, field in USER_FIELDS.items())
+    return [limit_key(Recipient(channel, value)) for channel, value in held if value]

@@ -2,36 +2,33 @@
 
 The engine owns policy (code shape, lifetimes, limits, time zone, the clock) and turns it into
 plain numbers for the store, which does each send and each verify atomically in one call.
+
+``send`` reads top to bottom here: the store's ``IssueRequest`` (windows.py, requesters.py), the
+otp_token (otp_token.py), the delivery (delivery.py). ``verify`` and ``verify_recipient`` check
+what they were given and hand the code to verifying.py. None of those modules calls back.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import math
 from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from itsdangerous import BadSignature
-
 from otp_flow import defaults
 from otp_flow._clients import Client
 from otp_flow._codes import CodeHasher, generate_code, new_challenge_id
+from otp_flow._delivery import deliver_code, deliver_notice
+from otp_flow._otp_token import OTPTokens
 from otp_flow._requesters import requester_checks, requester_sends, requester_stats
-from otp_flow._signing import TimedSerializer, normalise_keys
+from otp_flow._signing import normalise_keys
+from otp_flow._verifying import verify_code
 from otp_flow._windows import rate_windows, window_counts
 from otp_flow.errors import (
-    AttemptsExceeded,
-    CodeExpired,
     DeliveryFailed,
     InvalidRequest,
     InvalidToken,
-    NoChallenge,
     QuotaExhausted,
     RateLimited,
-    ServiceUnavailable,
-    TooManyChecks,
-    WrongCode,
 )
 from otp_flow.events import EventLog
 from otp_flow.identifiers import IdentifierParser, limit_key
@@ -50,17 +47,9 @@ from otp_flow.policy import (
     is_caller_code,
 )
 from otp_flow.senders._base import Message, Sender
-from otp_flow.stores.base import (
-    IssueRequest,
-    NonceStore,
-    OTPStore,
-    ThrottleOutcome,
-    ThrottleStore,
-    VerifyRequest,
-)
+from otp_flow.stores.base import IssueRequest, NonceStore, OTPStore, ThrottleOutcome, ThrottleStore
 from otp_flow.stores.memory import MemoryStore
 from otp_flow.types import (
-    USAGES,
     Channel,
     Clock,
     Recipient,
@@ -72,10 +61,6 @@ from otp_flow.types import (
 )
 
 __all__ = ["OTPEngine"]
-
-log = logging.getLogger("otp_flow")
-
-_TOKEN_VERSION = 1
 
 
 class OTPEngine:
@@ -136,9 +121,7 @@ class OTPEngine:
         # Newest first: codes are digested with the newest key; a verify also tries the older
         # ones, so a code issued by a worker that had not rotated yet still verifies.
         self._hashers = [CodeHasher(key) for key in reversed(keys)]
-        self._tokens = TimedSerializer(
-            keys, salt="otp_flow.otp_token", max_age=self.policy.token_ttl_seconds, clock=clock
-        )
+        self._tokens = OTPTokens(keys, max_age=self.policy.token_ttl_seconds, clock=clock)
 
     @property
     def secret_keys(self) -> tuple[bytes, ...]:
@@ -234,13 +217,22 @@ class OTPEngine:
                 stats_of_requester,
             )
 
-        token = self._tokens.dumps(
-            [_TOKEN_VERSION, client_id, target.channel, target.value, usage, challenge_id]
-        )
+        token = self._tokens.sign(client_id, target, usage, challenge_id)
         if deliver and self.sender is not None:
             try:
-                await self._deliver(
-                    target, usage, client_id, code, ttl, locale, challenge_id, quota
+                await deliver_code(
+                    self.sender,
+                    self.renderer,
+                    self.delivery_timeout,
+                    self.store,
+                    target,
+                    usage,
+                    client_id,
+                    code,
+                    ttl,
+                    locale,
+                    challenge_id,
+                    quota,
                 )
             except DeliveryFailed as exc:
                 exc.otp_token = token  # names the killed challenge (see DeliveryFailed)
@@ -259,47 +251,6 @@ class OTPEngine:
             requester=stats_of_requester,
         )
 
-    async def _deliver(
-        self,
-        target: Recipient,
-        usage: Usage,
-        client_id: str,
-        code: str,
-        ttl: int,
-        locale: str | None,
-        challenge_id: str,
-        quota: int | None,
-    ) -> None:
-        assert self.sender is not None
-        try:
-            message = self.renderer.render(
-                channel=target.channel,
-                recipient=target.value,
-                usage=usage,
-                code=code,
-                ttl_seconds=ttl,
-                locale=locale,
-                client_id=client_id,
-            )
-            async with asyncio.timeout(self.delivery_timeout):
-                await self.sender.send(message)
-        except Exception as exc:
-            # Never leave a code valid that nobody received, and do not bill the client for it.
-            # The rate-limit counts stay: a failing send must not be a free retry for abuse.
-            log.warning("delivery to a %s recipient failed: %r", target.channel, exc)
-            try:
-                await self.store.cancel(
-                    client_id=client_id,
-                    recipient=limit_key(target),
-                    usage=usage,
-                    channel=target.channel,
-                    challenge_id=challenge_id,
-                    refund_quota=quota is not None,
-                )
-            except ServiceUnavailable:
-                log.warning("could not cancel an undelivered code; it expires on its own")
-            raise DeliveryFailed(f"could not deliver the {target.channel} message") from exc
-
     async def notify(self, message: Message) -> None:
         """Deliver a notice (``message.kind == "notice"``, e.g. from ``renderer.render_notice``)
         with the same timeout as a code. No code, no store: nothing is issued or counted.
@@ -309,30 +260,14 @@ class OTPEngine:
         """
         if message.kind != "notice":
             raise ValueError("notify delivers notices; codes go out through send()")
-        if self.sender is None:
-            return
-        try:
-            async with asyncio.timeout(self.delivery_timeout):
-                await self.sender.send(message)
-        except Exception as exc:
-            log.warning("delivery of a %s notice failed: %r", message.channel, exc)
-            raise DeliveryFailed(f"could not deliver the {message.channel} notice") from exc
+        if self.sender is not None:
+            await deliver_notice(self.sender, message, self.delivery_timeout)
 
     # ---------------------------------------------------------------- verify
 
     def read_token(self, otp_token: str) -> TokenClaims:
         """(client_id, recipient, usage, challenge_id) of a valid token, else ``InvalidToken``."""
-        try:
-            payload = self._tokens.loads(otp_token)
-        except BadSignature as exc:
-            raise InvalidToken() from exc
-        try:
-            version, client_id, channel, value, usage, challenge_id = payload
-        except (TypeError, ValueError) as exc:
-            raise InvalidToken() from exc
-        if version != _TOKEN_VERSION or usage not in USAGES or channel not in ("sms", "email"):
-            raise InvalidToken()
-        return TokenClaims(client_id, Recipient(channel, value), usage, challenge_id)
+        return self._tokens.read(otp_token)
 
     @observed_verify
     async def verify(
@@ -351,11 +286,21 @@ class OTPEngine:
         Raises a ``VerificationFailed`` subclass, ``InvalidRequest`` or ``StoreUnavailable``.
         """
         check_code_input(code)
-        claims = otp_token if isinstance(otp_token, TokenClaims) else self.read_token(otp_token)
+        claims = otp_token if isinstance(otp_token, TokenClaims) else self._tokens.read(otp_token)
         token_client, recipient, usage, challenge_id = claims
         if client_id is not None and client_id != token_client:
             raise InvalidToken()
-        return await self._verify(token_client, recipient, usage, code, challenge_id, requester)
+        return await verify_code(
+            self.store,
+            self._hashers,
+            token_client,
+            recipient,
+            usage,
+            code,
+            challenge_id,
+            int(self.clock() * 1000),
+            requester_checks(self.requester_limits, requester),
+        )
 
     @observed_verify_recipient
     async def verify_recipient(
@@ -375,48 +320,17 @@ class OTPEngine:
             if isinstance(recipient, Recipient)
             else (self.identifiers.parse(recipient, channel))
         )
-        return await self._verify(client_id, target, usage, code, None)
-
-    async def _verify(
-        self,
-        client_id: str,
-        recipient: Recipient,
-        usage: Usage,
-        code: str,
-        challenge_id: str | None,
-        requester: str | None = None,
-    ) -> VerifyResult:
-        key = limit_key(recipient)
-        newest, *older = (h.digest(client_id, usage, key, code) for h in self._hashers)
-        checks = requester_checks(self.requester_limits, requester)
-        outcome = await self.store.verify(
-            VerifyRequest(
-                client_id=client_id,
-                recipient=key,
-                usage=usage,
-                challenge_id=challenge_id,
-                digest=newest,
-                now_ms=int(self.clock() * 1000),
-                older_digests=tuple(older),
-                requester=checks,
-            )
+        return await verify_code(
+            self.store,
+            self._hashers,
+            client_id,
+            target,
+            usage,
+            code,
+            None,
+            int(self.clock() * 1000),
+            None,
         )
-        failures, limit = outcome.failures, outcome.max_failures
-        match outcome.status:
-            case "requester_limited":
-                raise TooManyChecks(max(math.ceil(outcome.retry_after_ms / 1000), 1))
-            case "verified":
-                return VerifyResult(recipient, usage, client_id, failures, limit)
-            case "wrong":
-                raise WrongCode(failures=failures, max_failures=limit)
-            case "exceeded":
-                raise AttemptsExceeded(failures=failures, max_failures=limit)
-            case "no_challenge" if challenge_id is None:
-                raise NoChallenge(failures=failures, max_failures=limit)
-            case _:
-                # Expired, replaced, or (with a token) gone because it was used: to the caller
-                # these are one thing — this code will never work again, ask for a new one.
-                raise CodeExpired(failures=failures, max_failures=limit)
 
     # ------------------------------------------------------- nonces, throttles
 

@@ -1,5 +1,5 @@
-"""The page plumbing every flow calls, and which never calls back into a flow: the pending
-``otp_token`` cookie (``Pending``, ``PendingCookie``), ``render`` and the code page.
+"""The bottom of the flows, which never calls back into a flow: the pending ``otp_token`` cookie
+(``Pending``, ``PendingCookie``), ``render`` and the code page.
 
 Between "send" and "verify" the pending challenge rides in the signed ``otp_token`` cookie
 (HttpOnly, SameSite=Lax, path = the mount, lifetime = the engine's otp_token). After the code, the

@@ -47,7 +47,7 @@ from otp_flow._signing import TimedSerializer
 from otp_flow.identifiers import IdentifierParser
 
 REPEATS = 7
-#: What the engine signs into an otp_token (otp_token.py: version, client, channel, to, usage, id).
+#: What the engine signs into an otp_token (_otp_token.py: version, client, channel, to, usage, id).
 TOKEN_PAYLOAD = [1, CLIENT.id, "sms", "+8613612345678", "login", "118587043977212"]
 
 

@@ -12,7 +12,7 @@ from itsdangerous import BadSignature
 
 from otp_flow._signing import TimedSerializer
 from otp_flow.errors import InvalidToken
-from otp_flow.types import USAGES, Clock, Recipient, TokenClaims, Usage
+from otp_flow.types import CHANNELS, USAGES, Clock, Recipient, TokenClaims, Usage
 
 __all__ = ["OTPTokens"]
 
@@ -41,6 +41,6 @@ class OTPTokens(TimedSerializer):
             version, client_id, channel, value, usage, challenge_id = payload
         except (TypeError, ValueError) as exc:
             raise InvalidToken() from exc
-        if version != _VERSION or usage not in USAGES or channel not in ("sms", "email"):
+        if version != _VERSION or usage not in USAGES or channel not in CHANNELS:
             raise InvalidToken()
         return TokenClaims(client_id, Recipient(channel, value), usage, challenge_id)

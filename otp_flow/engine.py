@@ -3,9 +3,10 @@
 The engine owns policy (code shape, lifetimes, limits, time zone, the clock) and turns it into
 plain numbers for the store, which does each send and each verify atomically in one call.
 
-``send`` reads top to bottom here: the store's ``IssueRequest`` (windows.py, requesters.py), the
-otp_token (otp_token.py), the delivery (delivery.py). ``verify`` and ``verify_recipient`` check
-what they were given and hand the code to verifying.py. None of those modules calls back.
+``send`` reads top to bottom here: the store's ``IssueRequest`` (``_windows.py``,
+``_requesters.py``), the otp_token (``_otp_token.py``), the delivery (``_delivery.py``). ``verify``
+and ``verify_recipient`` check what they were given and hand the code to ``_verifying.py``.
+None of those modules calls back.
 """
 
 from __future__ import annotations

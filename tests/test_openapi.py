@@ -316,3 +316,12 @@ async def test_outbox_notices_and_codes_fit_the_documented_message_shape(
     schema = openapi_document(dev=True)["components"]["schemas"]["OutboxMessage"]
     for entry in entries:
         jsonschema.validate(entry, schema)
+
+
+def test_ciam_usages_are_its_contracts_not_the_registrys() -> None:
+    # A usage added to otp_flow._usages for a page flow must not widen what CIAM's
+    # POST /otp/send accepts or answers: its four usages are written in the dialect.
+    schemas = openapi_document(dev=False)["components"]["schemas"]
+    contract = ["login", "signup", "update_userinfo", "reset_password"]
+    for name in ("CiamSendRequest", "CiamVerifyResponse"):
+        assert sorted(schemas[name]["properties"]["usage"]["enum"]) == sorted(contract)

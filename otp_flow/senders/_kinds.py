@@ -20,9 +20,10 @@ import msgspec
 from otp_flow import defaults
 from otp_flow._tables import Positive, Table
 from otp_flow.senders import ConsoleSender, HTTPSender, OutboxSender, SMTPSender, TencentSMSSender
+from otp_flow.senders._base import NOTICE_IDENTIFIER_CHANGED
 from otp_flow.stores.base import OTPStore
 from otp_flow.stores.memory import MemoryStore
-from otp_flow.types import CHANNELS, Channel, Clock, system_clock
+from otp_flow.types import CHANNELS, USAGES, Channel, Clock, system_clock
 
 __all__ = [
     "BUILDER_ARGS",
@@ -109,8 +110,9 @@ SENDER_OPTIONS: dict[str, str] = {
     "tencent.secret_key": "Tencent Cloud API SecretKey.",
     "tencent.sdk_app_id": "The SMS application's SdkAppId.",
     "tencent.sign_name": "The approved SMS signature.",
-    "tencent.template_ids": "Usage (`login`, `signup`, `update_userinfo`, `reset_password`, "
-    "`notice_identifier_changed`) → approved template ID.",
+    "tencent.template_ids": "Usage ("
+    + ", ".join(f"`{name}`" for name in (*USAGES, NOTICE_IDENTIFIER_CHANGED))
+    + ") → approved template ID.",
     "tencent.region": "API region.",
     "tencent.endpoint": "API endpoint URL.",
     "tencent.timeout": "Seconds for one request.",

@@ -1,11 +1,11 @@
 """The user store: a small async protocol so an application can plug in its own database.
 
-otp_flow ships a memory (``memory.py``), a Redis (``redis.py``) and an SQL (``sql/``, an
+otp_flow ships a memory (``_memory.py``), a Redis (``_redis.py``) and an SQL (``sql/``, an
 optional extra, imported from ``otp_flow.users.sql``) implementation of ``UserStore``
-(``base.py``). ``update(user_id, email=CLEAR)`` removes an identifier (``changes.py``); a user
+(``_base.py``). ``update(user_id, email=CLEAR)`` removes an identifier (``_changes.py``); a user
 always keeps a phone number or an email. Passwords are only ever stored hashed (see
 ``otp_flow.passwords``); ``check_password`` costs the same whether or not the user exists.
-``UserHooks`` (``hooks.py``) lets an application run its own code after signup, login, a userinfo
+``UserHooks`` (``_hooks.py``) lets an application run its own code after signup, login, a userinfo
 update or a password reset.
 """
 

@@ -6,7 +6,7 @@
 -- KEYS[1]  recipient hash   <prefix>{client}:r:<recipient>
 -- KEYS[2]  quota hash       <prefix>{client}:q
 --
--- ARGV[1]  usage field: l login, s signup, u update_userinfo, r reset_password
+-- ARGV[1]  the usage's one-letter field of the recipient hash (otp_flow._usages.REDIS_FIELDS)
 -- ARGV[2]  challenge id to kill (-1 never matches)
 -- ARGV[3]  channel (the field of the quota hash)
 -- ARGV[4]  1 = give one quota unit back (never below 0), 0 = do not

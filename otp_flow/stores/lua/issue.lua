@@ -7,7 +7,7 @@
 -- KEYS[3]  quota hash        <prefix>{client}:q
 -- KEYS[4]  requester hash    <prefix>{client}:a:<requester>   (absent: no requester limits)
 --
--- ARGV[1]  usage field: l login, s signup, u update_userinfo, r reset_password
+-- ARGV[1]  the usage's one-letter field of the recipient hash (otp_flow._usages.REDIS_FIELDS)
 -- ARGV[2]  channel (the field of the quota hash)
 -- ARGV[3]  challenge id (decimal digits, below 2^48)   ARGV[4]  code digest (16 bytes)
 -- ARGV[5]  now (ms)    ARGV[6]  code expiry (ms)        ARGV[7]  max failures (0-255)

@@ -5,7 +5,7 @@
 -- KEYS[1]  recipient hash   <prefix>{client}:r:<recipient>
 -- KEYS[2]  requester hash   <prefix>{client}:a:<requester>   (absent: no requester limit)
 --
--- ARGV[1]  usage field: l login, s signup, u update_userinfo, r reset_password
+-- ARGV[1]  the usage's one-letter field of the recipient hash (otp_flow._usages.REDIS_FIELDS)
 -- ARGV[2]  challenge id the otp_token names ('' = whichever is current; -1 never matches)
 -- ARGV[3]  digest of the code to check (16 bytes)
 -- ARGV[4]  now (ms)

@@ -116,10 +116,15 @@ class CiamError(msgspec.Struct, omit_defaults=True):
     ) = None
 
 
+#: The usages of the CIAM contract (the seeds'), a closed list of its own: a usage added to the
+#: registry for a page flow (otp_flow._usages) does not change what POST /otp/send accepts.
+CiamUsage = Literal["login", "signup", "update_userinfo", "reset_password"]
+
+
 class CiamSendRequest(msgspec.Struct):
     """Exactly one of ``phone_number`` and ``email``."""
 
-    usage: Usage = "login"
+    usage: CiamUsage = "login"
     phone_number: (
         Annotated[str, Meta(description="Mainland-China 11-digit mobile (or E.164)")] | None
     ) = None
@@ -142,7 +147,7 @@ class CiamVerifyResponse(msgspec.Struct, omit_defaults=True):
     """The proven recipient: ``phone_number`` or ``email``."""
 
     verified: Literal[True]
-    usage: Usage
+    usage: CiamUsage
     phone_number: str | None = None
     email: str | None = None
 

@@ -1,11 +1,11 @@
 """The one base of the page flows: their routes, the hooks a flow fills in, and the steps
 (ask for an identifier, send a code, check it, resend it), each read top to bottom.
 
-A flow module (login.py, signup.py, reset_password.py, update_userinfo.py, logout.py) subclasses
-``Flow`` and fills in its hooks (``verified``, ``submit``, ``start_context``). The steps go down
-to ``sending.py`` (the send step), ``verifying.py`` (the verify step), ``plumbing.py`` (requests
-in, pages and redirects out) and ``pages.py`` (the pending cookie, the code page); none of those
-calls back. A tampered, expired or missing pending cookie restarts the flow with a clear message.
+Each flow module of this package subclasses ``Flow`` and fills in its hooks (``verified``,
+``submit``, ``start_context``). The steps go down to ``_sending.py`` (the send step),
+``_verifying.py`` (the verify step), ``_plumbing.py`` (requests in, pages and redirects out) and
+``_pages.py`` (the pending cookie, the code page); none of those calls back.
+A tampered, expired or missing pending cookie restarts the flow with a clear message.
 
 Routes of a flow named ``x``: ``/x`` (start), ``/x/code`` (enter the code), ``/x/resend``.
 """

@@ -15,7 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from otp_flow.types import Recipient
+from otp_flow.types import CHANNELS, Recipient
 from otp_flow.web._cookies import PENDING_COOKIE, delete_cookie, set_cookie
 from otp_flow.web._outcomes import Problem
 from otp_flow.web._settings import AuthSettings
@@ -55,8 +55,8 @@ class Pending:
 
     def recipient(self) -> Recipient | None:
         """The verified address, once the code was right."""
-        if self.verified is not None and self.verified[0] in ("sms", "email"):
-            return Recipient(self.verified[0], self.verified[1])  # type: ignore[arg-type]
+        if self.verified is not None and self.verified[0] in CHANNELS:
+            return Recipient(self.verified[0], self.verified[1])
         return None
 
 

@@ -23,7 +23,7 @@ from otp_flow.errors import (
     RateLimited,
     SendRefused,
 )
-from otp_flow.types import Channel, Recipient, SendResult, Usage
+from otp_flow.types import CHANNELS, Channel, Recipient, SendResult, Usage
 from otp_flow.users import BeforeEvent, Refused, User, find_user
 from otp_flow.web._i18n import N_, Texts
 from otp_flow.web._outcomes import Problem, send_problem
@@ -59,7 +59,7 @@ class SendTimer:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         seeds = dict(DEFAULT_SEEDS if seeds is None else seeds)
-        if set(seeds) != {"sms", "email"} or any(not 0 <= s <= cap_seconds for s in seeds.values()):
+        if set(seeds) != set(CHANNELS) or any(not 0 <= s <= cap_seconds for s in seeds.values()):
             raise ValueError("seeds must give sms and email each 0..cap_seconds seconds")
         if not 0 < weight <= 1:
             raise ValueError("weight must be in (0, 1]")

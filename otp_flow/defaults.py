@@ -83,6 +83,10 @@ MOUNT_PATH: Final = "/auth"
 SITE_NAME: Final = "otp_flow"
 SESSION_COOKIE: Final = "otp_session"
 SESSION_TTL_SECONDS: Final = 14 * _DAY
+#: Password length in characters (``otp_flow.passwords.Passwords``); the upper bound keeps a
+#: megabyte "password" from becoming a denial of service.
+PASSWORD_MIN_LENGTH: Final = 8
+PASSWORD_MAX_LENGTH: Final = 1024
 PASSWORD_ATTEMPTS: Final = 10
 PASSWORD_WINDOW_SECONDS: Final = 15 * _MINUTE
 PASSWORD_REQUESTER_ATTEMPTS: Final = 30

@@ -15,6 +15,8 @@ import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
+from otp_flow import defaults
+
 __all__ = ["PasswordProblem", "Passwords"]
 
 PasswordProblem = Literal["too_short", "too_long"]
@@ -32,8 +34,8 @@ class Passwords:
         self,
         *,
         parameters: argon2.Parameters = RFC_9106_LOW_MEMORY,
-        min_length: int = 8,
-        max_length: int = 1024,
+        min_length: int = defaults.PASSWORD_MIN_LENGTH,
+        max_length: int = defaults.PASSWORD_MAX_LENGTH,
     ) -> None:
         if not 1 <= min_length <= max_length:
             raise ValueError("min_length must be at least 1 and at most max_length")

@@ -12,7 +12,10 @@ from otp_flow.engine import OTPEngine
 from otp_flow.policy import CodePolicy, Limits, RequesterLimits
 from otp_flow.tokens import TokenService
 from otp_flow.web import create_auth_app
+from otp_flow.passwords import Passwords
 from otp_flow.web._clientauth import SignedRequestAuthenticator
+from otp_flow.web._templating import Pages
+from otp_flow.web._throttle import PasswordThrottle
 from otp_flow.web.api import create_api_app
 
 
@@ -46,3 +49,13 @@ def test_the_configuration_file_and_the_python_keywords_default_alike() -> None:
     pages = keyword_defaults(create_auth_app)
     assert pages["session_ttl_seconds"] == defaults.SESSION_TTL_SECONDS
     assert pages["password_attempts"] == defaults.PASSWORD_ATTEMPTS
+    throttle = keyword_defaults(PasswordThrottle)
+    assert throttle["attempts"] == pages["password_attempts"]
+    assert throttle["window_seconds"] == pages["password_window_seconds"]
+    assert throttle["requester_attempts"] == pages["password_requester_attempts"]
+    rules = Passwords()
+    assert keyword_defaults(Pages)["password_min_length"] == rules.min_length
+    assert (rules.min_length, rules.max_length) == (
+        defaults.PASSWORD_MIN_LENGTH,
+        defaults.PASSWORD_MAX_LENGTH,
+    )

@@ -20,6 +20,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount
 
+from otp_flow import defaults
 from otp_flow._templating import make_environment
 from otp_flow.challenges import Challenge, csp_with_challenge
 from otp_flow.users import User
@@ -57,7 +58,7 @@ class Pages:
         site_name: str,
         mount_path: str,
         home_url: str = "/",
-        password_min_length: int = 8,
+        password_min_length: int = defaults.PASSWORD_MIN_LENGTH,
         password_signin: bool = True,
         challenge: Challenge | None = None,
     ) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from otp_flow import defaults
 from otp_flow.stores.base import ThrottleStore
 from otp_flow.types import Clock
 
@@ -35,9 +36,9 @@ class PasswordThrottle:
     #: Where the attempts are counted: the engine (``OTPEngine`` is a ``ThrottleStore``).
     counts: ThrottleStore
     clock: Clock
-    attempts: int = 10
-    window_seconds: int = 15 * 60
-    requester_attempts: int = 30
+    attempts: int = defaults.PASSWORD_ATTEMPTS
+    window_seconds: int = defaults.PASSWORD_WINDOW_SECONDS
+    requester_attempts: int = defaults.PASSWORD_REQUESTER_ATTEMPTS
 
     def __post_init__(self) -> None:
         for name, value, high in (

@@ -9,10 +9,10 @@ import msgspec
 from otp_flow import defaults
 from otp_flow.config import ApiSettings, Settings, TokenSettings
 from otp_flow.engine import OTPEngine
+from otp_flow.passwords import Passwords
 from otp_flow.policy import CodePolicy, Limits, RequesterLimits
 from otp_flow.tokens import TokenService
 from otp_flow.web import create_auth_app
-from otp_flow.passwords import Passwords
 from otp_flow.web._clientauth import SignedRequestAuthenticator
 from otp_flow.web._templating import Pages
 from otp_flow.web._throttle import PasswordThrottle

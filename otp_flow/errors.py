@@ -40,7 +40,7 @@ error code of the dialect it speaks (CIAM strings, Yunpian numbers, OnlyID sente
     ├── ClientAuthError             web.clientauth: the API caller is not an authenticated client
     ├── PayloadTooLarge             web.api.common: the request body is over the limit (413)
     ├── CIAMError                   web.api.ciam_errors: a CIAM error body (error, status)
-    └── IdentifierUsed              web.api.ciam: signup with an identifier already in use
+    └── IdentifierUsed              web.api.ciam_errors: signup with an identifier already in use
 
 Those outside ``errors.py`` derive from ``OTPError`` directly (``BadInput`` from
 ``InvalidRequest``) so ``except OTPError`` catches every error otp_flow raises on purpose.

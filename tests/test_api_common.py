@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from otp_flow.web.api import _ciam as ciam
+from otp_flow.web.api import _ciam_errors as ciam_errors
 from otp_flow.web.api import _yunpian as yunpian
 from otp_flow.web.api._common import guarded, read_form_params
 from tests.api_helpers import (
@@ -237,7 +237,11 @@ async def test_an_unexpected_error_is_logged_and_answered_503_in_the_dialect_sha
 
     app = Starlette(
         routes=[
-            Route("/ciam", guarded(ciam.to_response, ciam.unavailable)(broken), methods=["POST"]),
+            Route(
+                "/ciam",
+                guarded(ciam_errors.to_response, ciam_errors.otp_unavailable)(broken),
+                methods=["POST"],
+            ),
             Route("/yp", guarded(lambda exc: None, yunpian.unavailable)(broken), methods=["POST"]),
         ]
     )

@@ -1,5 +1,10 @@
 """What every Redis-backed store shares (codes, users, tokens, sessions), written once.
 
+**Connections.** ``connect`` builds the one client they all use (``RedisStore.from_url``; the
+stores of users, tokens and sessions borrow the ``RedisStore``'s): every wait bounded by the
+timeout, a connection error retried once (a timeout never), and each redis-py default that
+failed us under a burst or after a restart turned off, with the reason beside it.
+
 **Failures.** Besides redis-py's own exceptions (``RedisError``, ``RedisClusterException``) and
 the OS's (``OSError``), a connection torn down while a command is on it (the client closed under
 another task, e.g. by a Cluster client's reinitialisation) surfaces from inside redis-py as
@@ -25,14 +30,18 @@ from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
+from redis.maint_notifications import MaintNotificationsConfig
 
 from otp_flow.errors import StoreUnavailable
+from otp_flow.stores._urls import plain_redis_url
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
-    from redis.asyncio.cluster import RedisCluster
-
     # The types-redis stubs make both clients generic, redis-py's own hints do not: accept both.
     RedisClient: TypeAlias = Redis | RedisCluster  # type: ignore[type-arg, unused-ignore]
 
@@ -42,6 +51,7 @@ __all__ = [
     "RedisKeyspace",
     "Script",
     "commands",
+    "connect",
     "load_script",
     "unavailable",
 ]
@@ -50,6 +60,55 @@ __all__ = [
 REDIS_ERRORS = (RedisError, RedisClusterException, OSError)
 #: Client-state errors that are an outage when raised inside redis-py (see above).
 _TORN_CONNECTION_ERRORS = (AttributeError, RuntimeError)
+
+
+def connect(url: str, *, socket_timeout: float, cluster: bool, max_connections: int) -> RedisClient:
+    """A client of ``url`` (a Redis Cluster if ``cluster`` or a ``+cluster`` URL), replying
+    bytes; what each option bounds is said by ``RedisStore.from_url``, which passes them on."""
+    if socket_timeout <= 0:
+        raise ValueError("socket_timeout must be positive")
+    if max_connections < 1:
+        raise ValueError("max_connections must be at least 1")
+    url, named_cluster = plain_redis_url(url)
+    timeout = socket_timeout
+    retry = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+    if cluster or named_cluster:
+        # max_connections is per node here, and the cluster client raises (so the caller
+        # gets StoreUnavailable) instead of waiting for a free connection.
+        # reinitialize_steps=0: a MOVED only updates that slot's node. redis-py's default
+        # (5) reinitialises the client on every 5th MOVED, counted over all tasks, and that
+        # closes every connection, including those other tasks are using: a fresh client's
+        # first burst (each call sent to a guessed node, answered MOVED) then failed.
+        # Connection errors and CLUSTERDOWN still reinitialise.
+        return RedisCluster.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=retry,  # type: ignore[arg-type, unused-ignore]
+            retry_on_error=[RedisConnectionError],
+            decode_responses=False,
+            max_connections=max_connections,
+            reinitialize_steps=0,
+        )
+    # from_pool: the client owns the pool, so aclose() closes its connections too. The
+    # blocking pool makes a burst wait (up to the timeout) instead of opening hundreds
+    # of connections.
+    return Redis.from_pool(  # type: ignore[attr-defined, unused-ignore]
+        BlockingConnectionPool.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=retry,
+            retry_on_error=[RedisConnectionError],
+            decode_responses=False,
+            max_connections=max_connections,
+            timeout=timeout,
+            # redis-py 8 skips its stale-connection check while maintenance
+            # notifications are on ("auto" by default), handing out connections a Redis
+            # restart killed; off, a dead connection is found before a command is sent.
+            maint_notifications_config=MaintNotificationsConfig(enabled=False),
+        )
+    )
 
 
 def _raised_inside_redis_py(exc: BaseException) -> bool:

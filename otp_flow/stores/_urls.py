@@ -1,8 +1,8 @@
 """Which store a URL names: ``"memory"`` or a Redis URL, and how a Redis Cluster URL reads.
 
-Read by the configuration's ``store`` key (checked at start-up) and by ``RedisStore.from_url``,
-so both agree on the schemes. Imports redis-py only to check a Redis URL: a memory deployment
-never loads it.
+Read by the configuration's ``store`` key (checked at start-up) and by ``_redis_support.connect``
+(``RedisStore.from_url``), so both agree on the schemes. Imports redis-py only to check a Redis
+URL: a memory deployment never loads it.
 """
 
 from __future__ import annotations

@@ -26,17 +26,9 @@ from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.maint_notifications import MaintNotificationsConfig
-
 from otp_flow._usages import REDIS_FIELDS
 from otp_flow.errors import StoreUnavailable
-from otp_flow.stores._redis_support import commands, load_script, unavailable
-from otp_flow.stores._urls import plain_redis_url
+from otp_flow.stores._redis_support import commands, connect, load_script, unavailable
 from otp_flow.stores.base import (
     IssueOutcome,
     IssueRequest,
@@ -143,53 +135,9 @@ class RedisStore:
         guess twice, which errs on the safe side (a limit reached early, never late). Timeouts
         are never retried: the server may still be working, and the caller must not wait twice.
         """
-        if socket_timeout <= 0:
-            raise ValueError("socket_timeout must be positive")
-        if max_connections < 1:
-            raise ValueError("max_connections must be at least 1")
-        url, named_cluster = plain_redis_url(url)
-        cluster = cluster or named_cluster
-        timeout = socket_timeout
-        retry = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
-        client: RedisClient
-        if cluster:
-            # max_connections is per node here, and the cluster client raises (so the caller
-            # gets StoreUnavailable) instead of waiting for a free connection.
-            # reinitialize_steps=0: a MOVED only updates that slot's node. redis-py's default
-            # (5) reinitialises the client on every 5th MOVED, counted over all tasks, and that
-            # closes every connection, including those other tasks are using: a fresh client's
-            # first burst (each call sent to a guessed node, answered MOVED) then failed.
-            # Connection errors and CLUSTERDOWN still reinitialise.
-            client = RedisCluster.from_url(
-                url,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                retry=retry,  # type: ignore[arg-type, unused-ignore]
-                retry_on_error=[RedisConnectionError],
-                decode_responses=False,
-                max_connections=max_connections,
-                reinitialize_steps=0,
-            )
-        else:
-            # from_pool: the client owns the pool, so aclose() closes its connections too. The
-            # blocking pool makes a burst wait (up to the timeout) instead of opening hundreds
-            # of connections.
-            client = Redis.from_pool(  # type: ignore[attr-defined, unused-ignore]
-                BlockingConnectionPool.from_url(
-                    url,
-                    socket_timeout=timeout,
-                    socket_connect_timeout=timeout,
-                    retry=retry,
-                    retry_on_error=[RedisConnectionError],
-                    decode_responses=False,
-                    max_connections=max_connections,
-                    timeout=timeout,
-                    # redis-py 8 skips its stale-connection check while maintenance
-                    # notifications are on ("auto" by default), handing out connections a Redis
-                    # restart killed; off, a dead connection is found before a command is sent.
-                    maint_notifications_config=MaintNotificationsConfig(enabled=False),
-                )
-            )
+        client = connect(
+            url, socket_timeout=socket_timeout, cluster=cluster, max_connections=max_connections
+        )
         return cls(client, prefix=prefix)
 
     def key(self, client_id: str, *parts: str) -> str:

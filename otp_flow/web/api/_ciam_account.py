@@ -13,7 +13,6 @@ import functools
 import logging
 from typing import Any, TypeVar
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -26,84 +25,28 @@ from otp_flow.types import CHANNELS, Channel, Recipient, Usage
 from otp_flow.users import IdentifierTaken, UserEvent, find_user
 from otp_flow.web._forms import clean_display_name
 from otp_flow.web.api import _ciam_errors as errors
-from otp_flow.web.api._ciam import CiamErrorCode as Code
-from otp_flow.web.api._ciam import (
+from otp_flow.web.api._ciam_bodies import (
+    CiamResetPasswordRequest,
+    CiamSignupRequest,
+    CiamUserinfo,
+    CiamUserinfoUpdate,
+    Proof,
     channel_field,
-    error_responses,
     one_channel,
     required_channel_fields,
 )
 from otp_flow.web.api._ciam_context import CIAMContext
-from otp_flow.web.api._ciam_errors import CIAMError
-from otp_flow.web.api._common import RequiredText, decode, guarded, read_json_object
+from otp_flow.web.api._ciam_errors import CIAMError, error_responses
+from otp_flow.web.api._ciam_errors import CiamErrorCode as Code
+from otp_flow.web.api._common import decode, guarded, read_json_object
 from otp_flow.web.api._schema import DONE, Fragment, components, header, json_response
 from otp_flow.web.api._schema import operation as _operation
 
-__all__ = [
-    "USERINFO_FIELDS",
-    "CIAMAccountApi",
-    "CiamResetPasswordRequest",
-    "CiamSignupRequest",
-    "CiamUserinfoUpdate",
-    "openapi",
-]
+__all__ = ["CIAMAccountApi", "openapi"]
 
 log = logging.getLogger("otp_flow")
 
-
-class _Proof(msgspec.Struct, kw_only=True):
-    """A phone number or email address, with the ``otp_token`` and code sent to it (the other
-    channel's fields are not read)."""
-
-    phone_number: str | None = None
-    phone_number_otp_token: str | None = None
-    phone_number_otp: str | None = None
-    email: str | None = None
-    email_otp_token: str | None = None
-    email_otp: str | None = None
-
-
-Proof = TypeVar("Proof", bound=_Proof)
-
-
-class CiamSignupRequest(_Proof, kw_only=True):
-    """Exactly one of ``phone_number`` and ``email``, with its ``*_otp_token`` and ``*_otp``."""
-
-    password: str | None = None
-    nickname: str | None = None
-    name: str | None = None
-
-
-class CiamResetPasswordRequest(_Proof, kw_only=True):
-    """Exactly one of ``phone_number`` and ``email``, with its ``*_otp_token`` and ``*_otp``."""
-
-    password: RequiredText
-
-
-class CiamUserinfoUpdate(_Proof, kw_only=True, forbid_unknown_fields=True):
-    """A new ``phone_number`` or ``email`` comes with its ``*_otp_token`` and ``*_otp``."""
-
-    name: str | None = None
-    nickname: str | None = None
-    #: Not stored by this server: only null is taken.
-    zoneinfo: None = None
-    locale: None = None
-
-
-class CiamUserinfo(msgspec.Struct, kw_only=True):
-    """The user's claims (OpenID Connect), as ``otp_flow.tokens.user_claims`` gives them."""
-
-    sub: str
-    name: str | None = None
-    nickname: str | None = None
-    phone_number: str | None = None
-    phone_number_verified: bool | None = None
-    email: str | None = None
-    email_verified: bool | None = None
-
-
-#: Every attribute ``PATCH /userinfo`` takes; any other is ``invalid_request``.
-USERINFO_FIELDS = tuple(f.encode_name for f in msgspec.structs.fields(CiamUserinfoUpdate))
+P = TypeVar("P", bound=Proof)
 
 
 class CIAMAccountApi:
@@ -218,7 +161,7 @@ class CIAMAccountApi:
 
     # ---------------------------------------------------------------- helpers
 
-    async def _read(self, request: Request, model: type[Proof]) -> tuple[Client, Channel, Proof]:
+    async def _read(self, request: Request, model: type[P]) -> tuple[Client, Channel, P]:
         """A Basic-authenticated body naming one phone number or email (``signup``, ``reset``):
         the client, the channel and the body."""
         client = self.context.basic_client(request)
@@ -236,7 +179,7 @@ class CIAMAccountApi:
             )
 
     async def _prove(
-        self, body: _Proof, channel: Channel, usage: Usage, client_id: str
+        self, body: Proof, channel: Channel, usage: Usage, client_id: str
     ) -> Recipient:
         (raw,) = required_channel_fields(body, channel, "")
         recipient = self.context.engine.identifiers.parse(raw, channel)
@@ -279,7 +222,7 @@ class CIAMAccountApi:
             log.exception("notifying the old %s address of a change failed", old.channel)
 
 
-def _token_and_code(body: _Proof, channel: Channel) -> tuple[str, str]:
+def _token_and_code(body: Proof, channel: Channel) -> tuple[str, str]:
     """The ``*_otp_token`` and ``*_otp`` of ``channel``, both required."""
     token, code = required_channel_fields(body, channel, "_otp_token", "_otp")
     return token, code

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import msgspec
 from starlette.requests import Request
 
 from otp_flow._clients import Client
@@ -19,11 +18,12 @@ from otp_flow.types import Recipient, Usage
 from otp_flow.users import PasswordUserStore, User, UserHooks, UserStore
 from otp_flow.web._clientauth import ClientAuthError, ClientDirectory, parse_basic
 from otp_flow.web._sessions import SessionStore
-from otp_flow.web.api._ciam import CiamErrorCode as Code
+from otp_flow.web.api._ciam_bodies import ClientCredentials
 from otp_flow.web.api._ciam_errors import BAD_ACCESS_TOKEN, NO_PASSWORDS, CIAMError, invalid_token
+from otp_flow.web.api._ciam_errors import CiamErrorCode as Code
 from otp_flow.web.api._common import BadInput, decode, form_params, read_body, read_json_object
 
-__all__ = ["CIAMContext", "ClientCredentials", "read_params", "with_flags"]
+__all__ = ["CIAMContext", "read_params", "with_flags"]
 
 _FORM = "application/x-www-form-urlencoded"
 
@@ -45,13 +45,6 @@ def with_flags(params: Mapping[str, object], *names: str) -> dict[str, object]:
         if isinstance(value := params.get(name), str) and value.lower() in ("true", "false")
     }
     return {**params, **flags}
-
-
-class ClientCredentials(msgspec.Struct, kw_only=True):
-    """Client credentials in the body (CIAM's way); without both, HTTP Basic."""
-
-    client_id: str | None = None
-    client_secret: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

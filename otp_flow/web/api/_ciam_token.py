@@ -8,10 +8,8 @@ clients send); client credentials are ``client_id`` + ``client_secret`` in the b
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import msgspec
-from msgspec import Meta
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -21,86 +19,25 @@ from otp_flow.tokens import RefreshRejected, TokenRejected, TokenService
 from otp_flow.types import Channel, Recipient
 from otp_flow.users import IdentifierTaken, User, UserEvent, find_user
 from otp_flow.web.api import _ciam_errors as errors
-from otp_flow.web.api._ciam import CiamErrorCode as Code
-from otp_flow.web.api._ciam import error_responses, required_channel_fields
-from otp_flow.web.api._ciam_context import CIAMContext, ClientCredentials, read_params, with_flags
-from otp_flow.web.api._ciam_errors import CIAMError
-from otp_flow.web.api._common import RequiredText, decode, guarded, required
+from otp_flow.web.api._ciam_bodies import (
+    GRANT_TYPES,
+    OTP_GRANTS,
+    REFRESH_GRANT,
+    CiamRevokeRequest,
+    CiamTokenRequest,
+    CiamTokenResponse,
+    Jwks,
+    OpenIdConfiguration,
+    required_channel_fields,
+)
+from otp_flow.web.api._ciam_context import CIAMContext, read_params, with_flags
+from otp_flow.web.api._ciam_errors import CIAMError, error_responses
+from otp_flow.web.api._ciam_errors import CiamErrorCode as Code
+from otp_flow.web.api._common import decode, guarded, required
 from otp_flow.web.api._schema import DONE, Fragment, components, header, json_response
 from otp_flow.web.api._schema import operation as _operation
 
-__all__ = [
-    "GRANT_TYPES",
-    "OTP_GRANTS",
-    "CIAMTokenApi",
-    "CiamRevokeRequest",
-    "CiamTokenRequest",
-    "discovery_document",
-    "openapi",
-]
-
-_GRANT_PREFIX = "http://tencentciam.com/oauth2/grant-type/otp/"
-#: The OTP grant types and the channel each signs in by.
-OTP_GRANTS: dict[str, Channel] = {_GRANT_PREFIX + "sms": "sms", _GRANT_PREFIX + "email": "email"}
-REFRESH_GRANT = "refresh_token"
-GRANT_TYPES = (*OTP_GRANTS, REFRESH_GRANT)
-
-
-class CiamTokenRequest(ClientCredentials, kw_only=True):
-    """An OTP grant (``phone_number`` or ``email`` as the grant says, ``otp_token``, ``otp``,
-    optionally ``auth_source_id`` and ``auto_signup``) or the ``refresh_token`` grant."""
-
-    grant_type: Annotated[RequiredText, msgspec.Meta(extra_json_schema={"enum": list(GRANT_TYPES)})]
-    auth_source_id: Annotated[str, Meta(description="An SMS or email OTP auth source")] | None = (
-        None
-    )
-    phone_number: (
-        Annotated[str, Meta(description="otp/sms: the number the code went to")] | None
-    ) = None
-    email: Annotated[str, Meta(description="otp/email: the address the code went to")] | None = None
-    otp_token: str | None = None
-    otp: Annotated[str, Meta(description="The code")] | None = None
-    auto_signup: Annotated[
-        bool, Meta(description="Sign up an unknown recipient (form: true/false)")
-    ] = False
-    refresh_token: Annotated[str, Meta(description="The refresh_token grant")] | None = None
-
-
-class CiamRevokeRequest(ClientCredentials, kw_only=True):
-    """A refresh or access token (RFC 7009)."""
-
-    token: RequiredText
-
-
-class CiamTokenResponse(msgspec.Struct):
-    """What ``IssuedTokens.body`` answers (tests/test_openapi.py holds real answers to it)."""
-
-    access_token: Annotated[str, Meta(description="A JWT (typ at+jwt), verifiable with the JWKS")]
-    refresh_token: str
-    scope: Literal["openid"]
-    id_token: Annotated[str, Meta(description="An OpenID Connect id token (JWT)")]
-    token_type: Literal["Bearer"]
-    expires_in: Annotated[int, msgspec.Meta(ge=1)]
-
-
-class Jwk(msgspec.Struct):
-    kty: str
-    kid: str
-
-
-class Jwks(msgspec.Struct):
-    """A JWK Set, newest key first."""
-
-    keys: list[Jwk]
-
-
-class OpenIdConfiguration(msgspec.Struct):
-    """What ``discovery_document`` answers (its other members are standard)."""
-
-    issuer: str
-    jwks_uri: str
-    token_endpoint: str
-
+__all__ = ["CIAMTokenApi", "discovery_document", "openapi"]
 
 #: RFC 6749 5.1: token responses must not be cached.
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

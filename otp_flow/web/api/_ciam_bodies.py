@@ -25,7 +25,6 @@ __all__ = [
     "ONE_RECIPIENT",
     "OTP_GRANTS",
     "REFRESH_GRANT",
-    "USERINFO_FIELDS",
     "CiamResetPasswordRequest",
     "CiamRevokeRequest",
     "CiamSendRequest",
@@ -207,10 +206,6 @@ class CiamUserinfo(msgspec.Struct, kw_only=True):
     phone_number_verified: bool | None = None
     email: str | None = None
     email_verified: bool | None = None
-
-
-#: Every attribute ``PATCH /userinfo`` takes; any other is ``invalid_request``.
-USERINFO_FIELDS = tuple(f.encode_name for f in msgspec.structs.fields(CiamUserinfoUpdate))
 
 
 # ------------------------------------------------------------------ a channel's fields

@@ -38,7 +38,6 @@ from otp_flow.web.api._schema import RETRY_AFTER, header, json_response
 
 __all__ = [
     "BEARER_CHALLENGE",
-    "TOKEN_ERRORS",
     "CIAMError",
     "CiamError",
     "CiamErrorCode",
@@ -110,12 +109,12 @@ SERVICE_UNAVAILABLE = "The service is temporarily unavailable. Please try again 
 #: ``invalid_request`` (413) of a body over ``max_body_bytes``.
 TOO_LARGE = "The request body is too large"
 
-#: ``/oauth2/token``: error -> descriptions it is answered with (CIAM's own words first).
+#: ``/oauth2/token``: the descriptions of its errors, in CIAM's own words. (CIAM's "Abnormal user
+#: status" is never answered: the user stores keep no account status.)
 UNKNOWN_OTP_TOKEN = "Unknown or expired otp_token"  # noqa: S105 (a message)
 UNKNOWN_OTP = "Unknown or expired OTP"
 MISMATCHED = "Mismatched OTP token and OTP sending parameters"
 USER_NOT_FOUND = "User not found"
-ABNORMAL_USER = "Abnormal user status"
 AUTH_SOURCE = "Auth source and application not associated"
 BAD_REFRESH_TOKEN = "Invalid refresh token"  # noqa: S105 (a message)
 UNSUPPORTED_GRANT = "Unsupported grant_type"
@@ -123,14 +122,6 @@ UNSUPPORTED_GRANT = "Unsupported grant_type"
 NO_PASSWORDS = "This service does not keep passwords"
 #: ``invalid_token`` (401) of a bearer endpoint whose token no longer signs anyone in.
 BAD_ACCESS_TOKEN = "The access token is invalid, expired or revoked"  # noqa: S105 (a message)
-
-TOKEN_ERRORS: dict[Code, tuple[str, ...]] = {
-    Code.INVALID_GRANT: (UNKNOWN_OTP_TOKEN, UNKNOWN_OTP, USER_NOT_FOUND, ABNORMAL_USER,
-                         BAD_REFRESH_TOKEN),
-    Code.INVALID_REQUEST: (MISMATCHED,),
-    Code.INVALID_AUTH_SOURCE: (AUTH_SOURCE,),
-    Code.UNSUPPORTED_GRANT_TYPE: (UNSUPPORTED_GRANT,),
-}  # fmt: skip
 
 #: ``WWW-Authenticate`` of a 401 on a bearer endpoint (RFC 6750).
 BEARER_CHALLENGE = 'Bearer realm="otp_flow"'

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from otp_flow.config import Settings
 from otp_flow.runtime import Runtime, build_engine, build_senders, build_store
 from otp_flow.stores.base import OTPStore
-from otp_flow.users import MemoryUserStore, UserStore
+from otp_flow.users import MemoryUserStore, UserHooks, UserStore
 from otp_flow.web.api import create_api_app
 from tests.conftest import FakeClock
 
@@ -79,6 +79,7 @@ class SeedApp:
         settings: Settings | None = None,
         store: OTPStore | None = None,
         users: UserStore | None = None,
+        hooks: UserHooks | None = None,
     ) -> None:
         self.settings = settings or seed_settings()
         store = store if store is not None else build_store(self.settings)
@@ -90,6 +91,7 @@ class SeedApp:
             self.runtime.engine,
             auth_sources=self.settings.auth_sources,
             users=self.users,
+            hooks=hooks,
             outbox=self.runtime.outbox,
             dev=self.settings.dev,
         )

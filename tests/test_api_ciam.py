@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from otp_flow.errors import Refused
 from otp_flow.policy import Limits
+from otp_flow.users import BeforeEvent, UserHooks
 from tests.api_helpers import (
     CLIENT_4,
     E164,
@@ -469,3 +471,82 @@ async def test_limits_off_allow_back_to_back_sends(clock: FakeClock) -> None:
             assert (
                 await http.post("/otp/send", json={"phone_number": PHONE}, headers=basic(*TENANT))
             ).status_code == 200
+
+
+def _guarded_hooks(seen: list[tuple[str, str]]) -> UserHooks:
+    """The application's guards, shared with the pages: signups from example.com only, and no
+    code at all to a number the application has blocked."""
+    hooks = UserHooks()
+
+    @hooks.before_signup
+    async def company_only(event: BeforeEvent) -> None:
+        seen.append(("signup", event.usage))
+        if event.recipient.channel == "email" and not event.recipient.value.endswith(
+            "@example.com"
+        ):
+            raise Refused("Sign up with your example.com address.")
+
+    @hooks.before_send
+    async def blocked_numbers(event: BeforeEvent) -> None:
+        seen.append(("send", event.usage))
+        if event.recipient.value == E164:
+            raise Refused("This number cannot receive codes.")
+
+    return hooks
+
+
+async def test_the_applications_guards_run_before_a_ciam_send_as_before_a_page_send(
+    clock: FakeClock,
+) -> None:
+    # An application that shares its hooks with create_api_app relies on its guards to keep
+    # codes from addresses it refuses, whichever door the request comes through.
+    seen: list[tuple[str, str]] = []
+    seed = SeedApp(clock, hooks=_guarded_hooks(seen))
+    async with seed.client() as http:
+        refused = await http.post(
+            "/otp/send",
+            json={"usage": "signup", "email": "someone@example.org"},
+            headers=basic(*CLIENT_4),
+        )
+        assert refused.status_code == 400
+        assert refused.json() == {
+            "error": "access_denied",
+            "error_description": "Sign up with your example.com address.",
+        }
+        assert seen == [("signup", "signup")]  # refused before the send guards even ran
+        blocked = await http.post(
+            "/otp/send", json={"usage": "login", "phone_number": PHONE}, headers=basic(*CLIENT_4)
+        )
+        assert blocked.status_code == 400
+        assert blocked.json()["error"] == "access_denied"
+        allowed = await http.post(
+            "/otp/send", json={"usage": "signup", "email": EMAIL}, headers=basic(*CLIENT_4)
+        )
+        assert allowed.status_code == 200
+    assert seen == [
+        ("signup", "signup"),
+        ("send", "login"),
+        ("signup", "signup"),
+        ("send", "signup"),
+    ]
+    assert seed.runtime.outbox is not None
+    recipients = [m["recipient"] for m in await seed.runtime.outbox.messages()]
+    assert recipients == [EMAIL.lower()]  # nothing went to a refused address
+
+
+async def test_a_broken_guard_fails_a_ciam_send_closed(clock: FakeClock) -> None:
+    hooks = UserHooks()
+
+    @hooks.before_send
+    async def broken(event: BeforeEvent) -> None:
+        raise RuntimeError("the application's own bug")
+
+    seed = SeedApp(clock, hooks=hooks)
+    async with seed.client() as http:
+        response = await http.post(
+            "/otp/send", json={"usage": "login", "email": EMAIL}, headers=basic(*CLIENT_4)
+        )
+    assert response.status_code == 503
+    assert response.json()["error"] == "temporarily_unavailable"
+    assert seed.runtime.outbox is not None
+    assert await seed.runtime.outbox.messages() == []

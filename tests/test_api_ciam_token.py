@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from joserfc.jwk import ECKey
 
+from otp_flow.errors import Refused
 from otp_flow.stores.base import OTPStore
 from otp_flow.tokens import SigningKeys
+from otp_flow.users import BeforeEvent
 from tests.ciam_helpers import (
     APP,
     BODY_CLIENT,
@@ -323,3 +325,23 @@ async def test_a_redis_outage_is_503_never_500(private_redis: Any, clock: FakeCl
     for answer in answers:
         assert answer.status_code == 503
         assert answer.json()["error"] == "temporarily_unavailable"
+
+
+async def test_auto_signup_runs_the_applications_signup_guards(
+    store: OTPStore, clock: FakeClock
+) -> None:
+    # The pages' before_signup guard ("no account for this address") must also hold when the
+    # account would be made by a token grant with auto_signup, not only by a signup code.
+    async with open_ciam_site(store, clock) as site:
+
+        @site.hooks.before_signup
+        async def no_new_accounts(event: BeforeEvent) -> None:
+            raise Refused("Accounts are made by the support desk.")
+
+        refused = await site.sms_login(PHONE, E164, auto_signup=True)
+        user = await site.users.find_by_phone(E164)
+    assert error(refused) == (
+        400,
+        {"error": "access_denied", "error_description": "Accounts are made by the support desk."},
+    )
+    assert user is None

@@ -57,7 +57,8 @@ class UserHooks:
     """Async callbacks run before a send or a signup (guards) and after an action.
 
     A guard says no by raising ``Refused("message")``: the form is shown again with the message
-    (422) and nothing is sent or created. Any other exception from a guard fails closed (the
+    (422), or CIAM's ``POST /otp/send`` answers 400 ``access_denied`` with it, and nothing is
+    sent or created. Any other exception from a guard fails closed (the
     page answers 503, nothing is sent). Guards see only the address, never whether it has an
     account, so a refusal gives no account away (unless the guard itself looks one up).
 
@@ -76,7 +77,8 @@ class UserHooks:
         return guard
 
     def before_send(self, guard: Guard) -> Guard:
-        """Runs before every code the pages send (login, signup, update_userinfo, reset)."""
+        """Runs before every code sent (login, signup, update_userinfo, reset), by the pages and
+        by CIAM's ``POST /otp/send`` when ``create_api_app`` shares these hooks."""
         self._guards.setdefault("send", []).append(guard)
         return guard
 
@@ -84,6 +86,18 @@ class UserHooks:
         """Run the guards of ``event.kind`` in order; the first ``Refused`` propagates."""
         for guard in self._guards.get(event.kind, ()):
             await guard(event)
+
+    async def check_send(
+        self, recipient: Recipient, usage: Usage, user: User | None, locale: str
+    ) -> None:
+        """Run every guard that applies to sending ``usage``'s code to ``recipient``: for a
+        signup code the signup guards first, then the send guards. The first ``Refused``
+        propagates; the pages and the CIAM dialect both come through here."""
+        kinds: tuple[Literal["signup", "send"], ...] = (
+            ("signup", "send") if usage == "signup" else ("send",)
+        )
+        for kind in kinds:
+            await self.check(BeforeEvent(kind, recipient, usage, user, locale))
 
     def register(self, kind: UserEventKind, hook: Hook) -> Hook:
         if kind not in HOOK_KINDS:

@@ -56,9 +56,10 @@ def create_api_app(
     is logged loudly, and families beside the codes; see ``otp_flow.tokens``); a password reset
     by any side (these endpoints or the pages sharing ``hooks``) ends the user's tokens.
     ``sessions``: the pages' sessions, ended by a password reset here. ``hooks``: the pages'
-    hooks, fired for signups, logins, updates and resets made here. ``passwords``: the password
-    rules (default: the user store's own). Timestamps of signed Yunpian requests are checked
-    against the engine's clock.
+    hooks, fired for signups, logins, updates and resets made here; their guards
+    (``before_signup``, ``before_send``) run before every ``POST /otp/send``. ``passwords``:
+    the password rules (default: the user store's own). Timestamps of signed Yunpian requests
+    are checked against the engine's clock.
     """
     if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int):
         raise ValueError("max_body_bytes must be an integer")
@@ -100,7 +101,12 @@ def create_api_app(
     served_dev = dev and outbox is not None
     routes: list[BaseRoute] = [
         *CIAMApi(
-            engine, directory, auth_sources=sources, users=users, max_body_bytes=max_body_bytes
+            engine,
+            directory,
+            auth_sources=sources,
+            users=users,
+            hooks=hooks,
+            max_body_bytes=max_body_bytes,
         ).routes(),
         *CIAMTokenApi(context).routes(),
         *CIAMAccountApi(context).routes(),

@@ -20,8 +20,9 @@ from otp_flow.config import AuthSource
 from otp_flow.engine import OTPEngine
 from otp_flow.errors import InvalidRequest
 from otp_flow.types import Channel, Recipient, Usage
-from otp_flow.users import UserLookup, find_user
+from otp_flow.users import UserHooks, UserLookup, find_user
 from otp_flow.web._clientauth import ClientDirectory, parse_basic
+from otp_flow.web._i18n import negotiate
 from otp_flow.web.api._ciam_bodies import (
     CiamSendRequest,
     CiamSendResponse,
@@ -45,7 +46,8 @@ __all__ = ["CIAMApi", "UserLookup", "openapi"]
 
 
 class CIAMApi:
-    """The two CIAM endpoints over one engine; ``auth_sources`` only apply to ``login``."""
+    """The two CIAM endpoints over one engine; ``auth_sources`` only apply to ``login``;
+    ``hooks`` (the pages' when shared) guard every send, a refusal answered ``access_denied``."""
 
     def __init__(
         self,
@@ -54,12 +56,14 @@ class CIAMApi:
         *,
         auth_sources: Mapping[str, AuthSource],
         users: UserLookup | None = None,
+        hooks: UserHooks | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.engine = engine
         self.clients = clients
         self.auth_sources = auth_sources
         self.users = users
+        self.hooks = hooks
         self.max_body_bytes = max_body_bytes
 
     def routes(self) -> list[BaseRoute]:
@@ -81,6 +85,9 @@ class CIAMApi:
         source = self._auth_source(body.auth_source_id, usage, channel)
         raw = cast(str, channel_field(body, channel))  # one_channel saw it given
         recipient = self.engine.identifiers.parse(raw, channel)
+        if self.hooks is not None:  # the application's guards, as before a page's send
+            locale = negotiate(request.headers.get("accept-language"))
+            await self.hooks.check_send(recipient, usage, None, locale)
         used = usage == "signup" and await self._is_used(recipient)
         # A taken identifier still goes through the engine's limits (issued and counted, never
         # delivered) before the answer says so: otherwise *_is_used would be a free, uncounted

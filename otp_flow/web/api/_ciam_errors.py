@@ -29,6 +29,7 @@ from otp_flow.errors import (
     OTPError,
     QuotaExhausted,
     RateLimited,
+    Refused,
     WrongCode,
 )
 from otp_flow.types import USER_FIELDS, Channel, Recipient
@@ -72,6 +73,8 @@ class CiamErrorCode(StrEnum):
     OTP_ATTEMPTS_EXCEEDED = auto()
     INVALID_OTP_TOKEN = auto()
     TEMPORARILY_UNAVAILABLE = auto()
+    #: otp_flow's: the application's guard (``UserHooks``) refused the address (RFC 6749's word).
+    ACCESS_DENIED = auto()
     # /oauth2/token, /signup, /reset_user_password, /userinfo
     INVALID_GRANT = auto()
     INVALID_AUTH_SOURCE = auto()
@@ -230,6 +233,8 @@ def to_response(exc: Exception) -> Response | None:
             return error_response(400, Code.INVALID_OTP_TOKEN)
         case InvalidRequest():
             return error_response(400, Code.INVALID_REQUEST, str(exc))
+        case Refused():
+            return error_response(400, Code.ACCESS_DENIED, exc.message)
     return None
 
 

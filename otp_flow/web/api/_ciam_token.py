@@ -17,7 +17,8 @@ from starlette.routing import BaseRoute, Route
 from otp_flow.errors import InvalidToken
 from otp_flow.tokens import RefreshRejected, TokenRejected, TokenService
 from otp_flow.types import Channel, Recipient
-from otp_flow.users import IdentifierTaken, User, UserEvent, find_user
+from otp_flow.users import BeforeEvent, IdentifierTaken, User, UserEvent, find_user
+from otp_flow.web._i18n import negotiate
 from otp_flow.web.api import _ciam_errors as errors
 from otp_flow.web.api._ciam_bodies import (
     GRANT_TYPES,
@@ -120,6 +121,9 @@ class CIAMTokenApi:
         if user is None:
             if not auto_signup:
                 raise CIAMError(Code.INVALID_GRANT, errors.USER_NOT_FOUND)
+            # The application's signup guards hold here too, as before a signup code is sent.
+            locale = negotiate(request.headers.get("accept-language"))
+            await ctx.hooks.check(BeforeEvent("signup", recipient, "signup", None, locale))
             user = await self._sign_up(recipient)
         issued = await ctx.tokens.issue(user, client_id=client_id, issuer=ctx.issuer(request))
         await ctx.hooks.fire(UserEvent("login", user))

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Literal
 
 from starlette.requests import Request
 
@@ -24,7 +23,7 @@ from otp_flow.errors import (
     SendRefused,
 )
 from otp_flow.types import CHANNELS, Channel, Recipient, SendResult, Usage
-from otp_flow.users import BeforeEvent, Refused, User, find_user
+from otp_flow.users import Refused, User, find_user
 from otp_flow.web._i18n import N_, Texts
 from otp_flow.web._outcomes import Problem, send_problem
 from otp_flow.web._requester import client_ip
@@ -198,13 +197,8 @@ async def before_send(
 ) -> Problem | None:
     """What the application's before-hooks say about sending ``usage``'s code to
     ``recipient``: None to go on, or the problem to show (nothing is sent then)."""
-    kinds: tuple[Literal["signup", "send"], ...] = (
-        ("signup", "send") if usage == "signup" else ("send",)
-    )
     try:
-        for kind in kinds:
-            event = BeforeEvent(kind, recipient, usage, user, texts.locale)
-            await settings.hooks.check(event)
+        await settings.hooks.check_send(recipient, usage, user, texts.locale)
     except Refused as refusal:
         return Problem(texts.gettext(refusal.message))
     except Exception:

@@ -2,10 +2,12 @@
 
 Adding a usage is one edit in this module: its name in ``Usage`` and its ``UsageSpec`` in
 ``REGISTRY`` (the module refuses to import when the two disagree). The Redis store's hash
-fields (``REDIS_FIELDS``), the after-hooks' event kinds (``HOOK_KINDS``) and the message
-templates the start-up checks render (``otp_flow.messages._validation``) all read from here.
+fields (``REDIS_FIELDS``), the after-hooks' event kinds (``HOOK_KINDS``), the message
+templates the start-up checks render (``otp_flow.messages._validation``) and the channels the
+engine sends a usage by (``otp_flow.policy.check_channel``) all read from here.
 What still needs adding by hand is content, not bookkeeping: the message templates themselves
-(``templates/messages/<channel>/<template_stem>.<locale>.*``) and a flow that uses the usage.
+(``templates/messages/<channel>/<template_stem>.<locale>.*``, for its ``channels`` only) and a
+flow that uses the usage.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal, get_args
+
+from otp_flow._channels import CHANNELS, Channel
 
 __all__ = ["HOOK_KINDS", "REDIS_FIELDS", "REGISTRY", "USAGES", "Usage", "UsageSpec"]
 
@@ -32,12 +36,18 @@ class UsageSpec:
     hook_kind: bool
     #: The file stem of its message templates: ``messages/<channel>/<stem>.<locale>.*``.
     template_stem: str
+    #: The channels its codes are sent by: only their templates are needed (and checked at
+    #: start-up); the engine refuses a send by another (an email-only usage: ``("email",)``).
+    channels: tuple[Channel, ...] = CHANNELS
 
 
 def _registry(*specs: UsageSpec) -> Mapping[Usage, UsageSpec]:
     fields = [spec.redis_field for spec in specs]
     if any(len(f) != 1 for f in fields) or len(set(fields)) != len(fields):
         raise ValueError(f"each usage needs its own one-letter Redis field, got {fields}")
+    for spec in specs:
+        if not spec.channels or not set(spec.channels) <= set(CHANNELS):
+            raise ValueError(f"usage {spec.name} needs channels among {CHANNELS}")
     registry = {spec.name: spec for spec in specs}
     if tuple(registry) != get_args(Usage):
         raise ValueError(f"REGISTRY {tuple(registry)} and Usage {get_args(Usage)} disagree")

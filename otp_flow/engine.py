@@ -43,6 +43,7 @@ from otp_flow.policy import (
     Limits,
     RequesterLimits,
     caller_int,
+    check_channel,
     check_code_input,
     check_usage,
     is_caller_code,
@@ -170,6 +171,7 @@ class OTPEngine:
             if isinstance(recipient, Recipient)
             else (self.identifiers.parse(recipient, channel))
         )
+        check_channel(usage, target.channel)
         length = caller_int("code_length", code_length, CODE_LENGTH, self.policy.code_length)
         ttl = caller_int("ttl_seconds", ttl_seconds, CALLER_TTL_SECONDS, self.policy.ttl_seconds)
         failures = caller_int(

@@ -10,6 +10,7 @@ is checked when built. All are frozen, keyword-only msgspec Structs: build a new
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,8 +18,9 @@ import msgspec
 
 from otp_flow import defaults
 from otp_flow._tables import Count, Table, within
+from otp_flow._usages import REGISTRY, UsageSpec
 from otp_flow.errors import InvalidRequest
-from otp_flow.types import USAGES
+from otp_flow.types import USAGES, Channel, Usage
 
 __all__ = [
     "CALLER_CODE_LENGTH",
@@ -38,6 +40,7 @@ __all__ = [
     "LimitsTable",
     "RequesterLimits",
     "caller_int",
+    "check_channel",
     "check_code_input",
     "check_usage",
     "is_caller_code",
@@ -205,6 +208,15 @@ class RequesterLimits(Table, frozen=True):
 def check_usage(usage: object) -> None:
     if usage not in USAGES:
         raise InvalidRequest(f"usage must be one of {', '.join(USAGES)}")
+
+
+def check_channel(
+    usage: Usage, channel: Channel, usages: Mapping[Usage, UsageSpec] = REGISTRY
+) -> None:
+    """A usage's codes go only by its channels (it has no message templates for the others)."""
+    channels = usages[usage].channels
+    if channel not in channels:
+        raise InvalidRequest(f"usage {usage} is sent only by {', '.join(channels)}")
 
 
 def check_code_input(code: object) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, NamedTuple, get_args
+from typing import Literal, NamedTuple
 
+from otp_flow._channels import CHANNELS, Channel
 from otp_flow._usages import USAGES, Usage
 
 __all__ = [
@@ -27,12 +28,11 @@ __all__ = [
     "system_clock",
 ]
 
-Channel = Literal["sms", "email"]
-CHANNELS: tuple[Channel, ...] = get_args(Channel)
 #: The ``User`` field (and the CIAM body field) holding each channel's identifier.
 IdentifierField = Literal["phone_number", "email"]
 USER_FIELDS: dict[Channel, IdentifierField] = {"sms": "phone_number", "email": "email"}
-# Usage and USAGES live in otp_flow._usages (the usage registry) and are re-exported here.
+# Channel and CHANNELS live in otp_flow._channels, Usage and USAGES in otp_flow._usages (the usage
+# registry); both are re-exported here.
 
 #: Seconds since the epoch. Injected everywhere time matters so tests never sleep.
 Clock = Callable[[], float]

@@ -129,7 +129,7 @@ def test_html_escapes_what_it_shows(tmp_path: Path) -> None:
         ("ZH-Hans-CN", "en", "zh-CN"),
         ("zh-CN,zh;q=0.9,en;q=0.8", "en", "zh-CN"),
         ("en-US,en;q=0.9,zh;q=0.8", "zh-CN", "en"),
-        ("fr", "zh-CN", "en"),
+        ("qaa", "zh-CN", "en"),  # a language never shipped (ISO 639 private use)
         ("en", "zh-CN", "en"),
         (None, "zh-CN", "zh-CN"),
         (None, "en", "en"),
@@ -261,7 +261,7 @@ def test_a_template_that_extends_a_broken_one_names_the_broken_one(tmp_path: Pat
 @pytest.mark.parametrize(
     ("options", "error"),
     [
-        ({"default_locale": "fr"}, "default_locale"),
+        ({"default_locale": "qaa"}, "default_locale"),
         ({"default_locale": "zh"}, "default_locale"),
         ({"origin_domain": "https://example.com"}, "origin_domain"),
         ({"origin_domain": "example.com:8443"}, "origin_domain"),

@@ -7,16 +7,23 @@ still be found after an upgrade).
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
+import jinja2
 import pytest
 
 import otp_flow.types
 from otp_flow._usages import HOOK_KINDS, REDIS_FIELDS, REGISTRY, USAGES, Usage, UsageSpec
+from otp_flow.errors import InvalidRequest
 from otp_flow.messages._locales import LOCALES
 from otp_flow.messages._names import template_names
+from otp_flow.messages._validation import check_templates
+from otp_flow.policy import check_channel
 from otp_flow.stores import redis as redis_store
+from otp_flow.types import CHANNELS
 from otp_flow.users._hooks import UserEvent, UserHooks
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -57,7 +64,7 @@ def test_hooks_accept_exactly_the_registry_hook_kinds() -> None:
 
 def test_message_templates_are_named_by_the_registry_stem() -> None:
     for name, spec in REGISTRY.items():
-        for channel in ("sms", "email"):
+        for channel in spec.channels:
             for locale in LOCALES:
                 for template in template_names(channel, name, locale).values():
                     assert f"/{spec.template_stem}.{locale}." in template
@@ -76,3 +83,38 @@ def test_a_registry_that_disagrees_with_the_type_is_refused() -> None:
                 for name in USAGES
             )
         )
+
+
+def test_a_usage_is_sent_by_known_channels_every_shipped_one_by_both() -> None:
+    from otp_flow._usages import _registry
+
+    assert all(spec.channels == CHANNELS for spec in REGISTRY.values())
+    for channels in ((), ("fax",)):
+        specs = [replace(spec, channels=channels) for spec in REGISTRY.values()]  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="channels"):
+            _registry(*specs)
+
+
+def test_an_email_only_usage_needs_no_sms_templates(tmp_path: Path) -> None:
+    shutil.copytree(TEMPLATES / "messages", tmp_path / "messages")
+    for sms in (tmp_path / "messages" / "sms").glob("signup.*"):
+        sms.unlink()
+    env = jinja2.Environment(  # make_environment's settings, without the packaged fallback
+        loader=jinja2.FileSystemLoader(tmp_path),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    def render(name: str, context: dict[str, Any]) -> str:
+        return env.get_template(name).render(context)
+
+    email_only = {**REGISTRY, "signup": replace(REGISTRY["signup"], channels=("email",))}
+    check_templates(render, origin_domain=None, usages=email_only)
+    with pytest.raises(ValueError, match=r"messages/sms/signup\.en\.txt"):
+        check_templates(render, origin_domain=None)
+    # ... and the engine refuses to send it by the channel it has no templates for.
+    check_channel("signup", "email", email_only)
+    with pytest.raises(InvalidRequest, match="usage signup is sent only by email"):
+        check_channel("signup", "sms", email_only)

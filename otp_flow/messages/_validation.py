@@ -7,18 +7,19 @@ instead of failing the first send. SMS templates see only values whose longest f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jinja2
 
+from otp_flow._usages import REGISTRY, UsageSpec
 from otp_flow.messages._contexts import CHANGED_FIELDS, ChangedField, code_context, notice_context
 from otp_flow.messages._locales import LOCALES, Locale
 from otp_flow.messages._names import notice_template_names, template_names
 from otp_flow.messages._sms_text import MASKED_SMS_MAX, add_origin_line
 from otp_flow.policy import CALLER_TTL_SECONDS, CODE_LENGTH
 from otp_flow.senders._segments import sms_length
-from otp_flow.types import CHANNELS, USAGES, Channel, Usage
+from otp_flow.types import CHANNELS, Channel, Usage
 
 __all__ = ["RenderTemplate", "check_templates"]
 
@@ -38,15 +39,20 @@ _LONGEST_MASKED: dict[ChangedField, str] = {
 
 
 def check_templates(
-    render: RenderTemplate, *, origin_domain: str | None, locales: Sequence[Locale] = LOCALES
+    render: RenderTemplate,
+    *,
+    origin_domain: str | None,
+    locales: Sequence[Locale] = LOCALES,
+    usages: Mapping[Usage, UsageSpec] = REGISTRY,
 ) -> None:
-    """Renders every message and notice template in every one of ``locales``.
+    """Renders every message and notice template in every one of ``locales``: each usage's
+    on the channels it is sent by (``UsageSpec.channels``), the notices on every channel.
 
     Raises ``ValueError`` naming the template when any template is missing, does not compile,
     lacks the code (notices have none), or renders an SMS longer than one segment.
     """
     for channel in CHANNELS:
-        for usage in USAGES:
+        for usage in (name for name, spec in usages.items() if channel in spec.channels):
             for locale in locales:
                 _check_code_message(render, origin_domain, channel, usage, locale)
         for locale in locales:

@@ -80,7 +80,8 @@ def create_auth_app(
     challenge_site_threshold: float = ASK_SITE_SHARE,
     dev_outbox: bool = False,
 ) -> Starlette:
-    """Build the pages (login, signup, update_userinfo, reset_password, logout).
+    """Build the sub-app serving every page flow of ``otp_flow.web.flows.FLOWS`` (one module each
+    in ``otp_flow/web/flows/``; docs/pages.md shows them).
 
     ``users``: where accounts live. ``secret_keys``: sign the cookies (oldest first, newest last;
     at least 16 bytes each). ``sessions``: server-side sessions (default: in this process; use

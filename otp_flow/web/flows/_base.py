@@ -48,9 +48,13 @@ class LastStep:
 
 class Flow(FlowPlumbing):
     """A flow's shared steps; subclasses set ``name`` (route name of its first page),
-    ``template`` (that page), ``usage`` and ``verified``."""
+    ``template`` (that page), ``usage``, ``code_heading``, ``code_button`` and ``verified``."""
 
     usage: ClassVar[Usage]
+    #: The code page's heading and button, marked with ``N_()`` (translated when shown): each
+    #: flow words its own, so ``code.html`` names no flow.
+    code_heading: ClassVar[str]
+    code_button: ClassVar[str]
     #: A signed-in visitor of the first page goes straight on to ``next`` (login, signup).
     skip_when_signed_in: ClassVar[bool] = False
     #: Codes really go out only to existing accounts (login, reset); others get a silent one.
@@ -122,12 +126,12 @@ class Flow(FlowPlumbing):
         recipient = claims.recipient
         if request.method == "GET":
             notice = NOTICES.get(request.query_params.get("notice", ""))
-            return code_page(self.settings, request, pending, recipient, notice=notice)
+            return self.code_page(request, pending, recipient, notice=notice)
         proved = await verify_from_page(self.settings, request, claims, form, usage=self.usage)
         if proved is None:
             return self.restart(request, user, form)
         if isinstance(proved, Problem):
-            return code_page(self.settings, request, pending, recipient, problem=proved)
+            return self.code_page(request, pending, recipient, problem=proved)
         done = replace(pending, token=None, verified=proved, once=Pending.new_once())
         return await self.verified(request, done, user)
 
@@ -143,8 +147,30 @@ class Flow(FlowPlumbing):
         recipient = claims.recipient
         sent = await self.send(request, recipient, user, pending.next, form)
         if isinstance(sent, Problem):
-            return code_page(self.settings, request, pending, recipient, problem=sent)
+            return self.code_page(request, pending, recipient, problem=sent)
         return self.to_code_page(request, sent, notice="resent")
+
+    def code_page(
+        self,
+        request: Request,
+        pending: Pending,
+        recipient: Recipient,
+        *,
+        problem: Problem | None = None,
+        notice: str | None = None,
+    ) -> Response:
+        """The page asking for the code ``pending`` awaits, in this flow's words."""
+        return code_page(
+            self.settings,
+            request,
+            pending,
+            recipient,
+            heading=self.code_heading,
+            button=self.code_button,
+            accounts_only=self.accounts_only,
+            problem=problem,
+            notice=notice,
+        )
 
     # ------------------------------------------------------------ sending, pending state
 

@@ -20,6 +20,7 @@ from otp_flow.identifiers import limit_key
 from otp_flow.types import USER_FIELDS, Recipient, Usage
 from otp_flow.users import User, UserEvent, find_user
 from otp_flow.web._forms import safe_next
+from otp_flow.web._i18n import N_
 from otp_flow.web._outcomes import Problem, send_problem
 from otp_flow.web.flows._base import Flow
 from otp_flow.web.flows._pages import Pending
@@ -30,6 +31,8 @@ __all__ = ["LoginFlow", "throttle_keys"]
 class LoginFlow(Flow):
     name: ClassVar[str] = "login"
     usage: ClassVar[Usage] = "login"
+    code_heading: ClassVar[str] = N_("Enter your sign-in code")
+    code_button: ClassVar[str] = N_("Sign in")
     template: ClassVar[str] = "login.html"
     skip_when_signed_in: ClassVar[bool] = True
     accounts_only: ClassVar[bool] = True

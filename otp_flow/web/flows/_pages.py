@@ -131,14 +131,24 @@ def code_page(
     pending: Pending,
     recipient: Recipient,
     *,
+    heading: str,
+    button: str,
+    accounts_only: bool,
     problem: Problem | None = None,
     notice: str | None = None,
 ) -> Response:
-    """The page asking for the code ``pending`` awaits (every code flow's second page)."""
+    """The page asking for the code ``pending`` awaits (every code flow's second page), in the
+    flow's words: ``heading`` and ``button`` are its untranslated (``N_()``) sentences;
+    ``accounts_only``: the code went out only if the address has an account, so the page does not
+    say it was sent."""
     engine = settings.engine
     interval = engine.limits.resend_interval_seconds
+    _ = settings.pages.texts(request).gettext
     context: dict[str, Any] = {
         "flow": pending.flow,
+        "heading": _(heading),
+        "button": _(button),
+        "accounts_only": accounts_only,
         "recipient": recipient,
         "resend_in": max(pending.sent_at + interval - settings.clock(), 0),
         "code_numeric": engine.policy.alphabet.isdigit(),

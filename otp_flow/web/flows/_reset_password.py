@@ -22,6 +22,7 @@ from starlette.routing import Route
 from otp_flow.types import Usage
 from otp_flow.users import User, UserEvent, find_user
 from otp_flow.web._forms import safe_next
+from otp_flow.web._i18n import N_
 from otp_flow.web.flows._base import Flow
 from otp_flow.web.flows._login import throttle_keys
 from otp_flow.web.flows._pages import Pending
@@ -32,6 +33,8 @@ __all__ = ["ResetPasswordFlow"]
 class ResetPasswordFlow(Flow):
     name: ClassVar[str] = "reset_password"
     usage: ClassVar[Usage] = "reset_password"
+    code_heading: ClassVar[str] = N_("Enter your reset code")
+    code_button: ClassVar[str] = N_("Continue")
     template: ClassVar[str] = "reset_password.html"
     accounts_only: ClassVar[bool] = True
 

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from otp_flow.types import Recipient, Usage
 from otp_flow.users import IdentifierTaken, User, UserEvent, find_user
 from otp_flow.web._forms import clean_display_name
+from otp_flow.web._i18n import N_
 from otp_flow.web._outcomes import Problem, taken_problem
 from otp_flow.web.flows._base import Flow
 from otp_flow.web.flows._pages import Pending
@@ -27,6 +28,8 @@ __all__ = ["SignupFlow"]
 class SignupFlow(Flow):
     name: ClassVar[str] = "signup"
     usage: ClassVar[Usage] = "signup"
+    code_heading: ClassVar[str] = N_("Confirm your address")
+    code_button: ClassVar[str] = N_("Continue")
     template: ClassVar[str] = "signup.html"
     skip_when_signed_in: ClassVar[bool] = True
 

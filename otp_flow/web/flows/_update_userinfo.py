@@ -17,6 +17,7 @@ from otp_flow.senders._console import mask_recipient
 from otp_flow.types import Recipient, Usage
 from otp_flow.users import IdentifierTaken, User, UserEvent
 from otp_flow.web._forms import clean_display_name, safe_next
+from otp_flow.web._i18n import N_
 from otp_flow.web._outcomes import Problem, send_problem, taken_problem
 from otp_flow.web._settings import AuthSettings
 from otp_flow.web.flows._base import Flow
@@ -30,6 +31,8 @@ log = logging.getLogger("otp_flow")
 class UpdateUserinfoFlow(Flow):
     name: ClassVar[str] = "update_userinfo"
     usage: ClassVar[Usage] = "update_userinfo"
+    code_heading: ClassVar[str] = N_("Confirm your new address")
+    code_button: ClassVar[str] = N_("Confirm")
     template: ClassVar[str] = "update_userinfo.html"
     needs_user: ClassVar[bool] = True
 

@@ -34,7 +34,8 @@
 -- The recipient hash has one field per purpose, each packed with struct to a fixed size:
 --   w         WINDOWS: the minute, hour and day window id of the last accepted send and the
 --             count in each, then that send's time (ms)
---   l s u r   CHALLENGE: one per usage: challenge id, expiry (ms), max failures, failures, digest,
+--   <letter>  CHALLENGE: one per usage, under its letter (otp_flow._usages.REDIS_FIELDS):
+--             challenge id, expiry (ms), max failures, failures, digest,
 --             and the first 4 bytes of the digest of the code it replaced (zeros if none), so
 --             a verify by recipient can tell an old code ("replaced") from a wrong one
 -- Packed because a pending code must cost at most ~250 bytes of Redis memory all told: two

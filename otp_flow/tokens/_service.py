@@ -28,6 +28,7 @@ from joserfc.errors import JoseError
 from joserfc.jwt import JWTClaimsRegistry
 
 from otp_flow import defaults
+from otp_flow._checks import check_int_between
 from otp_flow.errors import RefreshRejected, TokenRejected
 from otp_flow.tokens._keys import SigningKeys
 from otp_flow.tokens._store import TokenStore
@@ -122,9 +123,7 @@ def check_lifetimes(
         ("id_token_ttl_seconds", id_token_ttl_seconds, defaults.TOKEN_TTL_BOUNDS),
         ("refresh_token_ttl_seconds", refresh_token_ttl_seconds, defaults.REFRESH_TOKEN_TTL_BOUNDS),
     ):
-        low, high = bounds
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"{name} must be an integer between {low} and {high}")
+        check_int_between(name, value, bounds)
     if access_token_ttl_seconds > refresh_token_ttl_seconds:
         raise ValueError("access_token_ttl_seconds must not exceed refresh_token_ttl_seconds")
 

@@ -72,7 +72,7 @@ async def deliver_code(
             )
         except ServiceUnavailable:
             log.warning("could not cancel an undelivered code; it expires on its own")
-        raise DeliveryFailed(f"could not deliver the {target.channel} message") from exc
+        raise _undelivered(target.channel, "message") from exc
 
 
 async def deliver_notice(sender: Sender, message: Message, delivery_timeout: float) -> None:
@@ -82,7 +82,12 @@ async def deliver_notice(sender: Sender, message: Message, delivery_timeout: flo
             await sender.send(message)
     except Exception as exc:
         log.warning("delivery of a %s notice failed: %r", message.channel, exc)
-        raise DeliveryFailed(f"could not deliver the {message.channel} notice") from exc
+        raise _undelivered(message.channel, "notice") from exc
+
+
+def _undelivered(channel: str, what: str) -> DeliveryFailed:
+    """The one wording of a failed delivery: ``could not deliver the sms message``."""
+    return DeliveryFailed(f"could not deliver the {channel} {what}")
 
 
 async def notify_address_change(

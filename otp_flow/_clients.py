@@ -5,7 +5,8 @@ sources by which they pick a code's channel and shape. Each is its table of the 
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, TypeVar
 
 from msgspec import Meta
 
@@ -13,7 +14,7 @@ from otp_flow._tables import Count, Table, Text
 from otp_flow.policy import CallerTTL, CodeLength
 from otp_flow.types import Channel
 
-__all__ = ["AuthSource", "Client", "ClientTable"]
+__all__ = ["AuthSource", "Client", "ClientTable", "by_id"]
 
 # Client ids end up inside Redis keys and hash tags; keep them to a safe alphabet.
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
@@ -62,3 +63,17 @@ class AuthSource(Table, frozen=True, kw_only=False):
     ttl_seconds: CallerTTL | None = None
     """Code lifetime for this source, at most `defaults.token_ttl_seconds`; absent =
     `defaults.ttl_seconds`."""
+
+
+_Identified = TypeVar("_Identified", Client, AuthSource)
+
+
+def by_id(items: Iterable[_Identified], what: str) -> dict[str, _Identified]:
+    """``items`` keyed by their ids; ``ValueError`` when an id comes twice (``what``: "client",
+    "auth source"), as the last one winning would quietly drop the other's secret or shape."""
+    found: dict[str, _Identified] = {}
+    for item in items:
+        if item.id in found:
+            raise ValueError(f"{what} id {item.id!r} is configured twice")
+        found[item.id] = item
+    return found

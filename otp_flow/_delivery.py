@@ -2,21 +2,28 @@
 is killed when it cannot be delivered, and a notice (``OTPEngine.notify``), which has no code.
 
 A failed or timed-out delivery raises ``DeliveryFailed``; the sender's own error is its cause.
+``notify_address_change`` is the one notice sent today (the pages' and CIAM's identifier change),
+rendered and delivered best effort.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from otp_flow.errors import DeliveryFailed, ServiceUnavailable
 from otp_flow.identifiers import limit_key
 from otp_flow.messages import MessageRenderer
 from otp_flow.senders._base import Message, Sender
+from otp_flow.senders._console import mask_recipient
 from otp_flow.stores.base import OTPStore
 from otp_flow.types import Recipient, Usage
 
-__all__ = ["deliver_code", "deliver_notice"]
+if TYPE_CHECKING:  # the engine imports this module
+    from otp_flow.engine import OTPEngine
+
+__all__ = ["deliver_code", "deliver_notice", "notify_address_change"]
 
 log = logging.getLogger("otp_flow")
 
@@ -65,7 +72,7 @@ async def deliver_code(
             )
         except ServiceUnavailable:
             log.warning("could not cancel an undelivered code; it expires on its own")
-        raise DeliveryFailed(f"could not deliver the {target.channel} message") from exc
+        raise _undelivered(target.channel, "message") from exc
 
 
 async def deliver_notice(sender: Sender, message: Message, delivery_timeout: float) -> None:
@@ -75,4 +82,34 @@ async def deliver_notice(sender: Sender, message: Message, delivery_timeout: flo
             await sender.send(message)
     except Exception as exc:
         log.warning("delivery of a %s notice failed: %r", message.channel, exc)
-        raise DeliveryFailed(f"could not deliver the {message.channel} notice") from exc
+        raise _undelivered(message.channel, "notice") from exc
+
+
+def _undelivered(channel: str, what: str) -> DeliveryFailed:
+    """The one wording of a failed delivery: ``could not deliver the sms message``."""
+    return DeliveryFailed(f"could not deliver the {channel} {what}")
+
+
+async def notify_address_change(
+    engine: OTPEngine, old: Recipient, new: Recipient, *, client_id: str, locale: str | None
+) -> None:
+    """Tell ``old`` (an account's former phone or email) that the account moved to ``new``.
+
+    Best effort, for the pages and CIAM's ``PATCH /userinfo`` alike: the change is already saved
+    and proven by a code, so a notice that cannot be delivered is logged, never undone or shown.
+    """
+    try:
+        message = engine.renderer.render_notice(
+            channel=old.channel,
+            recipient=old.value,
+            locale=locale,
+            client_id=client_id,
+            changed=new.user_field,
+            new_value_masked=mask_recipient(new.value),
+        )
+        await engine.notify(message)
+    except DeliveryFailed:
+        log.warning("could not notify the old %s address of a change", old.channel)
+    except Exception:
+        # An application's own renderer or sender misbehaving: still not the person's problem.
+        log.exception("notifying the old %s address of a change failed", old.channel)

@@ -9,14 +9,21 @@ the engine only needs its key, a short string kept under the client's hash tag.
 
 from __future__ import annotations
 
-from ipaddress import ip_network
+from collections.abc import Iterable
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from otp_flow._tables import Texts
 from otp_flow.policy import RequesterLimits
 from otp_flow.stores.base import IssueOutcome, RequesterChecks, RequesterSends
 from otp_flow.types import RequesterStats, Usage
 
-__all__ = ["RequesterSettings", "requester_checks", "requester_sends", "requester_stats"]
+__all__ = [
+    "RequesterSettings",
+    "requester_checks",
+    "requester_sends",
+    "requester_stats",
+    "trusted_networks",
+]
 
 _MAX_KEY_LENGTH = 200
 
@@ -75,12 +82,17 @@ class RequesterSettings(RequesterLimits, frozen=True):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for proxy in self.trusted_proxies:  # as otp_flow.web._requester.ClientAddress reads them
-            try:
-                ip_network(proxy.strip(), strict=False)
-            except ValueError as exc:
-                raise ValueError(f"trusted_proxies: {exc}") from exc
+        trusted_networks(self.trusted_proxies)  # at start, as the pages' ClientAddress will
 
     @property
     def limits(self) -> RequesterLimits:
         return self.to(RequesterLimits)
+
+
+def trusted_networks(proxies: Iterable[str]) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``trusted_proxies`` (addresses or CIDR networks, blanks around ignored) as networks, else
+    ``ValueError`` saying which: the configuration and ``ClientAddress`` read them alike."""
+    try:
+        return tuple(ip_network(proxy.strip(), strict=False) for proxy in proxies)
+    except (ValueError, AttributeError) as exc:  # AttributeError: not a string
+        raise ValueError(f"trusted_proxies: {exc}") from exc

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from otp_flow import defaults
-from otp_flow._clients import Client
+from otp_flow._clients import Client, by_id
 from otp_flow._codes import CodeHasher, generate_code, new_challenge_id
 from otp_flow._delivery import deliver_code, deliver_notice
 from otp_flow._otp_token import OTPTokens
@@ -112,7 +112,7 @@ class OTPEngine:
         self.limits = limits or Limits()
         self.requester_limits = requester_limits or RequesterLimits()
         self.identifiers = identifiers or IdentifierParser()
-        self.clients: dict[str, Client] = {c.id: c for c in clients}
+        self.clients: dict[str, Client] = by_id(clients, "client")
         self.sender = sender
         self.renderer: MessageRenderer = renderer or default_renderer()
         self.delivery_timeout = delivery_timeout

@@ -35,6 +35,7 @@ import msgspec
 from msgspec import Meta
 
 from otp_flow import defaults
+from otp_flow._checks import check_text
 from otp_flow._tables import Price, Table, Text
 from otp_flow.observers import Event, SendEvent, calling_code
 from otp_flow.types import Channel
@@ -55,11 +56,12 @@ _DELIVERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 
 
 
 def _price(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number >= 0")
-    if not 0 <= value < math.inf:
-        raise ValueError(f"{name} must be a number >= 0")
-    return float(value)
+    match value:
+        case bool():  # an int to Python, never a price
+            pass
+        case int() | float() if 0 <= value < math.inf:  # NaN fails every comparison
+            return float(value)
+    raise ValueError(f"{name} must be a number >= 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +84,7 @@ class MessagePrices:
             if not isinstance(code, str) or not code.isdigit() or not 1 <= len(code) <= 3:
                 raise ValueError(f"sms_by_country_code key {code!r} must be 1 to 3 digits")
             _price(f"sms_by_country_code.{code}", value)
-        if not isinstance(self.currency, str) or not self.currency.strip():
-            raise ValueError("currency must be a non-empty string")
+        check_text("currency", self.currency)
 
     def of(self, channel: Channel, country_code: str) -> float:
         if channel == "email":

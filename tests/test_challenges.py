@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -221,6 +222,9 @@ def test_the_secret_never_shows_in_repr(kind: str) -> None:
         ({"secret_key": " "}, "secret_key"),
         ({"verify_url": "ftp://x/"}, "verify_url"),
         ({"timeout": 0}, "timeout"),
+        # Either would mean a siteverify call that never times out.
+        ({"timeout": math.nan}, "timeout must be a positive number of seconds"),
+        ({"timeout": math.inf}, "timeout must be a positive number of seconds"),
         ({"hostnames": [""]}, "hostnames"),
     ],
 )
@@ -232,8 +236,9 @@ def test_bad_options_are_refused(kind: str, options: dict[str, Any], message: st
 def test_recaptcha_options_are_checked() -> None:
     with pytest.raises(ValueError, match="version"):
         RecaptchaChallenge(site_key="s", secret_key="k", version=4)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="min_score"):
-        RecaptchaChallenge(site_key="s", secret_key="k", version=3, min_score=1.5)
+    for min_score in (1.5, math.nan, True):
+        with pytest.raises(ValueError, match="min_score must be a number between 0 and 1"):
+            RecaptchaChallenge(site_key="s", secret_key="k", version=3, min_score=min_score)
 
 
 def test_widgets_name_the_script_element_and_field() -> None:

@@ -471,7 +471,11 @@ def test_the_requesters_table_sets_trusted_proxies_and_per_requester_limits() ->
 @pytest.mark.parametrize(
     ("table", "error"),
     [
-        ({"trusted_proxies": ["nope"]}, "requesters"),
+        # The words of the pages' ClientAddress (test_web_requester), under the table's name.
+        (
+            {"trusted_proxies": ["nope"]},
+            "^requesters.trusted_proxies: 'nope' does not appear to be an IPv4 or IPv6 network$",
+        ),
         ({"window_seconds": 0}, "window_seconds"),
         ({"sends_per_hour": 3}, "sends_per_hour"),
     ],

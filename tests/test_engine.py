@@ -172,6 +172,13 @@ async def test_clients_are_independent_and_tokens_are_bound_to_theirs(
     await engine.verify(b.otp_token, b.code, client_id="b")
 
 
+def test_a_client_id_given_twice_is_refused(memory_store: OTPStore, clock: FakeClock) -> None:
+    # Last one winning would quietly drop a client's secret and quota.
+    clients = [Client("a", secret="one"), Client("a", secret="two")]
+    with pytest.raises(ValueError, match="client id 'a' is configured twice"):
+        make_engine(memory_store, clock, clients=clients)
+
+
 async def test_verify_by_recipient(store: OTPStore, clock: FakeClock) -> None:
     engine = make_engine(store, clock)
     with pytest.raises(NoChallenge):

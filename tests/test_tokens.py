@@ -5,10 +5,17 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
 
 from otp_flow.stores.base import OTPStore
-from otp_flow.tokens import SigningKeys, TokenStore, token_store_beside
+from otp_flow.tokens import (
+    SigningKeys,
+    TokenRejected,
+    TokenService,
+    TokenStore,
+    token_store_beside,
+)
 
 NOW = 1_773_104_400_000
 LATER = NOW + 3_600_000
@@ -37,16 +44,16 @@ def test_pem_keys_of_both_kinds_sign_with_their_algorithm() -> None:
 
 
 @pytest.mark.parametrize(
-    "key",
+    ("key", "why"),
     [
-        ECKey.generate_key("P-384").as_pem(private=True),
-        _small_rsa_pem(),
-        ECKey.generate_key("P-256").as_pem(private=False),
-        b"not a key",
+        (ECKey.generate_key("P-384").as_pem(private=True), "must be P-256"),
+        (_small_rsa_pem(), "RSA signing keys must have at least 2048 bits"),
+        (ECKey.generate_key("P-256").as_pem(private=False), "must be private"),
+        (b"not a key", "signing key 0 is not a PEM"),
     ],
 )
-def test_unusable_keys_are_refused(key: bytes) -> None:
-    with pytest.raises(ValueError):
+def test_unusable_keys_are_refused(key: bytes, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
         SigningKeys.from_pem([key])
 
 
@@ -112,3 +119,18 @@ async def test_families_expire_and_end(tokens_store: TokenStore) -> None:
         new_digest="y", now_ms=LATER, expires_ms=LATER + 1,
     )  # fmt: skip
     assert expired == "unknown"
+
+
+@pytest.mark.parametrize(("claim", "value"), [("sub", 1), ("sid", 7), ("client_id", ["app"])])
+async def test_an_access_token_whose_ids_are_not_strings_is_not_valid(
+    tokens_store: TokenStore, claim: str, value: object
+) -> None:
+    # Signed with our own key, so only the claims' shapes can refuse it.
+    keys = SigningKeys.derived(["k" * 32])
+    service = TokenService(keys=keys, store=tokens_store, clock=lambda: NOW / 1000)
+    key, algorithm = keys.newest
+    claims = {"iss": "https://id.example", "sub": "u1", "sid": "f1", "client_id": "app"}
+    claims |= {"exp": NOW // 1000 + 60, claim: value}
+    token = jwt.encode({"alg": algorithm, "kid": key.kid, "typ": "at+jwt"}, claims, key)
+    with pytest.raises(TokenRejected, match=r"^the access token is not valid$"):
+        await service.authenticate(token, issuer="https://id.example")

@@ -66,3 +66,8 @@ def test_a_connection_without_an_ip_has_one_key() -> None:
 def test_bad_trusted_proxies_are_refused(proxies: Any) -> None:
     with pytest.raises(ValueError, match="trusted_proxies"):
         ClientAddress(trusted_proxies=proxies)
+
+
+def test_a_bad_proxy_is_named_as_the_configuration_names_it() -> None:
+    with pytest.raises(ValueError, match=r"^trusted_proxies: 'nope' does not appear to be an IPv4"):
+        ClientAddress(trusted_proxies=["nope"])

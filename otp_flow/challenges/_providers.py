@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal
 import httpx
 
 from otp_flow import defaults
+from otp_flow._checks import check_text, check_timeout
 from otp_flow.challenges._base import ChallengeUnavailable, CSPSources, Widget
 
 __all__ = [
@@ -46,12 +47,6 @@ _NOT_THE_PERSONS_FAULT = frozenset(
         "internal-error",
     }
 )
-
-
-def _check_text(name: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{name} must be a non-empty string")
-    return value
 
 
 class SiteverifyChallenge:
@@ -83,17 +78,15 @@ class SiteverifyChallenge:
         timeout: float = defaults.CHALLENGE_TIMEOUT_SECONDS,
         http: httpx.AsyncClient | None = None,
     ) -> None:
-        self.site_key = _check_text("site_key", site_key)
-        self._secret_key = _check_text("secret_key", secret_key)
+        self.site_key = check_text("site_key", site_key)
+        self._secret_key = check_text("secret_key", secret_key)
         url = verify_url if verify_url is not None else self.default_verify_url
         parsed = httpx.URL(url) if isinstance(url, str) else None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError(f"verify_url must be an http:// or https:// URL, got {url!r}")
         self.verify_url = url
-        self.hostnames = frozenset(_check_text("hostnames", h).lower() for h in hostnames)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            raise ValueError("timeout must be a positive number of seconds")
-        self.timeout = float(timeout)
+        self.hostnames = frozenset(check_text("hostnames", h).lower() for h in hostnames)
+        self.timeout = check_timeout(timeout)
         self._own_http = http is None
         self._http = http
 
@@ -239,9 +232,8 @@ class RecaptchaChallenge(SiteverifyChallenge):
         super().__init__(site_key=site_key, secret_key=secret_key, **options)
         if version not in (2, 3):
             raise ValueError("version must be 2 or 3")
-        if isinstance(min_score, bool) or not isinstance(min_score, int | float):
-            raise ValueError("min_score must be a number between 0 and 1")
-        if not 0 <= min_score <= 1:
+        number = isinstance(min_score, int | float) and not isinstance(min_score, bool)
+        if not (number and 0 <= min_score <= 1):  # NaN fails the comparison: refused
             raise ValueError("min_score must be a number between 0 and 1")
         self.version = version
         self.min_score = float(min_score)

@@ -1,5 +1,5 @@
 """The values a message offers to sender configuration (HTTP bodies, provider template params),
-and the checks the senders' options share.
+and the check of the templates that refer to them.
 
 One place decides what ``{ttl_minutes}`` means, so the rendered text, the HTTP gateway body and
 the Tencent Cloud template parameters always state the same lifetime.
@@ -7,7 +7,6 @@ the Tencent Cloud template parameters always state the same lifetime.
 
 from __future__ import annotations
 
-import math
 import string
 
 from otp_flow.senders._base import Message
@@ -15,7 +14,6 @@ from otp_flow.senders._base import Message
 __all__ = [
     "PLACEHOLDERS",
     "check_placeholders",
-    "check_timeout",
     "fill_placeholders",
     "ttl_minutes",
 ]
@@ -31,18 +29,6 @@ def ttl_minutes(ttl_seconds: int) -> int:
     would let them type a dead code.
     """
     return max(ttl_seconds // 60, 1)
-
-
-def check_timeout(timeout: object) -> float:
-    """A sender's ``timeout`` option as float seconds: a finite number > 0, else ValueError.
-
-    NaN and infinity are refused too: either would mean a delivery that never times out.
-    """
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise ValueError("timeout must be a positive number of seconds")
-    if not 0 < timeout < math.inf:
-        raise ValueError("timeout must be a positive number of seconds")
-    return float(timeout)
 
 
 def check_placeholders(template: str, *, what: str) -> None:

@@ -10,9 +10,10 @@ from typing import Any, Literal
 import httpx
 
 from otp_flow import defaults
+from otp_flow._checks import check_timeout
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders._base import Message
-from otp_flow.senders._fields import check_placeholders, check_timeout, fill_placeholders
+from otp_flow.senders._fields import check_placeholders, fill_placeholders
 
 __all__ = ["HTTPSender"]
 

@@ -90,6 +90,8 @@ def make_sender(cls: type[Any], options: Mapping[str, Any], store: OTPStore, clo
     return cls(**{k: v for k, v in supplied.items() if k in accepted}, **options)
 
 
+#: The ``timeout`` of a sender that calls an HTTP API (``http``, ``tencent``): one call each.
+_REQUEST_TIMEOUT = "Seconds for one request."
 #: Each sender option, by ``type.option``; the sender classes' docstrings say more.
 SENDER_OPTIONS: dict[str, str] = {
     "outbox.max_messages": "Messages kept, newest first ({} to {}).".format(
@@ -105,7 +107,7 @@ SENDER_OPTIONS: dict[str, str] = {
     "http.success_field": "A JSON field of the answer (dots reach into objects) that must "
     "equal `success_value`; absent = any 2xx is success.",
     "http.success_value": "The value of `success_field` that means sent (compared as text).",
-    "http.timeout": "Seconds for one request.",
+    "http.timeout": _REQUEST_TIMEOUT,
     "tencent.secret_id": "Tencent Cloud API SecretId.",
     "tencent.secret_key": "Tencent Cloud API SecretKey.",
     "tencent.sdk_app_id": "The SMS application's SdkAppId.",
@@ -115,7 +117,7 @@ SENDER_OPTIONS: dict[str, str] = {
     + ") → approved template ID.",
     "tencent.region": "API region.",
     "tencent.endpoint": "API endpoint URL.",
-    "tencent.timeout": "Seconds for one request.",
+    "tencent.timeout": _REQUEST_TIMEOUT,
     "smtp.host": "SMTP server host.",
     "smtp.port": "SMTP server port.",
     "smtp.from_address": "The `From` address.",

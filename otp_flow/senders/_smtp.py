@@ -9,9 +9,9 @@ from email.utils import formatdate, make_msgid, parseaddr
 import aiosmtplib
 
 from otp_flow import defaults
+from otp_flow._checks import check_int_between, check_text, check_timeout
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders._base import Message
-from otp_flow.senders._fields import check_timeout
 
 __all__ = ["SMTPSender"]
 
@@ -43,10 +43,8 @@ class SMTPSender:
         timeout: float = defaults.SENDER_TIMEOUT_SECONDS,
         ca_file: str | None = None,
     ) -> None:
-        if not isinstance(host, str) or not host.strip():
-            raise ValueError("host must be a non-empty string")
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise ValueError("port must be an integer between 1 and 65535")
+        check_text("host", host)
+        check_int_between("port", port, (1, 65535))
         _name, address = parseaddr(from_address or "")
         if "@" not in address:
             raise ValueError(f"from_address {from_address!r} is not an email address")

@@ -19,9 +19,10 @@ from typing import Any, NamedTuple
 import httpx
 
 from otp_flow import defaults
+from otp_flow._checks import check_text, check_timeout
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders._base import NOTICE_IDENTIFIER_CHANGED, Message
-from otp_flow.senders._fields import check_timeout, ttl_minutes
+from otp_flow.senders._fields import ttl_minutes
 from otp_flow.types import USAGES, Clock, system_clock
 
 __all__ = ["TC3Signature", "TencentSMSSender", "tc3_sign"]
@@ -122,8 +123,7 @@ class TencentSMSSender:
             ("sign_name", sign_name),
             ("region", region),
         ):
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"{name} must be a non-empty string")
+            check_text(name, value)
         if not template_ids:
             raise ValueError("template_ids must map at least one usage to a template ID")
         for usage, template_id in template_ids.items():
@@ -131,8 +131,7 @@ class TencentSMSSender:
                 raise ValueError(
                     f"template_ids: {usage!r} is not one of {', '.join(_TEMPLATE_KEYS)}"
                 )
-            if not isinstance(template_id, str) or not template_id.strip():
-                raise ValueError(f"template_ids[{usage!r}] must be a non-empty string")
+            check_text(f"template_ids[{usage!r}]", template_id)
         url = httpx.URL(endpoint) if isinstance(endpoint, str) else None
         if url is None or url.scheme not in ("http", "https") or not url.host or url.query:
             raise ValueError(f"endpoint must be an http(s) URL without a query, got {endpoint!r}")

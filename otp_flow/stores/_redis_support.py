@@ -11,7 +11,8 @@ another task, e.g. by a Cluster client's reinitialisation) surfaces from inside 
 ``AttributeError`` ("'NoneType' object has no attribute 'writelines'") or, on uvloop,
 ``RuntimeError`` ("the handler is closed"). Those two count as an outage only when redis-py's
 own code raised them, so a mistake of ours is never hidden as a 503. ``unavailable(store)``
-turns every outage into ``StoreUnavailable`` naming the store that failed.
+turns every outage into ``StoreUnavailable`` naming the store that failed; a script's reply of the
+wrong shape (another version's script, or a foreign key in our keyspace) is ``unexpected_reply``.
 
 **Scripts.** Each store keeps its Lua scripts beside its data, in its own package's ``lua/``
 folder (one file per script, its KEYS / ARGV / returns at the top); ``load_script`` reads one
@@ -54,6 +55,7 @@ __all__ = [
     "connect",
     "load_script",
     "unavailable",
+    "unexpected_reply",
 ]
 
 #: Every failure of the client or the server; each one becomes StoreUnavailable.
@@ -140,6 +142,11 @@ def unavailable(store: str | None = None) -> Iterator[None]:
 
 def _message(store: str | None, error: str) -> str:
     return f"{store} (Redis) failed" if store else f"Redis failed: {error}"
+
+
+def unexpected_reply(reply: object) -> StoreUnavailable:
+    """The error to raise for a reply no script of ours gives: the data cannot be trusted."""
+    return StoreUnavailable(f"unexpected reply from Redis: {reply!r}")
 
 
 class Script(Protocol):

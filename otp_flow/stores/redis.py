@@ -27,8 +27,13 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from otp_flow._usages import REDIS_FIELDS
-from otp_flow.errors import StoreUnavailable
-from otp_flow.stores._redis_support import commands, connect, load_script, unavailable
+from otp_flow.stores._redis_support import (
+    commands,
+    connect,
+    load_script,
+    unavailable,
+    unexpected_reply,
+)
 from otp_flow.stores.base import (
     IssueOutcome,
     IssueRequest,
@@ -81,7 +86,7 @@ _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 
 def _ints(reply: object, size: int) -> list[int]:
     if not isinstance(reply, list) or len(reply) != size:
-        raise StoreUnavailable(f"unexpected reply from Redis: {reply!r}")
+        raise unexpected_reply(reply)
     return [int(value) for value in reply]
 
 

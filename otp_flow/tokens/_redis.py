@@ -12,7 +12,13 @@ from __future__ import annotations
 import json
 
 from otp_flow.errors import StoreUnavailable
-from otp_flow.stores._redis_support import RedisKeyspace, commands, load_script, unavailable
+from otp_flow.stores._redis_support import (
+    RedisKeyspace,
+    commands,
+    load_script,
+    unavailable,
+    unexpected_reply,
+)
 from otp_flow.tokens._store import USED_DIGESTS_KEPT, RotateOutcome
 
 __all__ = ["RedisTokenStore"]
@@ -80,7 +86,7 @@ class RedisTokenStore:
             answer = await self._rotate(keys=[self._key(user_id)], args=args)
         outcome = _OUTCOMES.get(answer)
         if outcome is None:
-            raise StoreUnavailable(f"unexpected reply from Redis: {answer!r}")
+            raise unexpected_reply(answer)
         return outcome
 
     async def is_live(self, *, user_id: str, family_id: str, now_ms: int) -> bool:

@@ -19,7 +19,7 @@ from typing import Literal
 from urllib.parse import unquote_plus
 
 from otp_flow import defaults
-from otp_flow._clients import Client
+from otp_flow._clients import Client, by_id
 from otp_flow.errors import OTPError
 from otp_flow.stores.base import NonceStore
 from otp_flow.types import Clock, system_clock
@@ -66,15 +66,9 @@ class ClientDirectory:
     """
 
     def __init__(self, clients: Mapping[str, Client] | Iterable[Client]) -> None:
-        if isinstance(clients, Mapping):
-            self.clients: Mapping[str, Client] = clients
-            return
-        found: dict[str, Client] = {}
-        for client in clients:
-            if client.id in found:
-                raise ValueError(f"client id {client.id!r} is configured twice")
-            found[client.id] = client
-        self.clients = found
+        self.clients: Mapping[str, Client] = (
+            clients if isinstance(clients, Mapping) else by_id(clients, "client")
+        )
 
     def get(self, client_id: str) -> Client | None:
         return self.clients.get(client_id)

@@ -26,6 +26,7 @@ from otp_flow.web._i18n import N_, Texts
 __all__ = [
     "NOTICES",
     "Problem",
+    "attempts_problem",
     "name_problem",
     "password_problem",
     "send_problem",
@@ -97,12 +98,7 @@ def verify_problem(exc: VerificationFailed, t: Texts) -> Problem:
     _ = t.gettext
     match exc:
         case TooManyChecks():
-            message = t.ngettext(
-                "Too many attempts. Try again in 1 minute.",
-                "Too many attempts. Try again in {n} minutes.",
-                -(-exc.retry_after // 60),
-            )
-            return Problem(message, 429, field="code", retry_after=exc.retry_after)
+            return attempts_problem(exc.retry_after, t, field="code")
         case WrongCode() if exc.attempts_remaining > 0:
             message = t.ngettext(
                 "That code is not correct. You have 1 attempt left.",
@@ -115,6 +111,17 @@ def verify_problem(exc: VerificationFailed, t: Texts) -> Problem:
             return Problem(_(message), field="code")
         case _:  # CodeExpired, NoChallenge: this code will never work again
             return Problem(_("This code has expired. Ask for a new one."), field="code")
+
+
+def attempts_problem(retry_after: int, t: Texts, *, field: str | None = None) -> Problem:
+    """429: too many tries (codes checked by a requester, or passwords for an identifier), with
+    the whole minutes to wait; ``field`` is where to show it (None: the whole form)."""
+    message = t.ngettext(
+        "Too many attempts. Try again in 1 minute.",
+        "Too many attempts. Try again in {n} minutes.",
+        -(-retry_after // 60),  # whole minutes, rounded up: never "0 minutes"
+    )
+    return Problem(message, 429, field=field, retry_after=retry_after)
 
 
 def taken_problem(field: str, t: Texts, *, to_sign_in: bool) -> Problem:

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 from typing import Any
 
+from otp_flow._requesters import trusted_networks
+
 __all__ = ["ClientAddress", "RequesterKey", "client_ip"]
 
 #: ``scope -> key``; the key must be 1-200 characters (it becomes part of a store key).
@@ -35,10 +37,7 @@ class ClientAddress:
     def __init__(self, *, trusted_proxies: Iterable[str] = ()) -> None:
         if isinstance(trusted_proxies, str):
             raise ValueError("trusted_proxies must be a list of addresses or networks")
-        try:
-            self.trusted = tuple(ip_network(p.strip(), strict=False) for p in trusted_proxies)
-        except (ValueError, AttributeError) as exc:
-            raise ValueError(f"trusted_proxies: {exc}") from exc
+        self.trusted = trusted_networks(trusted_proxies)
 
     def __call__(self, scope: Mapping[str, Any]) -> str:
         address = self.address(scope)

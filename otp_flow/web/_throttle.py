@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 
 from otp_flow import defaults
+from otp_flow._checks import check_int_between
 from otp_flow.stores.base import ThrottleStore
 from otp_flow.types import Clock
 
@@ -46,8 +47,7 @@ class PasswordThrottle:
             ("password_window_seconds", self.window_seconds, _MAX_WINDOW_SECONDS),
             ("password_requester_attempts", self.requester_attempts, _MAX_ATTEMPTS),
         ):
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
-                raise ValueError(f"{name} must be an integer between 1 and {high}")
+            check_int_between(name, value, (1, high))
 
     async def attempt(self, identifier: str, requester: str) -> int:
         """Count one attempt for ``identifier`` from ``requester``: 0 when it may go ahead,

@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from otp_flow import defaults
+from otp_flow._clients import by_id
 from otp_flow.config import AuthSource
 from otp_flow.engine import OTPEngine
 from otp_flow.passwords import Passwords
@@ -78,11 +79,7 @@ def create_api_app(
         )
     hooks = hooks if hooks is not None else UserHooks()
     directory = ClientDirectory(engine.clients)
-    sources: dict[str, AuthSource] = {}
-    for source in auth_sources:
-        if source.id in sources:
-            raise ValueError(f"auth source id {source.id!r} is configured twice")
-        sources[source.id] = source
+    sources = by_id(auth_sources, "auth source")
     signed = SignedRequestAuthenticator(
         directory, engine, window_seconds=signature_window_seconds, clock=engine.clock
     )

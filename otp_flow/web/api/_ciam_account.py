@@ -10,7 +10,6 @@ Every code is proven with the ``otp_token`` it came with (see ``CIAMContext.prov
 from __future__ import annotations
 
 import functools
-import logging
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -18,8 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from otp_flow._clients import Client
-from otp_flow.errors import DeliveryFailed
-from otp_flow.senders._console import mask_recipient
+from otp_flow._delivery import notify_address_change
 from otp_flow.tokens import user_claims
 from otp_flow.types import CHANNELS, Channel, Recipient, Usage
 from otp_flow.users import IdentifierTaken, UserEvent, find_user
@@ -43,8 +41,6 @@ from otp_flow.web.api._schema import DONE, Fragment, components, header, json_re
 from otp_flow.web.api._schema import operation as _operation
 
 __all__ = ["CIAMAccountApi", "openapi"]
-
-log = logging.getLogger("otp_flow")
 
 P = TypeVar("P", bound=Proof)
 
@@ -153,8 +149,12 @@ class CIAMAccountApi:
         for recipient, _token, _code in wanted:
             old = getattr(user, recipient.user_field)
             if old and old != recipient.value:
-                await self._notify_old_address(
-                    Recipient(recipient.channel, old), recipient, claims.client_id
+                await notify_address_change(
+                    ctx.engine,
+                    Recipient(recipient.channel, old),
+                    recipient,
+                    client_id=claims.client_id,
+                    locale=None,  # the dialect carries no language: the default locale's notice
                 )
         await ctx.hooks.fire(UserEvent("update_userinfo", updated, previous=user))
         return JSONResponse(user_claims(updated))
@@ -201,25 +201,6 @@ class CIAMAccountApi:
             bad_token=functools.partial(errors.bad_otp_token, channel),
             bad_code=functools.partial(errors.bad_otp, channel),
         )
-
-    async def _notify_old_address(self, old: Recipient, new: Recipient, client_id: str) -> None:
-        """The notice the pages send (``notify_address_change``), best effort as there: the
-        change is saved and proven by a code, so a failed notice is logged, never undone."""
-        engine = self.context.engine
-        try:
-            message = engine.renderer.render_notice(
-                channel=old.channel,
-                recipient=old.value,
-                locale=None,
-                client_id=client_id,
-                changed=new.user_field,
-                new_value_masked=mask_recipient(new.value),
-            )
-            await engine.notify(message)
-        except DeliveryFailed:
-            log.warning("could not notify the old %s address of a change", old.channel)
-        except Exception:
-            log.exception("notifying the old %s address of a change failed", old.channel)
 
 
 def _token_and_code(body: Proof, channel: Channel) -> tuple[str, str]:

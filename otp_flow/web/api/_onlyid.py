@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from otp_flow import defaults
+from otp_flow._checks import check_int_between
 from otp_flow._clients import Client
 from otp_flow.engine import OTPEngine
 from otp_flow.errors import (
@@ -157,10 +158,8 @@ class OnlyIDApi:
     ) -> None:
         if language not in MESSAGES:
             raise ValueError(f"language must be one of {', '.join(MESSAGES)}")
-        for name, value in (("expire_minutes", expire_minutes), ("max_fail_count", max_fail_count)):
-            low, high = _BOUNDS["expireMin" if name == "expire_minutes" else "maxFailCount"]
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"{name} must be an integer between {low} and {high}")
+        check_int_between("expire_minutes", expire_minutes, _BOUNDS["expireMin"])
+        check_int_between("max_fail_count", max_fail_count, _BOUNDS["maxFailCount"])
         self.engine = engine
         self.clients = clients
         self.text = MESSAGES[language]

@@ -9,7 +9,6 @@ attempts like any other (see ``otp_flow.web._throttle``).
 
 from __future__ import annotations
 
-import math
 from typing import ClassVar
 
 from starlette.requests import Request
@@ -21,7 +20,7 @@ from otp_flow.types import USER_FIELDS, Recipient, Usage
 from otp_flow.users import User, UserEvent, find_user
 from otp_flow.web._forms import safe_next
 from otp_flow.web._i18n import N_
-from otp_flow.web._outcomes import Problem, send_problem
+from otp_flow.web._outcomes import Problem, attempts_problem, send_problem
 from otp_flow.web.flows._base import Flow
 from otp_flow.web.flows._pages import Pending
 
@@ -48,8 +47,8 @@ class LoginFlow(Flow):
         throttle = self.settings.password_throttle
         requester = self.settings.requester(request.scope)
         wait = await throttle.attempt(limit_key(recipient), requester)
-        if wait:
-            return self.too_many_attempts(request, user, form, wait)
+        if wait:  # 429: this identifier used up its password attempts (account or not)
+            return self.page(request, user, form=form, problem=attempts_problem(wait, texts))
         account = await find_user(self.settings.users, recipient)
         # check_password("") on an unknown user still hashes once: no timing oracle.
         ok = await self.password_users().check_password(
@@ -61,20 +60,6 @@ class LoginFlow(Flow):
         await throttle.clear(requester, *throttle_keys(account))
         event = UserEvent("login", account, method="password")
         return await self.signed_in(request, account, safe_next(form.get("next"), ""), event)
-
-    def too_many_attempts(
-        self, request: Request, user: User | None, form: dict[str, str], wait: int
-    ) -> Response:
-        """429: this identifier used up its password attempts (whether or not it has an account)."""
-        minutes = math.ceil(wait / 60)
-        message = self.texts(request).ngettext(
-            "Too many attempts. Try again in 1 minute.",
-            "Too many attempts. Try again in {n} minutes.",
-            minutes,
-        )
-        response = self.page(request, user, form=form, problem=Problem(message, status=429))
-        response.headers["Retry-After"] = str(wait)
-        return response
 
     async def verified(self, request: Request, pending: Pending, user: User | None) -> Response:
         recipient = pending.recipient()

@@ -6,26 +6,22 @@ address then gets a notice, so a hijacked session cannot quietly move the accoun
 
 from __future__ import annotations
 
-import logging
 from typing import Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from otp_flow.errors import DeliveryFailed, IdentifierError
-from otp_flow.senders._console import mask_recipient
+from otp_flow._delivery import notify_address_change
+from otp_flow.errors import IdentifierError
 from otp_flow.types import Recipient, Usage
 from otp_flow.users import IdentifierTaken, User, UserEvent
 from otp_flow.web._forms import clean_display_name, safe_next
 from otp_flow.web._i18n import N_
 from otp_flow.web._outcomes import Problem, send_problem, taken_problem
-from otp_flow.web._settings import AuthSettings
 from otp_flow.web.flows._base import Flow
 from otp_flow.web.flows._pages import Pending
 
-__all__ = ["UpdateUserinfoFlow", "notify_address_change"]
-
-log = logging.getLogger("otp_flow")
+__all__ = ["UpdateUserinfoFlow"]
 
 
 class UpdateUserinfoFlow(Flow):
@@ -95,7 +91,10 @@ class UpdateUserinfoFlow(Flow):
             return response
         if old_value:
             old = Recipient(new.channel, old_value)
-            await notify_address_change(self.settings, old, new, self.texts(request).locale)
+            locale = self.texts(request).locale
+            await notify_address_change(
+                self.settings.engine, old, new, client_id=self.settings.client_id, locale=locale
+            )
         await self.settings.hooks.fire(UserEvent("update_userinfo", updated, previous=user))
         response = self.saved(request, pending.next)
         self.cookie.clear(request, response)
@@ -104,29 +103,3 @@ class UpdateUserinfoFlow(Flow):
     def saved(self, request: Request, next_url: str) -> Response:
         target = next_url or self.url(request, self.name, notice="saved")
         return RedirectResponse(target, status_code=303)
-
-
-async def notify_address_change(
-    settings: AuthSettings, old: Recipient, new: Recipient, locale: str
-) -> None:
-    """Tell the old address that the account moved away from it.
-
-    Best effort: the change is already saved and proven by a code, so a notice that cannot be
-    delivered is logged, never undone or shown as an error.
-    """
-    engine = settings.engine
-    try:
-        message = engine.renderer.render_notice(
-            channel=old.channel,
-            recipient=old.value,
-            locale=locale,
-            client_id=settings.client_id,
-            changed=new.user_field,
-            new_value_masked=mask_recipient(new.value),
-        )
-        await engine.notify(message)
-    except DeliveryFailed:
-        log.warning("could not notify the old %s address of a change", old.channel)
-    except Exception:
-        # An application's own renderer or sender misbehaving: still not the person's problem.
-        log.exception("notifying the old %s address of a change failed", old.channel)

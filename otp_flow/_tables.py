@@ -27,9 +27,12 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from msgspec import Meta
 
+from otp_flow import defaults
+
 __all__ = [
     "Count",
     "Fraction",
+    "Limit",
     "Positive",
     "Price",
     "Table",
@@ -49,6 +52,8 @@ def within(bounds: tuple[int, int]) -> Meta:
 
 
 Count = Annotated[int, Meta(ge=0)]
+#: A limit of ``Limits`` / ``RequesterLimits``: a count, 0 switching it off, at most a billion.
+Limit = Annotated[int, within(defaults.LIMIT_BOUNDS)]
 Text = Annotated[str, Meta(min_length=1)]
 Texts = tuple[str, ...]
 Positive = Annotated[float, Meta(gt=0)]

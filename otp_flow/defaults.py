@@ -72,6 +72,9 @@ REFRESH_TOKEN_TTL_SECONDS: Final = 30 * _DAY
 # ------------------------------------------------ bounds (inclusive) of the keywords above
 # Read by both the configuration models (msgspec ``Meta``) and the runtime checks. The code
 # policy's and the callers' bounds live beside their checks in ``otp_flow.policy``.
+#: Every limit of ``Limits`` and ``RequesterLimits`` (0 = off): Redis's Lua numbers are doubles
+#: and its windows count milliseconds, so past a billion a limit would stop being exact there.
+LIMIT_BOUNDS: Final = (0, 10**9)
 MAX_BODY_BYTES_BOUNDS: Final = (1024, 2**24)
 SIGNATURE_WINDOW_BOUNDS: Final = (1, _HOUR)
 #: Access and id tokens.

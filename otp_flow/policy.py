@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from otp_flow import defaults
-from otp_flow._tables import Count, Table, within
+from otp_flow._tables import Limit, Table, within
 from otp_flow._usages import REGISTRY, UsageSpec
 from otp_flow.errors import InvalidRequest
 from otp_flow.types import USAGES, Channel, Usage
@@ -106,17 +106,17 @@ class LimitsTable(Table, frozen=True):
     """How often codes may be sent (`otp_flow.Limits`); `0` switches a limit off. See
     [Limits](limits.md)."""
 
-    app_per_day: Count = defaults.APP_PER_DAY
+    app_per_day: Limit = defaults.APP_PER_DAY
     "Codes one client may send per calendar day (in `timezone`)."
-    recipient_per_minute: Count = defaults.RECIPIENT_PER_MINUTE
+    recipient_per_minute: Limit = defaults.RECIPIENT_PER_MINUTE
     "Codes one client may send to one recipient per minute."
-    recipient_per_hour: Count = defaults.RECIPIENT_PER_HOUR
+    recipient_per_hour: Limit = defaults.RECIPIENT_PER_HOUR
     "Codes one client may send to one recipient per hour."
-    recipient_per_day: Count = defaults.RECIPIENT_PER_DAY
+    recipient_per_day: Limit = defaults.RECIPIENT_PER_DAY
     "Codes one client may send to one recipient per calendar day."
-    resend_interval_seconds: Count = defaults.RESEND_INTERVAL_SECONDS
+    resend_interval_seconds: Limit = defaults.RESEND_INTERVAL_SECONDS
     "Minimum gap between two sends to one recipient."
-    resend_backoff_max_seconds: Count = defaults.RESEND_BACKOFF_MAX_SECONDS
+    resend_backoff_max_seconds: Limit = defaults.RESEND_BACKOFF_MAX_SECONDS
     """`0` keeps `resend_interval_seconds` fixed. Above `0` (and at least
     `resend_interval_seconds`), the gap doubles with each send to the recipient on the same
     calendar day (30 s, 60 s, 120 s ...) up to this many seconds."""
@@ -173,21 +173,21 @@ class RequesterLimits(Table, frozen=True):
     or wrong, any recipient) per ``window_seconds``.
     """
 
-    sends_per_window: Count = defaults.REQUESTER_SENDS_PER_WINDOW
+    sends_per_window: Limit = defaults.REQUESTER_SENDS_PER_WINDOW
     "Login, password-reset and contact-change codes one requester may have sent per window."
-    signup_sends_per_window: Count = defaults.REQUESTER_SIGNUP_SENDS_PER_WINDOW
+    signup_sends_per_window: Limit = defaults.REQUESTER_SIGNUP_SENDS_PER_WINDOW
     "Signup codes one requester may have sent per window, a budget apart from `sends_per_window`."
     window_seconds: Annotated[int, within(REQUESTER_WINDOW_SECONDS)] = (
         defaults.REQUESTER_WINDOW_SECONDS
     )
     """Length of a requester's window (at most a week); it starts at the requester's first send
     after the previous window ended."""
-    sends_per_day: Count = defaults.REQUESTER_SENDS_PER_DAY
+    sends_per_day: Limit = defaults.REQUESTER_SENDS_PER_DAY
     "All codes one requester may have sent per calendar day (in `timezone`)."
-    recipient_per_day: Count = defaults.REQUESTER_RECIPIENT_PER_DAY
+    recipient_per_day: Limit = defaults.REQUESTER_RECIPIENT_PER_DAY
     """Codes one requester may have sent to one recipient per calendar day (below
     `limits.recipient_per_day`, the ceiling of all requesters together)."""
-    checks_per_window: Count = defaults.REQUESTER_CHECKS_PER_WINDOW
+    checks_per_window: Limit = defaults.REQUESTER_CHECKS_PER_WINDOW
     "Codes one requester may check, right or wrong, any recipient, per window."
 
     @classmethod

@@ -128,9 +128,18 @@ def test_defaults_apply_to_everything_left_out() -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"limits__app_per_day": -1}, "limits.app_per_day must be an integer >= 0"),
-        ({"limits__app_per_day": "10"}, "limits.app_per_day must be an integer >= 0"),
-        ({"limits__recipient_per_hour": 1.5}, "limits.recipient_per_hour must be an integer >= 0"),
+        (
+            {"limits__app_per_day": -1},
+            "limits.app_per_day must be an integer between 0 and 1000000000",
+        ),
+        (
+            {"limits__app_per_day": "10"},
+            "limits.app_per_day must be an integer between 0 and 1000000000",
+        ),
+        (
+            {"limits__recipient_per_hour": 1.5},
+            "limits.recipient_per_hour must be an integer between 0 and 1000000000",
+        ),
         ({"limits__per_day": 3}, "unknown key limits.per_day"),
         ({"defaults__code_length": 3}, "defaults.code_length must be an integer between 4 and 10"),
         (

@@ -65,6 +65,7 @@ def test_every_key_has_a_description_and_every_default_is_shown() -> None:
     assert limits["app_per_day"] == {
         "type": "integer",
         "minimum": 0,
+        "maximum": 1000000000,
         "default": 1000,
         "description": "Codes one client may send per calendar day (in `timezone`).",
     }

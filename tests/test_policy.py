@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from otp_flow import Client, CodePolicy, Limits, OTPEngine
+from otp_flow import Client, CodePolicy, ConfigError, Limits, OTPEngine, RequesterLimits
+from otp_flow.config import Settings
 
 
 @pytest.mark.parametrize(
@@ -60,3 +63,25 @@ def test_client_quotas_must_be_non_negative_integers() -> None:
         Client("c", sms_quota=-1)
     assert Client("c", email_quota=3).quota("email") == 3
     assert Client("c").quota("sms") is None
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda value: Limits(app_per_day=value),
+        lambda value: Limits(resend_interval_seconds=value),
+        lambda value: RequesterLimits(sends_per_day=value),
+    ],
+)
+def test_a_limit_above_a_billion_is_refused(build: Callable[[int], object]) -> None:
+    # Redis's Lua numbers are doubles and its windows count milliseconds: past this bound a
+    # limit would stop being exact in issue.lua (and the Redis and memory stores disagree).
+    build(10**9)
+    with pytest.raises(ValueError, match="between 0 and 1000000000"):
+        build(10**9 + 1)
+
+
+def test_a_limit_above_a_billion_is_refused_in_the_file() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_mapping({"secret_keys": ["k" * 32], "limits": {"app_per_day": 10**9 + 1}})
+    assert str(raised.value) == "limits.app_per_day must be an integer between 0 and 1000000000"

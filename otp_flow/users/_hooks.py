@@ -38,10 +38,12 @@ Hook = Callable[[UserEvent], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class BeforeEvent:
-    """What is about to happen. ``kind``: "signup" (before a signup code is sent) or "send"
-    (before any code is sent). ``recipient``: the normalised address (not proven yet).
-    ``usage``: the flow. ``user``: who is signed in (update_userinfo), else None. ``locale``:
-    the page's language, for a message of the application's own."""
+    """What is about to happen. ``kind``: "signup" (before a signup code is sent, or before
+    CIAM's ``auto_signup`` makes an account) or "send" (before any code is sent).
+    ``recipient``: the normalised address (not proven yet). ``usage``: the flow. ``user``: who
+    is signed in on the pages' update_userinfo, else None (always None on the CIAM API, which
+    has no session). ``locale``: the page's language, or on the CIAM API the packaged language
+    ``Accept-Language`` prefers, for a message of the application's own."""
 
     kind: Literal["signup", "send"]
     recipient: Recipient
@@ -51,6 +53,11 @@ class BeforeEvent:
 
 
 Guard = Callable[[BeforeEvent], Awaitable[None]]
+
+
+def _guard_kinds(usage: Usage) -> tuple[Literal["signup", "send"], ...]:
+    """The guards a send of ``usage`` runs, in order: a signup code's signup guards first."""
+    return ("signup", "send") if usage == "signup" else ("send",)
 
 
 class UserHooks:
@@ -93,11 +100,13 @@ class UserHooks:
         """Run every guard that applies to sending ``usage``'s code to ``recipient``: for a
         signup code the signup guards first, then the send guards. The first ``Refused``
         propagates; the pages and the CIAM dialect both come through here."""
-        kinds: tuple[Literal["signup", "send"], ...] = (
-            ("signup", "send") if usage == "signup" else ("send",)
-        )
-        for kind in kinds:
+        for kind in _guard_kinds(usage):
             await self.check(BeforeEvent(kind, recipient, usage, user, locale))
+
+    def guards_send(self, usage: Usage) -> bool:
+        """Whether any guard applies to sending ``usage``'s code (if not, a caller can skip
+        building the event: the CIAM API then negotiates no locale)."""
+        return any(self._guards.get(kind) for kind in _guard_kinds(usage))
 
     def register(self, kind: UserEventKind, hook: Hook) -> Hook:
         if kind not in HOOK_KINDS:

@@ -85,7 +85,7 @@ class CIAMApi:
         source = self._auth_source(body.auth_source_id, usage, channel)
         raw = cast(str, channel_field(body, channel))  # one_channel saw it given
         recipient = self.engine.identifiers.parse(raw, channel)
-        if self.hooks is not None:  # the application's guards, as before a page's send
+        if self.hooks is not None and self.hooks.guards_send(usage):  # as before a page's send
             locale = negotiate(request.headers.get("accept-language"))
             await self.hooks.check_send(recipient, usage, None, locale)
         used = usage == "signup" and await self._is_used(recipient)

@@ -19,9 +19,9 @@ def check_text(name: str, value: object) -> str:
     return value
 
 
-def check_timeout(timeout: object) -> float:
-    """A ``timeout`` option (a sender's, a challenge's) as float seconds: a finite number > 0,
-    else ``ValueError``.
+def check_timeout(timeout: object, name: str = "timeout") -> float:
+    """A timeout option (a sender's, a challenge's, the engine's delivery, a Redis socket's) as
+    float seconds: a finite number > 0, else ``ValueError`` naming ``name``.
 
     NaN and infinity are refused too: either would mean a call that never times out.
     """
@@ -30,7 +30,7 @@ def check_timeout(timeout: object) -> float:
             pass
         case int() | float() if 0 < timeout < math.inf:  # NaN fails every comparison
             return float(timeout)
-    raise ValueError("timeout must be a positive number of seconds")
+    raise ValueError(f"{name} must be a positive number of seconds")
 
 
 def check_int_between(name: str, value: object, bounds: tuple[int, int]) -> int:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from otp_flow import defaults
+from otp_flow._checks import check_timeout
 from otp_flow._clients import Client, by_id
 from otp_flow._codes import CodeHasher, generate_code, new_challenge_id
 from otp_flow._delivery import deliver_code, deliver_notice
@@ -98,8 +99,7 @@ class OTPEngine:
         nonces: NonceStore | None = None,
         throttles: ThrottleStore | None = None,
     ) -> None:
-        if delivery_timeout <= 0:
-            raise ValueError("delivery_timeout must be positive")
+        delivery_timeout = check_timeout(delivery_timeout, "delivery_timeout")
         keys = normalise_keys(secret_keys)
         self.store: OTPStore = store if store is not None else MemoryStore()
         if nonces is None and isinstance(self.store, NonceStore):

@@ -6,7 +6,9 @@ import math
 
 import pytest
 
+from otp_flow import OTPEngine
 from otp_flow._checks import check_int_between, check_text, check_timeout
+from otp_flow.stores import RedisStore
 
 
 def test_text() -> None:
@@ -31,3 +33,12 @@ def test_int_between() -> None:
     for bad in (0, 65536, 25.0, True, "25"):
         with pytest.raises(ValueError, match=r"^port must be an integer between 1 and 65535$"):
             check_int_between("port", bad, (1, 65535))
+
+
+@pytest.mark.parametrize("bad", [0, math.nan, math.inf])
+def test_the_engine_and_the_redis_client_check_their_timeouts_alike(bad: float) -> None:
+    # A NaN or infinite delivery timeout would let one slow sender hold a send forever.
+    with pytest.raises(ValueError, match=r"^delivery_timeout must be a positive number"):
+        OTPEngine(secret_keys=["k" * 32], delivery_timeout=bad)
+    with pytest.raises(ValueError, match=r"^socket_timeout must be a positive number"):
+        RedisStore.from_url("redis://127.0.0.1:1/0", socket_timeout=bad)

@@ -39,6 +39,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
 from redis.maint_notifications import MaintNotificationsConfig
 
+from otp_flow._checks import check_timeout
 from otp_flow.errors import StoreUnavailable
 from otp_flow.stores._urls import plain_redis_url
 
@@ -67,8 +68,7 @@ _TORN_CONNECTION_ERRORS = (AttributeError, RuntimeError)
 def connect(url: str, *, socket_timeout: float, cluster: bool, max_connections: int) -> RedisClient:
     """A client of ``url`` (a Redis Cluster if ``cluster`` or a ``+cluster`` URL), replying
     bytes; what each option bounds is said by ``RedisStore.from_url``, which passes them on."""
-    if socket_timeout <= 0:
-        raise ValueError("socket_timeout must be positive")
+    socket_timeout = check_timeout(socket_timeout, "socket_timeout")
     if max_connections < 1:
         raise ValueError("max_connections must be at least 1")
     url, named_cluster = plain_redis_url(url)

@@ -5,7 +5,7 @@ error code of the dialect it speaks (CIAM strings, Yunpian numbers, OnlyID sente
 
     OTPError
     ├── InvalidRequest              a parameter is missing, of the wrong type or out of range
-    │   └── BadInput                    web.api.common: a JSON API body field is bad (names it)
+    │   └── BadInput                    web.api._common:a JSON API body field is bad (names it)
     ├── IdentifierError
     │   ├── MalformedPhoneNumber    not a mobile number (or not of an allowed region)
     │   │   └── PhoneRegionNotAllowed   a valid mobile number of a region not allowed
@@ -13,7 +13,7 @@ error code of the dialect it speaks (CIAM strings, Yunpian numbers, OnlyID sente
     │   └── BlockedEmail            a valid address on a blocked domain ("invalid_email")
     ├── IdentifierTaken             the phone number or email belongs to another user
     ├── IdentifierRequired          a user would be left without any identifier (a ValueError)
-    ├── Refused                     an application's before-hook said no (message shown, 422)
+    ├── Refused                     an application's guard said no (pages: 422; CIAM: access_denied)
     ├── ConfigError                 the configuration is invalid (a ValueError; names the key)
     ├── TokenRejected               an access token is malformed, forged, expired or revoked
     ├── RefreshRejected             a refresh token is unknown, expired, reused or not yours
@@ -34,13 +34,13 @@ error code of the dialect it speaks (CIAM strings, Yunpian numbers, OnlyID sente
     │
     │   The web layer's own (defined in otp_flow.web, as they need Starlette or a dialect;
     │   the engine never raises them; each is answered by the module that raises it):
-    ├── CSRFError                   web.csrf: a POST without a valid CSRF token (403 page)
-    ├── FormError                   web.forms: a body no form of ours sends (422 page)
-    ├── LoginRequired               web.middleware: a signed-in user is needed (303 or 401)
-    ├── ClientAuthError             web.clientauth: the API caller is not an authenticated client
-    ├── PayloadTooLarge             web.api.common: the request body is over the limit (413)
-    ├── CIAMError                   web.api.ciam_errors: a CIAM error body (error, status)
-    └── IdentifierUsed              web.api.ciam_errors: signup with an identifier already in use
+    ├── CSRFError                   web._csrf:a POST without a valid CSRF token (403 page)
+    ├── FormError                   web._forms:a body no form of ours sends (422 page)
+    ├── LoginRequired               web._middleware:a signed-in user is needed (303 or 401)
+    ├── ClientAuthError             web._clientauth:the API caller is not an authenticated client
+    ├── PayloadTooLarge             web.api._common:the request body is over the limit (413)
+    ├── CIAMError                   web.api._ciam_errors:a CIAM error body (error, status)
+    └── IdentifierUsed              web.api._ciam_errors:signup with an identifier already in use
 
 Those outside ``errors.py`` derive from ``OTPError`` directly (``BadInput`` from
 ``InvalidRequest``) so ``except OTPError`` catches every error otp_flow raises on purpose.

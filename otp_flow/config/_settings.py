@@ -163,7 +163,10 @@ class Settings(Table, frozen=True):
         except msgspec.ValidationError as exc:
             raise ConfigError(_message(str(exc))) from None
         frozen = MappingProxyType({k: MappingProxyType(dict(v)) for k, v in extra.items()})
-        return msgspec.structs.replace(settings, extra=frozen)
+        # Set on the checked object: replace() would run every table's checks (and build every
+        # sender, template renderer and key set) a second time for a key nobody checks.
+        msgspec.structs.force_setattr(settings, "extra", frozen)
+        return settings
 
     @classmethod
     def development(cls) -> Settings:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol, get_args, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from otp_flow.types import Channel, Usage
 
-__all__ = ["MESSAGE_KINDS", "NOTICE_IDENTIFIER_CHANGED", "Message", "MessageKind", "Sender"]
+__all__ = ["NOTICE_IDENTIFIER_CHANGED", "Message", "MessageKind", "Sender"]
 
 #: ``code``: carries a one-time code. ``notice``: tells the person something happened (an
 #: address of their account was changed); it has no code (``code == ""``, ``ttl_seconds == 0``).
 MessageKind = Literal["code", "notice"]
-MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
 
 #: The one notice there is: its template name, and its key in a provider's template IDs.
 NOTICE_IDENTIFIER_CHANGED = "notice_identifier_changed"

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from otp_flow._i18n import N_, SOURCE_LOCALE, available_locales, load_translations
+from otp_flow._i18n import N_, available_locales, load_translations
 from otp_flow._i18n import negotiate as _negotiate
 
-__all__ = ["DEFAULT_LOCALE", "LOCALES", "N_", "Gettext", "Texts", "Translator", "negotiate"]
+__all__ = ["LOCALES", "N_", "Gettext", "Texts", "Translator", "negotiate"]
 
 #: The packaged page languages (an application's ``locale_dirs`` may add more).
 LOCALES = available_locales()
-DEFAULT_LOCALE = SOURCE_LOCALE
 
 Gettext = Callable[..., str]
 

@@ -19,7 +19,7 @@ from typing import Literal, get_args
 
 from otp_flow._channels import CHANNELS, Channel
 
-__all__ = ["HOOK_KINDS", "REDIS_FIELDS", "REGISTRY", "USAGES", "Usage", "UsageSpec"]
+__all__ = ["HOOK_KINDS", "REDIS_FIELDS", "REGISTRY", "USAGES", "Usage", "UsageSpec", "sent_by"]
 
 Usage = Literal["login", "signup", "update_userinfo", "reset_password"]
 
@@ -68,3 +68,8 @@ REDIS_FIELDS: Mapping[Usage, str] = MappingProxyType(
 )
 #: The usages after-hooks may register for, in registry order.
 HOOK_KINDS: tuple[Usage, ...] = tuple(name for name, spec in REGISTRY.items() if spec.hook_kind)
+
+
+def sent_by(channel: Channel) -> tuple[Usage, ...]:
+    """The usages whose codes go by ``channel``, in registry order."""
+    return tuple(name for name, spec in REGISTRY.items() if channel in spec.channels)

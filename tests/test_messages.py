@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from otp_flow._usages import REGISTRY
+from otp_flow._usages import sent_by
 from otp_flow.messages import (
     LOCALES,
     ChangedField,
@@ -72,13 +72,8 @@ def render(
     )
 
 
-def _sent_by(channel: Channel) -> list[Usage]:
-    """The usages whose codes go by ``channel`` (a usage may be email-only)."""
-    return [usage for usage in USAGES if channel in REGISTRY[usage].channels]
-
-
 @pytest.mark.parametrize("locale", LOCALES)
-@pytest.mark.parametrize("usage", _sent_by("sms"))
+@pytest.mark.parametrize("usage", sent_by("sms"))
 def test_every_sms_template_states_code_usage_and_lifetime(usage: Usage, locale: str) -> None:
     message = render(default_renderer(), "sms", usage, locale)
     assert (message.channel, message.locale, message.usage) == ("sms", locale, usage)
@@ -91,7 +86,7 @@ def test_every_sms_template_states_code_usage_and_lifetime(usage: Usage, locale:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-@pytest.mark.parametrize("usage", _sent_by("email"))
+@pytest.mark.parametrize("usage", sent_by("email"))
 def test_every_email_template_has_subject_text_and_html(usage: Usage, locale: str) -> None:
     message = render(default_renderer(), "email", usage, locale)
     assert message.locale == locale

@@ -19,7 +19,7 @@ import msgspec
 
 from otp_flow import defaults
 from otp_flow._tables import Positive, Table
-from otp_flow._usages import REGISTRY
+from otp_flow._usages import sent_by
 from otp_flow.senders import ConsoleSender, HTTPSender, OutboxSender, SMTPSender, TencentSMSSender
 from otp_flow.senders._base import NOTICE_IDENTIFIER_CHANGED
 from otp_flow.stores.base import OTPStore
@@ -94,9 +94,6 @@ def make_sender(cls: type[Any], options: Mapping[str, Any], store: OTPStore, clo
 #: The ``timeout`` of a sender that calls an HTTP API (``http``, ``tencent``): one call each.
 _REQUEST_TIMEOUT = "Seconds for one request."
 
-#: The usages a Tencent SMS template may be configured for: those sent by SMS.
-SMS_USAGES = tuple(usage for usage, spec in REGISTRY.items() if "sms" in spec.channels)
-
 #: Each sender option, by ``type.option``; the sender classes' docstrings say more.
 SENDER_OPTIONS: dict[str, str] = {
     "outbox.max_messages": "Messages kept, newest first ({} to {}).".format(
@@ -118,7 +115,7 @@ SENDER_OPTIONS: dict[str, str] = {
     "tencent.sdk_app_id": "The SMS application's SdkAppId.",
     "tencent.sign_name": "The approved SMS signature.",
     "tencent.template_ids": "Usage ("
-    + ", ".join(f"`{name}`" for name in (*SMS_USAGES, NOTICE_IDENTIFIER_CHANGED))
+    + ", ".join(f"`{name}`" for name in (*sent_by("sms"), NOTICE_IDENTIFIER_CHANGED))
     + ") → approved template ID.",
     "tencent.region": "API region.",
     "tencent.endpoint": "API endpoint URL.",

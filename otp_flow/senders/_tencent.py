@@ -20,16 +20,17 @@ import httpx
 
 from otp_flow import defaults
 from otp_flow._checks import check_text, check_timeout
+from otp_flow._usages import sent_by
 from otp_flow.errors import DeliveryFailed
 from otp_flow.senders._base import NOTICE_IDENTIFIER_CHANGED, Message
 from otp_flow.senders._fields import ttl_minutes
-from otp_flow.types import USAGES, Clock, system_clock
+from otp_flow.types import Clock, system_clock
 
 __all__ = ["TC3Signature", "TencentSMSSender", "tc3_sign"]
 
 _ALGORITHM = "TC3-HMAC-SHA256"
-#: What ``template_ids`` may name: one template per usage, and the notice's.
-_TEMPLATE_KEYS = (*USAGES, NOTICE_IDENTIFIER_CHANGED)
+#: What ``template_ids`` may name: one template per usage sent by SMS, and the notice's.
+_TEMPLATE_KEYS = (*sent_by("sms"), NOTICE_IDENTIFIER_CHANGED)
 _CONTENT_TYPE = "application/json; charset=utf-8"
 
 

@@ -4,7 +4,7 @@
 The same user store, hooks and engine as the pages: an account made here signs in there and
 the other way round; a reset here ends the user's page sessions and every token, and clears the
 pages' password throttle; a new phone or email here sends the old one the pages' notice.
-Every code is proven with the ``otp_token`` it came with (see ``CIAMContext.prove``).
+Every code is proven with the ``otp_token`` it came with (see ``CIAMEndpoints.prove``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
 Its routes go straight into the application's (the endpoints keep their seed paths): a
 ``Mount("/", app=api)`` would run a second middleware stack on every request for nothing.
 
-All three dialects share one engine (codes are scoped per client) and its clients: the API
+Every dialect shares one engine (codes are scoped per client) and its clients: the API
 authenticates exactly the clients whose quotas the engine enforces. Beside the pages, pass the
 pages' ``users``, ``sessions`` and ``hooks`` so that both sides see one set of accounts.
 """

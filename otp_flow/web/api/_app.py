@@ -1,5 +1,6 @@
-"""``create_api_app``: the three dialects' routes over one engine, its clients and one set of
-accounts (exported from ``otp_flow.web.api``, whose docstring shows how to serve it)."""
+"""``create_api_app``: the routes of every dialect (``_dialects.DIALECTS``) over one engine, its
+clients and one set of accounts (exported from ``otp_flow.web.api``, whose docstring shows how
+to serve it)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,10 @@ from otp_flow.users import MemoryUserStore, UserEvent, UserHooks, UserStore
 from otp_flow.web._clientauth import ClientDirectory, SignedRequestAuthenticator
 from otp_flow.web._devoutbox import outbox_routes
 from otp_flow.web._sessions import SessionStore
-from otp_flow.web.api._ciam import CIAMApi
-from otp_flow.web.api._ciam_account import CIAMAccountApi
-from otp_flow.web.api._ciam_context import CIAMContext
-from otp_flow.web.api._ciam_token import CIAMTokenApi
 from otp_flow.web.api._common import MAX_BODY_BYTES
+from otp_flow.web.api._context import ApiContext
+from otp_flow.web.api._dialects import DIALECTS
 from otp_flow.web.api._document import openapi_routes
-from otp_flow.web.api._onlyid import OnlyIDApi
-from otp_flow.web.api._yunpian import YunpianApi
 
 __all__ = ["create_api_app"]
 
@@ -48,8 +45,8 @@ def create_api_app(
     onlyid_expire_minutes: int = defaults.ONLYID_EXPIRE_MINUTES,
     onlyid_max_fail_count: int = defaults.ONLYID_MAX_FAIL_COUNT,
 ) -> Starlette:
-    """The CIAM, Yunpian and OnlyID endpoints, ``/openapi.json`` and, when ``dev`` and an
-    ``outbox`` is given, ``/dev/outbox`` and ``/dev/outbox.json``.
+    """The endpoints of every dialect (CIAM, Yunpian, OnlyID), ``/openapi.json`` and, when
+    ``dev`` and an ``outbox`` is given, ``/dev/outbox`` and ``/dev/outbox.json``.
 
     Who may call is ``engine.clients``, the same registry the engine charges quotas to.
     ``users``: the accounts CIAM signs in, signs up, resets and updates (default: a new one in
@@ -79,43 +76,27 @@ def create_api_app(
         )
     hooks = hooks if hooks is not None else UserHooks()
     directory = ClientDirectory(engine.clients)
-    sources = by_id(auth_sources, "auth source")
-    signed = SignedRequestAuthenticator(
-        directory, engine, window_seconds=signature_window_seconds, clock=engine.clock
-    )
-    context = CIAMContext(
+    context = ApiContext(
         engine=engine,
         clients=directory,
+        signed=SignedRequestAuthenticator(
+            directory, engine, window_seconds=signature_window_seconds, clock=engine.clock
+        ),
         users=users,
         tokens=tokens,
         hooks=hooks,
         passwords=passwords or getattr(users, "passwords", None) or Passwords(),
-        auth_sources=sources,
+        auth_sources=by_id(auth_sources, "auth source"),
         sessions=sessions,
         max_body_bytes=max_body_bytes,
+        onlyid_language=onlyid_language,
+        onlyid_expire_minutes=onlyid_expire_minutes,
+        onlyid_max_fail_count=onlyid_max_fail_count,
     )
     _end_tokens_on_reset(hooks, tokens)
     served_dev = dev and outbox is not None
     routes: list[BaseRoute] = [
-        *CIAMApi(
-            engine,
-            directory,
-            auth_sources=sources,
-            users=users,
-            hooks=hooks,
-            max_body_bytes=max_body_bytes,
-        ).routes(),
-        *CIAMTokenApi(context).routes(),
-        *CIAMAccountApi(context).routes(),
-        *YunpianApi(engine, signed, max_body_bytes=max_body_bytes).routes(),
-        *OnlyIDApi(
-            engine,
-            directory,
-            language=onlyid_language,
-            expire_minutes=onlyid_expire_minutes,
-            max_fail_count=onlyid_max_fail_count,
-            max_body_bytes=max_body_bytes,
-        ).routes(),
+        *(route for dialect in DIALECTS for route in dialect(context).routes()),
         *openapi_routes(dev=served_dev),
     ]
     if served_dev and outbox is not None:

@@ -7,22 +7,19 @@ vocabulary and its answers in ``_ciam_errors``; the bodies in ``_ciam_bodies``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import cast
+from typing import ClassVar, cast
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from otp_flow._clients import Client
 from otp_flow.config import AuthSource
-from otp_flow.engine import OTPEngine
 from otp_flow.errors import InvalidRequest
 from otp_flow.types import Channel, Recipient, Usage
-from otp_flow.users import UserHooks, UserLookup, find_user
-from otp_flow.web._clientauth import ClientDirectory, parse_basic
+from otp_flow.users import find_user
 from otp_flow.web._i18n import negotiate
+from otp_flow.web.api._ciam_base import CIAMEndpoints
 from otp_flow.web.api._ciam_bodies import (
     CiamSendRequest,
     CiamSendResponse,
@@ -38,33 +35,19 @@ from otp_flow.web.api._ciam_errors import (
     otp_unavailable,
     to_response,
 )
-from otp_flow.web.api._common import MAX_BODY_BYTES, decode, guarded, read_json_object
+from otp_flow.web.api._common import decode, guarded, read_json_object
 from otp_flow.web.api._schema import Fragment, components, json_response
 from otp_flow.web.api._schema import operation as _operation
 
-__all__ = ["CIAMApi", "UserLookup", "openapi"]
+__all__ = ["CIAMApi"]
 
 
-class CIAMApi:
-    """The two CIAM endpoints over one engine; ``auth_sources`` only apply to ``login``;
-    ``hooks`` (the pages' when shared) guard every send, a refusal answered ``access_denied``."""
+class CIAMApi(CIAMEndpoints):
+    """The two CIAM OTP endpoints; ``auth_sources`` only apply to ``login``; ``hooks`` (the
+    pages' when shared) guard every send, a refusal answered ``access_denied``."""
 
-    def __init__(
-        self,
-        engine: OTPEngine,
-        clients: ClientDirectory,
-        *,
-        auth_sources: Mapping[str, AuthSource],
-        users: UserLookup | None = None,
-        hooks: UserHooks | None = None,
-        max_body_bytes: int = MAX_BODY_BYTES,
-    ) -> None:
-        self.engine = engine
-        self.clients = clients
-        self.auth_sources = auth_sources
-        self.users = users
-        self.hooks = hooks
-        self.max_body_bytes = max_body_bytes
+    paths: ClassVar[str] = "/otp/*"
+    note: ClassVar[str] = "POST /otp/verify is otp_flow's extension."
 
     def routes(self) -> list[BaseRoute]:
         guard = guarded(to_response, otp_unavailable)
@@ -73,26 +56,23 @@ class CIAMApi:
             Route("/otp/verify", guard(self.verify), methods=["POST"], name="ciam_verify"),
         ]
 
-    def _client(self, request: Request) -> Client:
-        client_id, secret = parse_basic(request.headers.get("authorization"))
-        return self.clients.authenticate(client_id, secret)
-
     async def send(self, request: Request) -> Response:
-        client = self._client(request)
-        body = decode(await read_json_object(request, self.max_body_bytes), CiamSendRequest)
+        ctx = self.context
+        client = self.basic_client(request)
+        body = decode(await read_json_object(request, ctx.max_body_bytes), CiamSendRequest)
         usage = body.usage
         channel = one_channel(lambda name: getattr(body, name))
         source = self._auth_source(body.auth_source_id, usage, channel)
         raw = cast(str, channel_field(body, channel))  # one_channel saw it given
-        recipient = self.engine.identifiers.parse(raw, channel)
-        if self.hooks is not None and self.hooks.guards_send(usage):  # as before a page's send
+        recipient = ctx.engine.identifiers.parse(raw, channel)
+        if ctx.hooks.guards_send(usage):  # as before a page's send
             locale = negotiate(request.headers.get("accept-language"))
-            await self.hooks.check_send(recipient, usage, None, locale)
+            await ctx.hooks.check_send(recipient, usage, None, locale)
         used = usage == "signup" and await self._is_used(recipient)
         # A taken identifier still goes through the engine's limits (issued and counted, never
         # delivered) before the answer says so: otherwise *_is_used would be a free, uncounted
         # oracle for which phone numbers and addresses have accounts.
-        result = await self.engine.send(
+        result = await ctx.engine.send(
             recipient,
             usage=usage,
             client_id=client.id,
@@ -105,9 +85,10 @@ class CIAMApi:
         return JSONResponse(msgspec.to_builtins(CiamSendResponse(result.otp_token)))
 
     async def verify(self, request: Request) -> Response:
-        client = self._client(request)
-        body = decode(await read_json_object(request, self.max_body_bytes), CiamVerifyRequest)
-        result = await self.engine.verify(body.otp_token, body.code, client_id=client.id)
+        ctx = self.context
+        client = self.basic_client(request)
+        body = decode(await read_json_object(request, ctx.max_body_bytes), CiamVerifyRequest)
+        result = await ctx.engine.verify(body.otp_token, body.code, client_id=client.id)
         proved = result.recipient
         answer = CiamVerifyResponse(True, result.usage, **{proved.user_field: proved.value})
         return JSONResponse(msgspec.to_builtins(answer))
@@ -119,7 +100,7 @@ class CIAMApi:
             return None
         if usage != "login":
             raise InvalidRequest("auth_source_id applies to usage login only")
-        source = self.auth_sources.get(source_id)
+        source = self.context.auth_sources.get(source_id)
         if source is None:
             raise InvalidRequest("auth_source_id names no configured auth source")
         if source.channel != channel:
@@ -127,24 +108,31 @@ class CIAMApi:
         return source
 
     async def _is_used(self, recipient: Recipient) -> bool:
-        return self.users is not None and await find_user(self.users, recipient) is not None
+        return await find_user(self.context.users, recipient) is not None
 
+    @staticmethod
+    def openapi() -> Fragment:
+        def post(summary: str, body: type, ok: type) -> dict[str, object]:
+            responses = {
+                "200": json_response(ok.__name__, "Success"),
+                **error_responses("CiamError"),
+            }
+            return {
+                "post": _operation(
+                    CIAMEndpoints.dialect, summary, responses, body=body, security="clientBasic"
+                )
+            }
 
-def openapi() -> Fragment:
-    def post(summary: str, body: type, ok: type) -> dict[str, object]:
-        responses = {"200": json_response(ok.__name__, "Success"), **error_responses("CiamError")}
-        return {"post": _operation("CIAM", summary, responses, body=body, security="clientBasic")}
-
-    return Fragment(
-        paths={
-            "/otp/send": post("Send an OTP by SMS or email", CiamSendRequest, CiamSendResponse),
-            "/otp/verify": post(
-                "Verify an OTP (otp_flow's extension, not a CIAM endpoint)",
-                CiamVerifyRequest,
-                CiamVerifyResponse,
+        return Fragment(
+            paths={
+                "/otp/send": post("Send an OTP by SMS or email", CiamSendRequest, CiamSendResponse),
+                "/otp/verify": post(
+                    "Verify an OTP (otp_flow's extension, not a CIAM endpoint)",
+                    CiamVerifyRequest,
+                    CiamVerifyResponse,
+                ),
+            },
+            schemas=components(
+                CiamError, CiamSendRequest, CiamSendResponse, CiamVerifyRequest, CiamVerifyResponse
             ),
-        },
-        schemas=components(
-            CiamError, CiamSendRequest, CiamSendResponse, CiamVerifyRequest, CiamVerifyResponse
-        ),
-    )
+        )

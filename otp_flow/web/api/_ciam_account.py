@@ -4,13 +4,13 @@
 The same user store, hooks and engine as the pages: an account made here signs in there and
 the other way round; a reset here ends the user's page sessions and every token, and clears the
 pages' password throttle; a new phone or email here sends the old one the pages' notice.
-Every code is proven with the ``otp_token`` it came with (see ``CIAMContext.prove``).
+Every code is proven with the ``otp_token`` it came with (see ``CIAMEndpoints.prove``).
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,6 +23,7 @@ from otp_flow.types import CHANNELS, Channel, Recipient, Usage
 from otp_flow.users import IdentifierTaken, UserEvent, find_user
 from otp_flow.web._forms import clean_display_name
 from otp_flow.web.api import _ciam_errors as errors
+from otp_flow.web.api._ciam_base import CIAMEndpoints
 from otp_flow.web.api._ciam_bodies import (
     CiamResetPasswordRequest,
     CiamSignupRequest,
@@ -33,21 +34,19 @@ from otp_flow.web.api._ciam_bodies import (
     one_channel,
     required_channel_fields,
 )
-from otp_flow.web.api._ciam_context import CIAMContext
 from otp_flow.web.api._ciam_errors import CIAMError, error_responses
 from otp_flow.web.api._ciam_errors import CiamErrorCode as Code
 from otp_flow.web.api._common import decode, guarded, read_json_object
 from otp_flow.web.api._schema import DONE, Fragment, components, header, json_response
 from otp_flow.web.api._schema import operation as _operation
 
-__all__ = ["CIAMAccountApi", "openapi"]
+__all__ = ["CIAMAccountApi"]
 
 P = TypeVar("P", bound=Proof)
 
 
-class CIAMAccountApi:
-    def __init__(self, context: CIAMContext) -> None:
-        self.context = context
+class CIAMAccountApi(CIAMEndpoints):
+    paths: ClassVar[str] = "/signup, /reset_user_password, /userinfo"
 
     def routes(self) -> list[BaseRoute]:
         guard = guarded(errors.to_response, errors.unavailable)
@@ -77,7 +76,7 @@ class CIAMAccountApi:
         password = body.password
         if password is not None:
             # Refused before the code is checked, so a retry without a password can reuse it.
-            password_users = ctx.password_users()
+            password_users = self.password_users()
             self._check_new_password(password)
         recipient = await self._prove(body, channel, "signup", client.id)
         field = recipient.user_field
@@ -99,7 +98,7 @@ class CIAMAccountApi:
         ctx = self.context
         client, channel, body = await self._read(request, CiamResetPasswordRequest)
         password = body.password
-        users = ctx.password_users()
+        users = self.password_users()
         self._check_new_password(password)
         recipient = await self._prove(body, channel, "reset_password", client.id)
         user = await find_user(ctx.users, recipient)
@@ -120,7 +119,7 @@ class CIAMAccountApi:
 
     async def userinfo(self, request: Request) -> Response:
         ctx = self.context
-        claims, user = await ctx.bearer(request)
+        claims, user = await self.bearer(request)
         if request.method == "GET":
             return JSONResponse(user_claims(user))
         body = decode(await read_json_object(request, ctx.max_body_bytes), CiamUserinfoUpdate)
@@ -164,7 +163,7 @@ class CIAMAccountApi:
     async def _read(self, request: Request, model: type[P]) -> tuple[Client, Channel, P]:
         """A Basic-authenticated body naming one phone number or email (``signup``, ``reset``):
         the client, the channel and the body."""
-        client = self.context.basic_client(request)
+        client = self.basic_client(request)
         data = await read_json_object(request, self.context.max_body_bytes)
         return client, one_channel(data.get), decode(data, model)
 
@@ -192,7 +191,7 @@ class CIAMAccountApi:
     ) -> None:
         """The code of ``token``, proving ``recipient`` (``bad_<field>_otp*`` when it does not)."""
         channel = recipient.channel
-        await self.context.prove(
+        await self.prove(
             otp_token=token,
             code=code,
             usage=usage,
@@ -200,6 +199,52 @@ class CIAMAccountApi:
             client_id=client_id,
             bad_token=functools.partial(errors.bad_otp_token, channel),
             bad_code=functools.partial(errors.bad_otp, channel),
+        )
+
+    @staticmethod
+    def openapi() -> Fragment:
+        errors_ = error_responses("CiamError")
+        claims = json_response("CiamUserinfo", "The user's claims (OpenID Connect)")
+        bearer = {
+            "401": json_response(
+                "CiamError",
+                "invalid_token: a missing, bad, expired or revoked access token",
+                **{"WWW-Authenticate": header("", required=True)},
+            )
+        }
+
+        def op(summary: str, body: type | None, ok: dict[str, Any], auth: str) -> dict[str, Any]:
+            responses = {"200": ok, **errors_, **(bearer if auth == "bearerAuth" else {})}
+            if body is None:
+                responses = {"200": ok, **bearer, "503": errors_["503"]}
+            return _operation(CIAMEndpoints.dialect, summary, responses, body=body, security=auth)
+
+        return Fragment(
+            paths={
+                "/signup": {
+                    "post": op("Sign up by code", CiamSignupRequest, claims, "clientBasic")
+                },
+                "/reset_user_password": {
+                    "post": op(
+                        "Set a new password by code",
+                        CiamResetPasswordRequest,
+                        DONE,
+                        "clientBasic",
+                    )
+                },
+                "/userinfo": {
+                    "get": op("The signed-in user's claims", None, claims, "bearerAuth"),
+                    "patch": op(
+                        "Change the name, or a phone number or email proven by its code",
+                        CiamUserinfoUpdate,
+                        claims,
+                        "bearerAuth",
+                    ),
+                },
+            },
+            schemas=components(
+                CiamSignupRequest, CiamResetPasswordRequest, CiamUserinfoUpdate, CiamUserinfo
+            ),
         )
 
 
@@ -216,47 +261,3 @@ def _display_name(raw: str | None) -> str:
     if problem is not None and problem != "required":
         raise CIAMError(Code.INVALID_REQUEST, f"nickname is {problem.replace('_', ' ')}")
     return name
-
-
-def openapi() -> Fragment:
-    errors_ = error_responses("CiamError")
-    claims = json_response("CiamUserinfo", "The user's claims (OpenID Connect)")
-    bearer = {
-        "401": json_response(
-            "CiamError",
-            "invalid_token: a missing, bad, expired or revoked access token",
-            **{"WWW-Authenticate": header("", required=True)},
-        )
-    }
-
-    def op(summary: str, body: type | None, ok: dict[str, Any], auth: str) -> dict[str, Any]:
-        responses = {"200": ok, **errors_, **(bearer if auth == "bearerAuth" else {})}
-        if body is None:
-            responses = {"200": ok, **bearer, "503": errors_["503"]}
-        return _operation("CIAM", summary, responses, body=body, security=auth)
-
-    return Fragment(
-        paths={
-            "/signup": {"post": op("Sign up by code", CiamSignupRequest, claims, "clientBasic")},
-            "/reset_user_password": {
-                "post": op(
-                    "Set a new password by code",
-                    CiamResetPasswordRequest,
-                    DONE,
-                    "clientBasic",
-                )
-            },
-            "/userinfo": {
-                "get": op("The signed-in user's claims", None, claims, "bearerAuth"),
-                "patch": op(
-                    "Change the name, or a phone number or email proven by its code",
-                    CiamUserinfoUpdate,
-                    claims,
-                    "bearerAuth",
-                ),
-            },
-        },
-        schemas=components(
-            CiamSignupRequest, CiamResetPasswordRequest, CiamUserinfoUpdate, CiamUserinfo
-        ),
-    )

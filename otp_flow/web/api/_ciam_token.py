@@ -8,7 +8,7 @@ clients send); client credentials are ``client_id`` + ``client_secret`` in the b
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,6 +20,7 @@ from otp_flow.types import Channel, Recipient
 from otp_flow.users import BeforeEvent, IdentifierTaken, User, UserEvent, find_user
 from otp_flow.web._i18n import negotiate
 from otp_flow.web.api import _ciam_errors as errors
+from otp_flow.web.api._ciam_base import CIAMEndpoints, read_params, with_flags
 from otp_flow.web.api._ciam_bodies import (
     GRANT_TYPES,
     OTP_GRANTS,
@@ -31,14 +32,13 @@ from otp_flow.web.api._ciam_bodies import (
     OpenIdConfiguration,
     required_channel_fields,
 )
-from otp_flow.web.api._ciam_context import CIAMContext, read_params, with_flags
 from otp_flow.web.api._ciam_errors import CIAMError, error_responses
 from otp_flow.web.api._ciam_errors import CiamErrorCode as Code
 from otp_flow.web.api._common import decode, guarded, required
 from otp_flow.web.api._schema import DONE, Fragment, components, header, json_response
 from otp_flow.web.api._schema import operation as _operation
 
-__all__ = ["CIAMTokenApi", "discovery_document", "openapi"]
+__all__ = ["CIAMTokenApi", "discovery_document"]
 
 #: RFC 6749 5.1: token responses must not be cached.
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -66,9 +66,8 @@ def discovery_document(issuer: str, tokens: TokenService) -> dict[str, Any]:
     }  # fmt: skip
 
 
-class CIAMTokenApi:
-    def __init__(self, context: CIAMContext) -> None:
-        self.context = context
+class CIAMTokenApi(CIAMEndpoints):
+    paths: ClassVar[str] = "/oauth2/*"
 
     def routes(self) -> list[BaseRoute]:
         guard = guarded(errors.to_response, errors.unavailable)
@@ -87,7 +86,7 @@ class CIAMTokenApi:
     async def token(self, request: Request) -> Response:
         ctx = self.context
         params = await read_params(request, ctx.max_body_bytes)
-        client_id = ctx.body_client(request, params).id
+        client_id = self.body_client(request, params).id
         body = decode(with_flags(params, "auto_signup"), CiamTokenRequest)
         if body.grant_type == REFRESH_GRANT:
             return await self._refresh(request, body, client_id)
@@ -108,7 +107,7 @@ class CIAMTokenApi:
             raise CIAMError(Code.INVALID_GRANT, errors.UNKNOWN_OTP_TOKEN)
         if token_recipient != recipient or usage != "login":
             raise CIAMError(Code.INVALID_REQUEST, errors.MISMATCHED)
-        await ctx.prove(
+        await self.prove(
             otp_token=otp_token,
             code=code,
             usage="login",
@@ -125,7 +124,7 @@ class CIAMTokenApi:
             locale = negotiate(request.headers.get("accept-language"))
             await ctx.hooks.check(BeforeEvent("signup", recipient, "signup", None, locale))
             user = await self._sign_up(recipient)
-        issued = await ctx.tokens.issue(user, client_id=client_id, issuer=ctx.issuer(request))
+        issued = await ctx.tokens.issue(user, client_id=client_id, issuer=self.issuer(request))
         await ctx.hooks.fire(UserEvent("login", user))
         return JSONResponse(issued.body(), headers=_NO_STORE)
 
@@ -140,7 +139,9 @@ class CIAMTokenApi:
         if user is None:
             await ctx.tokens.end_family(grant.user_id, grant.family_id)
             raise CIAMError(Code.INVALID_GRANT, errors.USER_NOT_FOUND)
-        issued = ctx.tokens.mint(user, client_id=client_id, grant=grant, issuer=ctx.issuer(request))
+        issued = ctx.tokens.mint(
+            user, client_id=client_id, grant=grant, issuer=self.issuer(request)
+        )
         return JSONResponse(issued.body(), headers=_NO_STORE)
 
     async def _sign_up(self, recipient: Recipient) -> User:
@@ -171,10 +172,10 @@ class CIAMTokenApi:
         token was (an unknown one included), so the answer tells nothing."""
         ctx = self.context
         params = await read_params(request, ctx.max_body_bytes)
-        client_id = ctx.body_client(request, params).id
+        client_id = self.body_client(request, params).id
         token = decode(params, CiamRevokeRequest).token
         try:  # an access token? (a refresh token is not a JWT, so it fails here)
-            claims = await ctx.tokens.authenticate(token, issuer=ctx.issuer(request))
+            claims = await ctx.tokens.authenticate(token, issuer=self.issuer(request))
         except TokenRejected:
             await ctx.tokens.end_refresh_token(token, client_id=client_id)
         else:
@@ -189,46 +190,50 @@ class CIAMTokenApi:
 
     async def discovery(self, request: Request) -> Response:
         ctx = self.context
-        return JSONResponse(discovery_document(ctx.issuer(request), ctx.tokens))
+        return JSONResponse(discovery_document(self.issuer(request), ctx.tokens))
 
+    @staticmethod
+    def openapi() -> Fragment:
+        errors_ = error_responses("CiamError")
+        unavailable = {"503": errors_["503"]}
 
-def openapi() -> Fragment:
-    errors_ = error_responses("CiamError")
-    unavailable = {"503": errors_["503"]}
+        def post(summary: str, body: type, ok: dict[str, Any], **extra: Any) -> dict[str, Any]:
+            responses = {"200": ok, **errors_}
+            return {
+                "post": _operation(
+                    CIAMEndpoints.dialect, summary, responses, body=body, form=True, **extra
+                )
+            }
 
-    def post(summary: str, body: type, ok: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        responses = {"200": ok, **errors_}
-        return {"post": _operation("CIAM", summary, responses, body=body, form=True, **extra)}
+        def get(summary: str, ok: type, description: str) -> dict[str, Any]:
+            responses = {"200": json_response(ok.__name__, description), **unavailable}
+            return {"get": _operation(CIAMEndpoints.dialect, summary, responses)}
 
-    def get(summary: str, ok: type, description: str) -> dict[str, Any]:
-        responses = {"200": json_response(ok.__name__, description), **unavailable}
-        return {"get": _operation("CIAM", summary, responses)}
-
-    tokens = json_response(
-        "CiamTokenResponse", "Tokens", **{"Cache-Control": header("no-store", required=True)}
-    )
-    return Fragment(
-        paths={
-            "/oauth2/token": post(
-                "Sign in by an SMS or email code, or renew tokens (refresh_token)",
-                CiamTokenRequest,
-                tokens,
-                description="Client credentials: client_id and client_secret in the body "
-                "(or HTTP Basic).",
+        tokens = json_response(
+            "CiamTokenResponse", "Tokens", **{"Cache-Control": header("no-store", required=True)}
+        )
+        return Fragment(
+            paths={
+                "/oauth2/token": post(
+                    "Sign in by an SMS or email code, or renew tokens (refresh_token)",
+                    CiamTokenRequest,
+                    tokens,
+                    description="Client credentials: client_id and client_secret in the body "
+                    "(or HTTP Basic).",
+                ),
+                "/oauth2/revoke": post(
+                    "Sign out (RFC 7009; otp_flow's extension): end a token's sign-in",
+                    CiamRevokeRequest,
+                    DONE,
+                ),
+                "/.well-known/jwks.json": get(
+                    "The public keys that verify access and id tokens", Jwks, "A JWK Set"
+                ),
+                "/.well-known/openid-configuration": get(
+                    "OpenID Connect discovery", OpenIdConfiguration, "The discovery document"
+                ),
+            },
+            schemas=components(
+                CiamTokenRequest, CiamRevokeRequest, CiamTokenResponse, Jwks, OpenIdConfiguration
             ),
-            "/oauth2/revoke": post(
-                "Sign out (RFC 7009; otp_flow's extension): end a token's sign-in",
-                CiamRevokeRequest,
-                DONE,
-            ),
-            "/.well-known/jwks.json": get(
-                "The public keys that verify access and id tokens", Jwks, "A JWK Set"
-            ),
-            "/.well-known/openid-configuration": get(
-                "OpenID Connect discovery", OpenIdConfiguration, "The discovery document"
-            ),
-        },
-        schemas=components(
-            CiamTokenRequest, CiamRevokeRequest, CiamTokenResponse, Jwks, OpenIdConfiguration
-        ),
-    )
+        )

@@ -1,4 +1,4 @@
-"""What the three dialects share: bounded body reading, typed decoding, and the error guard.
+"""What the dialects share: bounded body reading, typed decoding, and the error guard.
 
 Handlers raise; they never build error responses themselves. ``guarded`` turns whatever a
 handler raises into the dialect's answer, and anything no dialect knows about into a logged 503

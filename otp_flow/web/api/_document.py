@@ -1,13 +1,14 @@
-"""``GET /openapi.json``: the OpenAPI 3.1 document of the three dialects (and the dev outbox).
+"""``GET /openapi.json``: the OpenAPI 3.1 document of the dialects (and the dev outbox).
 
-Nothing here describes a body or an error: each dialect module gives its own fragment, with
-schemas generated from the Structs its handlers decode and answer with and from its error
-vocabulary. This module only puts them together; tests/test_openapi.py validates the document
-and holds real answers to it.
+Nothing here describes a body, an error or a dialect: each class of ``DIALECTS`` gives its own
+fragment, with schemas generated from the Structs its handlers decode and answer with and from
+its error vocabulary, and its line of the description. This module only puts them together;
+tests/test_openapi.py validates the document and holds real answers to it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -16,16 +17,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from otp_flow.types import Channel, Usage
-from otp_flow.web.api import _ciam as ciam
-from otp_flow.web.api import _ciam_account as ciam_account
-from otp_flow.web.api import _ciam_token as ciam_token
-from otp_flow.web.api import _onlyid as onlyid
-from otp_flow.web.api import _yunpian as yunpian
+from otp_flow.web.api._context import Dialect
+from otp_flow.web.api._dialects import DIALECTS
 from otp_flow.web.api._schema import Fragment, components, json_response, ref
 
-__all__ = ["openapi_document", "openapi_routes"]
+__all__ = ["describe", "openapi_document", "openapi_routes"]
 
-_DIALECTS = (ciam, ciam_token, ciam_account, yunpian, onlyid)
+_COUNTS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _SECURITY = {
     "clientBasic": {
         "type": "http",
@@ -83,22 +81,30 @@ def _service_paths(*, dev: bool) -> Fragment:
 
 def openapi_document(*, dev: bool = False) -> dict[str, Any]:
     """The document; the dev outbox paths only when they are served (``dev``)."""
-    fragments = [dialect.openapi() for dialect in _DIALECTS] + [_service_paths(dev=dev)]
+    fragments = [dialect.openapi() for dialect in DIALECTS] + [_service_paths(dev=dev)]
     return {
         "openapi": "3.1.0",
-        "info": {
-            "title": "otp_flow",
-            "version": "0.1.0",
-            "description": "One-time passcodes by SMS and email in three dialects: CIAM "
-            "(/otp/*, /oauth2/*, /signup, /reset_user_password, /userinfo), Yunpian "
-            "(/api/sms/*) and OnlyID (/api/open/*). POST /otp/verify is otp_flow's extension.",
-        },
+        "info": {"title": "otp_flow", "version": "0.1.0", "description": describe(DIALECTS)},
         "paths": {path: item for f in fragments for path, item in f.paths.items()},
         "components": {
             "schemas": {name: s for f in fragments for name, s in f.schemas.items()},
             "securitySchemes": _SECURITY,
         },
     }
+
+
+def describe(dialects: Sequence[type[Dialect]]) -> str:
+    """The document's description: "... in three dialects: CIAM (/otp/*, /oauth2/*, ...),
+    Yunpian (/api/sms/*) and OnlyID (/api/open/*)." and the dialects' notes. The parts of one
+    dialect (its classes sharing a ``dialect`` name) are listed together."""
+    paths: dict[str, list[str]] = {}
+    for dialect in dialects:
+        paths.setdefault(dialect.dialect, []).append(dialect.paths)
+    named = [f"{name} ({', '.join(group)})" for name, group in paths.items()]
+    listed = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
+    count = _COUNTS[len(named)] if len(named) < len(_COUNTS) else str(len(named))
+    notes = "".join(f" {dialect.note}" for dialect in dialects if dialect.note)
+    return f"One-time passcodes by SMS and email in {count} dialects: {listed}.{notes}"
 
 
 def openapi_routes(*, dev: bool = False) -> list[BaseRoute]:

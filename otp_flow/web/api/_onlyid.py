@@ -8,7 +8,7 @@ gets the unknown-client sentence too, so answers do not tell which client ids ex
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -16,10 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from otp_flow import defaults
 from otp_flow._checks import check_int_between
 from otp_flow._clients import Client
-from otp_flow.engine import OTPEngine
 from otp_flow.errors import (
     BlockedEmail,
     InvalidRequest,
@@ -30,9 +28,8 @@ from otp_flow.errors import (
     VerificationFailed,
 )
 from otp_flow.policy import CALLER_CODE_LENGTH, CALLER_EXPIRE_MINUTES, CALLER_MAX_FAILURES
-from otp_flow.web._clientauth import ClientAuthError, ClientDirectory
+from otp_flow.web._clientauth import ClientAuthError
 from otp_flow.web.api._common import (
-    MAX_BODY_BYTES,
     BadInput,
     PayloadTooLarge,
     RequiredText,
@@ -41,10 +38,11 @@ from otp_flow.web.api._common import (
     read_json_object,
     retry_after_headers,
 )
+from otp_flow.web.api._context import ApiContext
 from otp_flow.web.api._schema import RETRY_AFTER, Fragment, components, json_response
 from otp_flow.web.api._schema import operation as _operation
 
-__all__ = ["MESSAGES", "VERIFIED", "OnlyIDApi", "openapi"]
+__all__ = ["MESSAGES", "VERIFIED", "OnlyIDApi"]
 
 _LOW, _HIGH = CALLER_CODE_LENGTH
 
@@ -144,29 +142,29 @@ VERIFIED: dict[str, object] = msgspec.to_builtins(OnlyIdVerifyResponse("success"
 
 
 class OnlyIDApi:
-    """``expire_minutes`` / ``max_fail_count``: what applies when a request does not say."""
+    """The context's ``onlyid_*`` options are checked here: ``onlyid_language`` the language
+    of the error sentences; ``onlyid_expire_minutes`` / ``onlyid_max_fail_count`` what applies
+    when a request does not say."""
 
-    def __init__(
-        self,
-        engine: OTPEngine,
-        clients: ClientDirectory,
-        *,
-        language: str = defaults.ONLYID_LANGUAGE,
-        expire_minutes: int = defaults.ONLYID_EXPIRE_MINUTES,
-        max_fail_count: int = defaults.ONLYID_MAX_FAIL_COUNT,
-        max_body_bytes: int = MAX_BODY_BYTES,
-    ) -> None:
+    dialect: ClassVar[str] = "OnlyID"
+    paths: ClassVar[str] = "/api/open/*"
+    note: ClassVar[str] = ""
+
+    def __init__(self, context: ApiContext) -> None:
+        language = context.onlyid_language
         if language not in MESSAGES:
             raise ValueError(f"language must be one of {', '.join(MESSAGES)}")
+        expire_minutes = context.onlyid_expire_minutes
+        max_fail_count = context.onlyid_max_fail_count
         check_int_between("expire_minutes", expire_minutes, _BOUNDS["expireMin"])
         check_int_between("max_fail_count", max_fail_count, _BOUNDS["maxFailCount"])
-        self.engine = engine
-        self.clients = clients
+        self.engine = context.engine
+        self.clients = context.clients
         self.text = MESSAGES[language]
         self.expire_minutes = expire_minutes
         self.max_fail_count = max_fail_count
-        self.max_body_bytes = max_body_bytes
-        self._tz = ZoneInfo(engine.limits.timezone)
+        self.max_body_bytes = context.max_body_bytes
+        self._tz = ZoneInfo(context.engine.limits.timezone)
 
     def routes(self) -> list[BaseRoute]:
         guard = guarded(self.to_response, self.unavailable)
@@ -257,30 +255,32 @@ class OnlyIDApi:
                 return self._error("invalid", detail=str(exc))
         return None
 
+    @staticmethod
+    def openapi() -> Fragment:
+        def post(summary: str, body: type, ok: type) -> dict[str, Any]:
+            error = "OnlyIdError"
+            responses = {
+                "200": json_response(ok.__name__, "Success"),
+                "400": json_response(
+                    error, "A human-readable reason", **{"Retry-After": RETRY_AFTER}
+                ),
+                "413": json_response(error, "Body over the size limit"),
+                "503": json_response(error, "Outage"),
+            }
+            return {"post": _operation(OnlyIDApi.dialect, summary, responses, body=body)}
 
-def openapi() -> Fragment:
-    def post(summary: str, body: type, ok: type) -> dict[str, Any]:
-        error = "OnlyIdError"
-        responses = {
-            "200": json_response(ok.__name__, "Success"),
-            "400": json_response(error, "A human-readable reason", **{"Retry-After": RETRY_AFTER}),
-            "413": json_response(error, "Body over the size limit"),
-            "503": json_response(error, "Outage"),
-        }
-        return {"post": _operation("OnlyID", summary, responses, body=body)}
-
-    return Fragment(
-        paths={
-            "/api/open/send-otp": post("Send an OTP", OnlyIdSendRequest, OnlyIdSendResponse),
-            "/api/open/verify-otp": post(
-                "Verify an OTP", OnlyIdVerifyRequest, OnlyIdVerifyResponse
+        return Fragment(
+            paths={
+                "/api/open/send-otp": post("Send an OTP", OnlyIdSendRequest, OnlyIdSendResponse),
+                "/api/open/verify-otp": post(
+                    "Verify an OTP", OnlyIdVerifyRequest, OnlyIdVerifyResponse
+                ),
+            },
+            schemas=components(
+                OnlyIdSendRequest,
+                OnlyIdSendResponse,
+                OnlyIdVerifyRequest,
+                OnlyIdVerifyResponse,
+                OnlyIdError,
             ),
-        },
-        schemas=components(
-            OnlyIdSendRequest,
-            OnlyIdSendResponse,
-            OnlyIdVerifyRequest,
-            OnlyIdVerifyResponse,
-            OnlyIdError,
-        ),
-    )
+        )

@@ -12,14 +12,13 @@ has none for a bad parameter, an exhausted quota, an oversized body or an outage
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from otp_flow.engine import OTPEngine
 from otp_flow.errors import (
     AttemptsExceeded,
     IdentifierError,
@@ -30,9 +29,8 @@ from otp_flow.errors import (
     WrongCode,
 )
 from otp_flow.types import WindowCount, WindowCounts
-from otp_flow.web._clientauth import ClientAuthError, SignedRequestAuthenticator
+from otp_flow.web._clientauth import ClientAuthError
 from otp_flow.web.api._common import (
-    MAX_BODY_BYTES,
     BadInput,
     PayloadTooLarge,
     RequiredText,
@@ -41,10 +39,11 @@ from otp_flow.web.api._common import (
     read_form_params,
     retry_after_headers,
 )
+from otp_flow.web.api._context import ApiContext
 from otp_flow.web.api._schema import RETRY_AFTER, Fragment, Schema, components, json_response, ref
 from otp_flow.web.api._schema import operation as _operation
 
-__all__ = ["MESSAGES", "YunpianApi", "openapi"]
+__all__ = ["MESSAGES", "YunpianApi"]
 
 #: Code → ``msg``. 40033 is the text of the seed's own example answer; the others are the
 #: descriptions of its code table, word for word.
@@ -153,16 +152,14 @@ def unavailable() -> Response:
 
 
 class YunpianApi:
-    def __init__(
-        self,
-        engine: OTPEngine,
-        authenticator: SignedRequestAuthenticator,
-        *,
-        max_body_bytes: int = MAX_BODY_BYTES,
-    ) -> None:
-        self.engine = engine
-        self.auth = authenticator
-        self.max_body_bytes = max_body_bytes
+    dialect: ClassVar[str] = "Yunpian"
+    paths: ClassVar[str] = "/api/sms/*"
+    note: ClassVar[str] = ""
+
+    def __init__(self, context: ApiContext) -> None:
+        self.engine = context.engine
+        self.auth = context.signed
+        self.max_body_bytes = context.max_body_bytes
 
     def routes(self) -> list[BaseRoute]:
         guard = guarded(self.to_response, unavailable)
@@ -214,6 +211,54 @@ class YunpianApi:
                 return _bad_parameter(exc)
         return None
 
+    @staticmethod
+    def openapi() -> Fragment:
+        error = "YunpianError"
+
+        def post(summary: str, params: type, ok: str) -> dict[str, Any]:
+            names = [f.encode_name for f in msgspec.structs.fields(params)]
+            parameters = [
+                {"name": name, "in": where, "required": False, "schema": {"type": "string"}}
+                for where, group in (("query", names), ("header", _AUTH_HEADERS))
+                for name in group
+            ]
+            form = {"application/x-www-form-urlencoded": {"schema": ref(params.__name__)}}
+            responses = {
+                "200": json_response(ok, "code 0"),
+                "400": json_response(error, "Any other code", **{"Retry-After": RETRY_AFTER}),
+                "413": json_response(error, "Body over the size limit (41300)"),
+                "503": json_response(error, "Outage (50300)"),
+            }
+            description = (
+                "Auth: x-app-id with x-app-key, or with x-signature = hex "
+                "HMAC-SHA256(appKey, app_id + x-timestamp + x-nonce)."
+            )
+            op = _operation(YunpianApi.dialect, summary, responses, description=description)
+            op.update(parameters=parameters, requestBody={"required": False, "content": form})
+            return {"post": op}
+
+        metas = ["YunpianSendMeta", "YunpianVerifyMeta"]
+        codes = {"type": "integer", "enum": [code for code in MESSAGES if code]}
+        return Fragment(
+            paths={
+                "/api/sms/sendCode": post("Send an SMS code", YunpianSendParams, "YunpianSendOk"),
+                "/api/sms/verifyCode": post(
+                    "Verify an SMS code", YunpianVerifyParams, "YunpianVerifyOk"
+                ),
+            },
+            schemas={
+                **components(
+                    YunpianSendParams, YunpianVerifyParams, YunpianSendMeta, YunpianVerifyMeta
+                ),
+                "YunpianSendOk": _envelope({"const": 0}, ref(metas[0])),
+                "YunpianVerifyOk": _envelope({"const": 0}, ref(metas[1])),
+                error: _envelope(
+                    codes,
+                    {"anyOf": [{"type": "object", "maxProperties": 0}, *map(ref, metas)]},
+                ),
+            },
+        )
+
 
 def _verify_code(exc: VerificationFailed) -> int:
     if isinstance(exc, WrongCode):
@@ -229,51 +274,3 @@ def _envelope(code: Schema, meta: Schema) -> Schema:
     fields = {"code": code, "msg": {"type": "string"}, "meta": meta}
     data = {"type": "object", "maxProperties": 0}
     return {"type": "object", "required": [*fields, "data"], "properties": {**fields, "data": data}}
-
-
-def openapi() -> Fragment:
-    error = "YunpianError"
-
-    def post(summary: str, params: type, ok: str) -> dict[str, Any]:
-        names = [f.encode_name for f in msgspec.structs.fields(params)]
-        parameters = [
-            {"name": name, "in": where, "required": False, "schema": {"type": "string"}}
-            for where, group in (("query", names), ("header", _AUTH_HEADERS))
-            for name in group
-        ]
-        form = {"application/x-www-form-urlencoded": {"schema": ref(params.__name__)}}
-        responses = {
-            "200": json_response(ok, "code 0"),
-            "400": json_response(error, "Any other code", **{"Retry-After": RETRY_AFTER}),
-            "413": json_response(error, "Body over the size limit (41300)"),
-            "503": json_response(error, "Outage (50300)"),
-        }
-        description = (
-            "Auth: x-app-id with x-app-key, or with x-signature = hex "
-            "HMAC-SHA256(appKey, app_id + x-timestamp + x-nonce)."
-        )
-        op = _operation("Yunpian", summary, responses, description=description)
-        op.update(parameters=parameters, requestBody={"required": False, "content": form})
-        return {"post": op}
-
-    metas = ["YunpianSendMeta", "YunpianVerifyMeta"]
-    codes = {"type": "integer", "enum": [code for code in MESSAGES if code]}
-    return Fragment(
-        paths={
-            "/api/sms/sendCode": post("Send an SMS code", YunpianSendParams, "YunpianSendOk"),
-            "/api/sms/verifyCode": post(
-                "Verify an SMS code", YunpianVerifyParams, "YunpianVerifyOk"
-            ),
-        },
-        schemas={
-            **components(
-                YunpianSendParams, YunpianVerifyParams, YunpianSendMeta, YunpianVerifyMeta
-            ),
-            "YunpianSendOk": _envelope({"const": 0}, ref(metas[0])),
-            "YunpianVerifyOk": _envelope({"const": 0}, ref(metas[1])),
-            error: _envelope(
-                codes,
-                {"anyOf": [{"type": "object", "maxProperties": 0}, *map(ref, metas)]},
-            ),
-        },
-    )

@@ -1,4 +1,4 @@
-"""The OpenAPI document of the three dialects, as ``GET /openapi.json`` serves it.
+"""The OpenAPI document of the JSON dialects, as ``GET /openapi.json`` serves it.
 
 Assembled in ``otp_flow.web.api._document`` from each dialect's own fragment (schemas generated
 from its body Structs and error vocabulary); kept here as the name the docs and users import.

@@ -1,29 +1,27 @@
-"""What the CIAM token and account endpoints share: their dependencies, body reading, client
-and bearer authentication, and proving an ``otp_token`` + code for one usage and recipient."""
+"""What the CIAM endpoints share: the base of their three classes (the context they are built
+from, client and bearer authentication, proving an ``otp_token`` + code for one usage and
+recipient) and body reading."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from typing import ClassVar
 
 from starlette.requests import Request
 
 from otp_flow._clients import Client
-from otp_flow.config import AuthSource
-from otp_flow.engine import OTPEngine
 from otp_flow.errors import InvalidRequest, InvalidToken, VerificationFailed
-from otp_flow.passwords import Passwords
-from otp_flow.tokens import AccessClaims, TokenRejected, TokenService
+from otp_flow.tokens import AccessClaims, TokenRejected
 from otp_flow.types import Recipient, Usage
-from otp_flow.users import PasswordUserStore, User, UserHooks, UserStore
-from otp_flow.web._clientauth import ClientAuthError, ClientDirectory, parse_basic
-from otp_flow.web._sessions import SessionStore
+from otp_flow.users import PasswordUserStore, User
+from otp_flow.web._clientauth import ClientAuthError, parse_basic
 from otp_flow.web.api._ciam_bodies import ClientCredentials
 from otp_flow.web.api._ciam_errors import BAD_ACCESS_TOKEN, NO_PASSWORDS, CIAMError, invalid_token
 from otp_flow.web.api._ciam_errors import CiamErrorCode as Code
 from otp_flow.web.api._common import BadInput, decode, form_params, read_body, read_json_object
+from otp_flow.web.api._context import ApiContext
 
-__all__ = ["CIAMContext", "read_params", "with_flags"]
+__all__ = ["CIAMEndpoints", "read_params", "with_flags"]
 
 _FORM = "application/x-www-form-urlencoded"
 
@@ -47,32 +45,29 @@ def with_flags(params: Mapping[str, object], *names: str) -> dict[str, object]:
     return {**params, **flags}
 
 
-@dataclass(frozen=True, slots=True)
-class CIAMContext:
-    engine: OTPEngine
-    clients: ClientDirectory
-    users: UserStore
-    tokens: TokenService
-    hooks: UserHooks
-    passwords: Passwords
-    auth_sources: Mapping[str, AuthSource]
-    #: The pages' sessions, ended by a password reset (None: no pages share these users).
-    sessions: SessionStore | None
-    max_body_bytes: int
+class CIAMEndpoints:
+    """The base of CIAM's classes (one per group of endpoints, each a ``Dialect``): they share
+    its name in the document and these helpers."""
+
+    dialect: ClassVar[str] = "CIAM"
+    note: ClassVar[str] = ""
+
+    def __init__(self, context: ApiContext) -> None:
+        self.context = context
 
     def password_users(self) -> PasswordUserStore:
         """The user store as a keeper of passwords; ``invalid_request`` when it keeps none."""
-        if not isinstance(self.users, PasswordUserStore):
+        if not isinstance(self.context.users, PasswordUserStore):
             raise CIAMError(Code.INVALID_REQUEST, NO_PASSWORDS)
-        return self.users
+        return self.context.users
 
     def issuer(self, request: Request) -> str:
         """The configured issuer, else this service's base URL (what discovery is served at)."""
-        return self.tokens.issuer or str(request.base_url).rstrip("/")
+        return self.context.tokens.issuer or str(request.base_url).rstrip("/")
 
     def basic_client(self, request: Request) -> Client:
         client_id, secret = parse_basic(request.headers.get("authorization"))
-        return self.clients.authenticate(client_id, secret)
+        return self.context.clients.authenticate(client_id, secret)
 
     def body_client(self, request: Request, params: Mapping[str, object]) -> Client:
         """``client_id`` + ``client_secret`` in the body (CIAM's way), else HTTP Basic."""
@@ -85,7 +80,7 @@ class CIAMContext:
             return self.basic_client(request)
         if client_id is None or secret is None:
             raise ClientAuthError("unknown_client")
-        return self.clients.authenticate(client_id, secret)
+        return self.context.clients.authenticate(client_id, secret)
 
     async def bearer(self, request: Request) -> tuple[AccessClaims, User]:
         """The live access token of ``Authorization: Bearer`` and its user, else a 401."""
@@ -93,10 +88,12 @@ class CIAMContext:
         if scheme.lower() != "bearer" or not token.strip():
             raise invalid_token("A bearer access token is required", presented=False)
         try:
-            claims = await self.tokens.authenticate(token.strip(), issuer=self.issuer(request))
+            claims = await self.context.tokens.authenticate(
+                token.strip(), issuer=self.issuer(request)
+            )
         except TokenRejected as exc:
             raise invalid_token(BAD_ACCESS_TOKEN) from exc
-        user = await self.users.get(claims.user_id)
+        user = await self.context.users.get(claims.user_id)
         if user is None:
             raise invalid_token(BAD_ACCESS_TOKEN)
         return claims, user
@@ -116,12 +113,12 @@ class CIAMContext:
         for ``usage`` and ``recipient``: a token for anything else is refused before its code
         is tried, so it costs the real challenge no attempt."""
         try:
-            claims = self.engine.read_token(otp_token)
+            claims = self.context.engine.read_token(otp_token)
         except InvalidToken as exc:
             raise bad_token() from exc
         if (claims.client_id, claims.recipient, claims.usage) != (client_id, recipient, usage):
             raise bad_token()
         try:
-            await self.engine.verify(claims, code, client_id=client_id)
+            await self.context.engine.verify(claims, code, client_id=client_id)
         except (VerificationFailed, InvalidRequest) as exc:
             raise bad_code() from exc

@@ -21,7 +21,7 @@ _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 
 
 class ClientTable(Table, frozen=True, kw_only=False):
-    """API clients (tenants) of the three JSON dialects; the pages use their own client id
+    """API clients (tenants) of the JSON dialects; the pages use their own client id
     (`create_auth_app(client_id=)`)."""
 
     id: str

@@ -3,9 +3,9 @@
 ``Settings`` gathers the file's tables, each a msgspec Struct kept beside the component it
 configures (``otp_flow._tables`` says how): each key's type, bounds, default
 (``otp_flow.defaults``) and description are written once, there. Every problem is a
-``ConfigError`` naming the key (``limits.app_per_day must be an integer >= 0``); unknown keys are
-errors. ``otp_flow.config.schema`` generates the file's JSON Schema from the same models. The
-runtime built from ``Settings`` is ``otp_flow.runtime``'s.
+``ConfigError`` naming the key (``limits.app_per_day must be an integer between 0 and
+1000000000``); unknown keys are errors. ``otp_flow.config.schema`` generates the file's JSON
+Schema from the same models. The runtime built from ``Settings`` is ``otp_flow.runtime``'s.
 """
 
 from otp_flow._clients import AuthSource

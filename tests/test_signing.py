@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from otp_flow._signing import TimedSerializer, normalise_keys
 from tests.conftest import FakeClock
@@ -63,3 +63,26 @@ def test_keys_must_be_long_enough() -> None:
     assert normalise_keys("s" * 16) == [b"s" * 16]
     with pytest.raises(ValueError, match="16 bytes"):
         normalise_keys(["short"])
+
+
+def test_an_otp_token_signed_before_an_upgrade_still_reads(clock: FakeClock) -> None:
+    # Codes in flight across a deploy: a token signed by the previous release (plain
+    # itsdangerous under the otp_token salt, as 0.1.0 signed it) must read after the upgrade,
+    # so the salt and the payload's layout may not change with a refactoring.
+    from otp_flow import OTPEngine, Recipient
+
+    class SignedNow(TimestampSigner):  # signed at the test clock's time
+        def get_timestamp(self) -> int:
+            return int(clock())
+
+    engine = OTPEngine(secret_keys=[KEY], clock=clock)
+    payload = [1, "default", "sms", "+8613612345678", "login", "118587043977212"]
+    signer = URLSafeTimedSerializer([KEY], salt="otp_flow.otp_token", signer=SignedNow)
+    token = signer.dumps(payload)
+    claims = engine.read_token(token)
+    assert (claims.client_id, claims.recipient, claims.usage, claims.challenge_id) == (
+        "default",
+        Recipient("sms", "+8613612345678"),
+        "login",
+        "118587043977212",
+    )
